@@ -1,0 +1,32 @@
+"""Model backends behind one interface, picked by name.
+
+Heavy engines are imported inside the backend module that uses them, so importing
+``parser_service`` stays fast and vLLM is never imported unless chosen.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from parser_service.backends.base import Backend, Generation, GenerationRequest, TokenLogprob
+from parser_service.errors import ConfigError
+from parser_service.settings import Settings
+
+__all__ = ["Backend", "Generation", "GenerationRequest", "TokenLogprob", "BACKENDS", "load_backend"]
+
+#: name -> "module:class", imported only when chosen.
+BACKENDS: dict[str, str] = {
+    "transformers": "parser_service.backends.transformers_backend:TransformersBackend",
+}
+
+
+def load_backend(settings: Settings) -> Backend:
+    try:
+        target = BACKENDS[settings.backend]
+    except KeyError:
+        names = ", ".join(sorted(BACKENDS))
+        raise ConfigError(f"unknown backend {settings.backend!r}; choose one of: {names}") from None
+    module_name, class_name = target.split(":")
+    backend_class = getattr(import_module(module_name), class_name)
+    backend: Backend = backend_class(settings)
+    return backend

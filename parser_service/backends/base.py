@@ -1,0 +1,82 @@
+"""The model-backend interface: structured generation for a batch of prompts.
+
+Backends know nothing of file formats or plugins. They take chat messages and a
+JSON schema, decode under that schema's grammar, and report for each answer its
+text, whether it was cut off by the token limit, and (optionally) the log
+probability of every output token.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    messages: list[Message]
+    schema: dict[str, Any]
+    max_new_tokens: int
+    adapter: Path | None = None
+
+    @property
+    def schema_key(self) -> str:
+        return json.dumps(self.schema, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One output token: its text, its log probability, and where it starts in the text."""
+
+    text: str
+    logprob: float
+    offset: int
+
+
+@dataclass(slots=True)
+class Generation:
+    text: str
+    truncated: bool
+    n_tokens: int
+    logprobs: list[TokenLogprob] | None = None
+    data: Any = field(default=None)
+
+    @classmethod
+    def from_text(cls, text: str, n_tokens: int) -> "Generation":
+        """Parse ``text``: a grammar-constrained answer that is not complete JSON was cut off."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return cls(text=text, truncated=True, n_tokens=n_tokens)
+        return cls(text=text, truncated=False, n_tokens=n_tokens, data=data)
+
+
+class Backend(ABC):
+    """A language model that decodes under a JSON-schema grammar."""
+
+    name: ClassVar[str]
+    supports_lora: ClassVar[bool] = False
+    supports_logprobs: ClassVar[bool] = False
+
+    @abstractmethod
+    def generate(
+        self, requests: Sequence[GenerationRequest], *, logprobs: bool = False
+    ) -> list[Generation]:
+        """Answer every request, in order. Batches internally as it sees fit."""
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this backend's tokenizer."""
+
+    @abstractmethod
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """``text`` cut to at most ``max_tokens`` tokens."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Backend name, model id and versions, for results and job records."""

@@ -1,0 +1,173 @@
+"""In-process backend: transformers + outlines grammar-constrained decoding.
+
+One outlines ``Generator`` is built per (adapter, schema) and reused, so each
+schema's index compiles once. Requests are grouped by adapter and schema and sent
+in batches. Token log probabilities come from one teacher-forced forward pass over
+prompt + answer, which also works for text produced by any other backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Sequence
+
+from parser_service.backends.base import Backend, Generation, GenerationRequest, TokenLogprob
+from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
+from parser_service.errors import GenerationError, ModelLoadError
+from parser_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TransformersBackend(Backend):
+    name = "transformers"
+    supports_lora = True
+    supports_logprobs = True
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._generators: dict[str, Any] = {}
+        self._adapters: dict[Path, str] = {}
+        self.model_path = resolve_model(settings.model, settings.cache_dir)
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            quiet_transformers()
+            if self.settings.threads:
+                torch.set_num_threads(self.settings.threads)
+            self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+            dtype = getattr(torch, self.settings.dtype)
+            self.model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=dtype)
+            self.model.to(self.settings.device).eval()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"could not load model from {self.model_path}: {exc}") from exc
+        self._outlines_model = self._wrap(self.model)
+
+    def _wrap(self, model: Any) -> Any:
+        import outlines
+
+        return outlines.from_transformers(model, self.tokenizer)
+
+    # -- Backend interface -------------------------------------------------
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], *, logprobs: bool = False
+    ) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(requests)
+        order = sorted(range(len(requests)), key=lambda i: _group_key(requests[i]))
+        for _, members in groupby(order, key=lambda i: _group_key(requests[i])):
+            indices = list(members)
+            for start in range(0, len(indices), self.settings.batch_size):
+                chunk = indices[start : start + self.settings.batch_size]
+                answers = self._generate_batch([requests[i] for i in chunk], logprobs)
+                for i, answer in zip(chunk, answers):
+                    results[i] = answer
+        return [r for r in results if r is not None]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = encoded["offset_mapping"]
+        if len(offsets) <= max_tokens:
+            return text
+        return text[: offsets[max_tokens - 1][1]]
+
+    def describe(self) -> dict[str, Any]:
+        import outlines
+        import transformers
+
+        model_id = EMBEDDED_ID if self.settings.model == EMBEDDED else str(self.model_path)
+        return {
+            "backend": self.name,
+            "model": model_id,
+            "dtype": self.settings.dtype,
+            "transformers": transformers.__version__,
+            "outlines": getattr(outlines, "__version__", "unknown"),
+        }
+
+    # -- internals ----------------------------------------------------------
+
+    def prompt_text(self, request: GenerationRequest) -> str:
+        return str(
+            self.tokenizer.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
+        )
+
+    def _generate_batch(self, batch: list[GenerationRequest], logprobs: bool) -> list[Generation]:
+        first = batch[0]
+        prompts = [self.prompt_text(r) for r in batch]
+        limit = max(r.max_new_tokens for r in batch)
+        with self._lock:
+            generator = self._generator(first)
+            try:
+                texts = self._run(generator, prompts, limit)
+            except (RuntimeError, ValueError) as exc:
+                raise GenerationError(f"generation failed: {exc}") from exc
+            answers = [Generation.from_text(t, self.count_tokens(t)) for t in texts]
+            if logprobs:
+                for prompt, answer in zip(prompts, answers):
+                    answer.logprobs = self.score(prompt, answer.text)
+        return answers
+
+    def _run(self, generator: Any, prompts: list[str], limit: int) -> list[str]:
+        if len(prompts) == 1:
+            return [str(generator(prompts[0], max_new_tokens=limit, do_sample=False))]
+        return [str(t) for t in generator.batch(prompts, max_new_tokens=limit, do_sample=False)]
+
+    def _generator(self, request: GenerationRequest) -> Any:
+        import outlines
+        from outlines.types import JsonSchema
+
+        key = request.schema_key
+        if key not in self._generators:
+            self._generators[key] = outlines.Generator(self._outlines_model, JsonSchema(key))
+        self._activate_adapter(request.adapter)
+        return self._generators[key]
+
+    def _activate_adapter(self, adapter: Path | None) -> None:
+        """Switch the PEFT adapter in use (None: the base model alone)."""
+        if adapter is None:
+            if self._adapters:
+                self.model.disable_adapters()
+            return
+        adapter = Path(adapter).resolve()
+        if adapter not in self._adapters:
+            name = f"adapter{len(self._adapters)}"
+            try:
+                self.model.load_adapter(str(adapter), adapter_name=name)
+            except (OSError, ValueError) as exc:
+                raise ModelLoadError(f"could not load adapter {adapter}: {exc}") from exc
+            self._adapters[adapter] = name
+        self.model.enable_adapters()
+        self.model.set_adapter(self._adapters[adapter])
+
+    def score(self, prompt: str, completion: str) -> list[TokenLogprob]:
+        """Log probability of each token of ``completion`` after ``prompt`` (one forward pass)."""
+        import torch
+
+        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        encoded = self.tokenizer(completion, add_special_tokens=False, return_offsets_mapping=True)
+        answer_ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
+        if not answer_ids:
+            return []
+        ids = torch.tensor([prompt_ids + answer_ids], device=self.model.device)
+        with torch.no_grad():
+            logits = self.model(ids).logits[0, len(prompt_ids) - 1 : -1].float()
+        chosen = torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(answer_ids).unsqueeze(1))
+        return [
+            TokenLogprob(completion[start:end], float(lp), start)
+            for (start, end), lp in zip(offsets, chosen.squeeze(1).tolist())
+        ]
+
+
+def _group_key(request: GenerationRequest) -> tuple[str, str]:
+    return (str(request.adapter or ""), request.schema_key)

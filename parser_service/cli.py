@@ -1,0 +1,133 @@
+"""The ``parser-service`` command.
+
+Exit codes: 0 the document was processed (some records may be invalid), 1 the
+input could not be read, 2 bad usage, 3 a plugin or configuration problem, 4 the
+model backend failed. Errors are one line on stderr, naming the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from parser_service import __version__
+from parser_service.errors import BackendError, InputError, ParserServiceError
+
+EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND = 1, 2, 3, 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parser-service",
+        description="Turn documents (PDF, XLSX, CSV, text) into schema-valid records with a small local model.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_extract(commands)
+    plugins = commands.add_parser("plugins", help="list installed plugins and parsers with their versions")
+    plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    plugins.set_defaults(handler=cmd_plugins)
+    return parser
+
+
+def _add_extract(commands: Any) -> None:
+    extract = commands.add_parser(
+        "extract",
+        help="extract records from one document now, in this process",
+        description="Parse PATH, infer its metadata, and extract records with the plugin's schema. "
+        "Prints one JSON object; progress goes to stderr.",
+    )
+    extract.add_argument("path", type=Path, help="the document: PDF, XLSX, CSV/TSV or text")
+    extract.add_argument("--plugin", help="plugin to use (default: chosen from the inferred document type)")
+    extract.add_argument("--backend", help="model backend (default: PARSER_SERVICE_BACKEND or 'transformers')")
+    extract.add_argument("--model", help="'embedded' or a local Hugging Face model folder")
+    extract.add_argument("--output", "-o", type=Path, help="write the JSON here instead of stdout")
+    extract.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    extract.set_defaults(handler=cmd_extract)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from parser_service.pipeline import Pipeline
+    from parser_service.progress import StderrProgress
+    from parser_service.settings import Settings
+
+    overrides = {k: v for k, v in (("backend", args.backend), ("model", args.model)) if v}
+    pipeline = Pipeline(Settings(**overrides))
+    progress = None if args.quiet else StderrProgress()
+    result = pipeline.extract(args.path, plugin=args.plugin, filename=args.path.name, progress=progress)
+    if progress:
+        progress.close()
+    if result.plugin is None:
+        _warn(f"{args.path.name}: no plugin matches document type "
+              f"{result.metadata.get('document_type')!r}; pass --plugin NAME to choose one")
+    _write_json(result.to_dict(), args.output)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from parser_service.plugin_host import build_host
+
+    host = build_host()
+    rows = [
+        {"kind": "plugin", "name": name, "version": r.item.version, "document_type": r.item.document_type,
+         "from": r.distribution, "adapter": str(r.item.adapter) if r.item.adapter else None}
+        for name, r in sorted(host.domains.items())
+    ] + [
+        {"kind": "parser", "name": name, "version": r.version, "media_type": r.item.media_type, "from": r.distribution}
+        for name, r in sorted(host.parsers.items())
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        detail = row.get("document_type") or row.get("media_type")
+        print(f"{row['kind']:<7} {row['name']:<20} {row['version'] or '?':<10} {detail:<28} {row['from']}")
+    return 0
+
+
+def _write_json(payload: dict[str, Any], output: Path | None) -> None:
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    if output is None:
+        sys.stdout.write(text + "\n")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _warn(message: str) -> None:
+    print(f"parser-service: warning: {message}", file=sys.stderr)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"parser-service: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except InputError as exc:
+        return _fail(exc.message, EXIT_INPUT)
+    except BackendError as exc:
+        return _fail(exc.message, EXIT_BACKEND)
+    except ParserServiceError as exc:
+        return _fail(exc.message, EXIT_CONFIG)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

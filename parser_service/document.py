@@ -1,0 +1,123 @@
+"""The one document model every parser produces.
+
+A ``Document`` holds ``Page`` objects: a PDF page, a workbook sheet, or the single
+part of a CSV or text file. A page holds text ``Block`` objects (lines of text in
+reading order), positioned ``Word`` objects (PDF only) and ``Table`` objects made of
+``Row`` objects. Every block, word, table and row carries a ``Provenance`` that says
+where in the file it came from: page + bbox, sheet + cell range, or line range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+CellValue = Union[str, int, float, bool, None]
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a piece of a document came from. Unused parts stay ``None``.
+
+    ``page`` is 1-based; ``bbox`` is (x0, top, x1, bottom) in PDF points from the
+    page's top-left corner; ``cell_range`` is an A1 range such as ``"A2:F2"``;
+    ``line_start``/``line_end`` are 1-based and inclusive.
+    """
+
+    page: int | None = None
+    bbox: BBox | None = None
+    sheet: str | None = None
+    cell_range: str | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ("page", "bbox", "sheet", "cell_range", "line_start", "line_end"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = list(value) if name == "bbox" else value
+        return out
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    provenance: Provenance
+
+
+@dataclass(slots=True)
+class Block:
+    """A line (or paragraph) of text in reading order."""
+
+    text: str
+    provenance: Provenance
+
+
+@dataclass(slots=True)
+class Row:
+    values: list[CellValue]
+    provenance: Provenance
+
+    def as_dict(self, header: list[str]) -> dict[str, CellValue]:
+        return {name: value for name, value in zip(header, self.values) if name}
+
+
+@dataclass(slots=True)
+class Table:
+    """A table: an optional header row and data rows, each with its provenance."""
+
+    header: list[str]
+    rows: list[Row]
+    provenance: Provenance
+    preamble: list[str] = field(default_factory=list)
+
+    def as_text(self, sep: str = " | ") -> str:
+        lines = [sep.join(self.header)] if self.header else []
+        lines += [sep.join(_cell_text(v) for v in row.values) for row in self.rows]
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class Page:
+    """A PDF page, a sheet, or the single part of a CSV/text file."""
+
+    number: int
+    blocks: list[Block] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    name: str | None = None
+    width: float | None = None
+    height: float | None = None
+
+    @property
+    def text(self) -> str:
+        if self.blocks:
+            return "\n".join(block.text for block in self.blocks)
+        return "\n\n".join(table.as_text() for table in self.tables)
+
+
+@dataclass(slots=True)
+class Document:
+    sha256: str
+    filename: str
+    media_type: str
+    pages: list[Page]
+    size: int = 0
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(page.text for page in self.pages)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "filename": self.filename,
+            "media_type": self.media_type,
+            "pages": len(self.pages),
+        }
+
+
+def _cell_text(value: CellValue) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,78 @@
+"""What a domain plugin supplies: the ``Domain`` description and its parts.
+
+A plugin author builds one ``Domain`` per kind of document and registers it from
+the ``register_domains`` hook. Everything but the name, version, schema and
+prompt has a sensible default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from pydantic import BaseModel
+
+from parser_service.document import Document
+from parser_service.records import FieldIssue, Record, whole_document
+
+Splitter = Callable[[Document], list[Record]]
+#: A cross-field check on a validated record; returns the problems it finds.
+CrossValidator = Callable[[BaseModel], list[FieldIssue]]
+#: Fills fields straight from a record (e.g. a row's cells) without the model.
+#: Returns field -> raw value; the schema's types still normalise and validate them.
+Prefill = Callable[[Record], dict[str, Any]]
+
+DEFAULT_PROMPT = (
+    "Extract the fields below from the document.\n"
+    "Copy each value exactly as written in the document. Use null when a value is absent.\n\n"
+    "Fields:\n{fields}\n\nDocument:\n{text}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A real document with its expected output, shipped with the plugin."""
+
+    document: Path
+    expected: Path | None = None
+
+
+@dataclass(slots=True)
+class Domain:
+    """One kind of document a plugin knows how to extract.
+
+    ``prompt`` is a ``str.format`` template with ``{text}`` (the record's text) and
+    ``{fields}`` (one line per field: name and description from the schema).
+    ``document_type`` is the label metadata inference chooses among the installed
+    domains; ``media_types`` limits which parsed formats this domain accepts.
+    """
+
+    name: str
+    version: str
+    schema: type[BaseModel]
+    document_type: str
+    description: str
+    prompt: str = DEFAULT_PROMPT
+    splitter: Splitter = whole_document
+    validators: Sequence[CrossValidator] = ()
+    prefill: Prefill | None = None
+    adapter: Path | None = None
+    examples: Sequence[Example] = ()
+    media_types: frozenset[str] | None = None
+    system_prompt: str = "You extract data from documents. Answer with JSON only."
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def accepts(self, media_type: str) -> bool:
+        return self.media_types is None or media_type in self.media_types
+
+    def check(self) -> None:
+        """Raise ``ValueError`` when the description is unusable."""
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise ValueError(f"domain name {self.name!r} must be letters, digits and _")
+        if not (isinstance(self.schema, type) and issubclass(self.schema, BaseModel)):
+            raise ValueError(f"domain {self.name!r}: schema must be a pydantic model class")
+        if "{text}" not in self.prompt:
+            raise ValueError(f"domain {self.name!r}: prompt template needs a {{text}} slot")
+        if self.adapter is not None and not (Path(self.adapter) / "adapter_config.json").is_file():
+            raise ValueError(f"domain {self.name!r}: adapter {self.adapter} has no adapter_config.json")

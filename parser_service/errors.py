@@ -1,0 +1,106 @@
+"""Every error parser-service raises on purpose.
+
+    ParserServiceError                 base; ``retryable`` tells a worker whether to try again
+    ├── InputError                     the document itself is the problem (never retried)
+    │   ├── FileNotFound
+    │   ├── EmptyFileError
+    │   ├── UnsupportedFormatError     not a PDF, spreadsheet, CSV or text file
+    │   ├── CorruptFileError           truncated or damaged PDF/XLSX
+    │   ├── EncryptedFileError         password-protected PDF
+    │   ├── NoTextLayerError           scanned PDF: no text, and no OCR here
+    │   └── EncodingError              text whose encoding cannot be detected
+    ├── PluginError
+    │   ├── UnknownPluginError         ``--plugin`` names nothing installed
+    │   └── PluginConflictError        two plugins register the same name
+    ├── ConfigError                    a setting is wrong (model path, backend name)
+    └── BackendError                   the model backend failed
+        ├── ModelLoadError
+        └── GenerationError            ``retryable``: a timeout or a lost server
+
+Each message says what happened and, where there is one, how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class ParserServiceError(Exception):
+    """Base class. ``retryable`` is True when the same call may succeed later."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class InputError(ParserServiceError):
+    """The document cannot be read. ``filename`` names it in the message."""
+
+    def __init__(self, filename: str, problem: str) -> None:
+        self.filename = filename
+        self.problem = problem
+        super().__init__(f"{filename}: {problem}")
+
+
+class FileNotFound(InputError):
+    pass
+
+
+class EmptyFileError(InputError):
+    pass
+
+
+class UnsupportedFormatError(InputError):
+    pass
+
+
+class CorruptFileError(InputError):
+    pass
+
+
+class EncryptedFileError(InputError):
+    pass
+
+
+class NoTextLayerError(InputError):
+    pass
+
+
+class EncodingError(InputError):
+    pass
+
+
+class PluginError(ParserServiceError):
+    pass
+
+
+class UnknownPluginError(PluginError):
+    def __init__(self, name: str, available: list[str]) -> None:
+        self.name = name
+        listing = ", ".join(sorted(available)) or "none"
+        super().__init__(f"unknown plugin {name!r}; installed plugins: {listing}")
+
+
+class PluginConflictError(PluginError):
+    pass
+
+
+class ConfigError(ParserServiceError):
+    pass
+
+
+class BackendError(ParserServiceError):
+    pass
+
+
+class ModelLoadError(BackendError):
+    pass
+
+
+class GenerationError(BackendError):
+    pass

@@ -1,0 +1,204 @@
+"""Records in, validated results out: prompt, generate, normalise, validate, re-ask.
+
+For each record: fields a plugin can fill straight from the record (``prefill``)
+are taken as they are; the model is asked for the rest under a grammar built from
+the schema; the target schema normalises and validates the raw values; cross-field
+validators run; fields that failed are asked for once more, with the error, and
+only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from pydantic import BaseModel, ValidationError
+
+from parser_service.answers import field_confidence, locate
+from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.domain import Domain
+from parser_service.gen_schema import generation_schema
+from parser_service.records import FieldIssue, Record, RecordResult
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class _State:
+    record: Record
+    raw: dict[str, Any]
+    source: dict[str, str] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    issues: list[FieldIssue] = field(default_factory=list)
+    model: BaseModel | None = None
+    truncated: bool = False
+    failure: str | None = None
+
+
+def extract_records(
+    records: Sequence[Record],
+    domain: Domain,
+    backend: Backend,
+    *,
+    max_prompt_tokens: int,
+    retries: int = 1,
+    progress: Progress | None = None,
+) -> list[RecordResult]:
+    states = [_start(record, domain) for record in records]
+    asker = _Asker(domain, backend, max_prompt_tokens, progress)
+    asker.ask(states, lambda s: _missing(s, domain), hint=None)
+    for state in states:
+        _validate(state, domain)
+    for _ in range(retries):
+        again = [s for s in states if _retry_fields(s)]
+        if not again:
+            break
+        asker.ask(again, _retry_fields, hint=_hint)
+        for state in again:
+            _validate(state, domain)
+    return [_result(state, domain) for state in states]
+
+
+def _start(record: Record, domain: Domain) -> _State:
+    raw = dict(domain.prefill(record)) if domain.prefill else {}
+    state = _State(record=record, raw=raw)
+    for name in raw:
+        state.source[name] = "prefill"
+        state.confidence[name] = 1.0
+    return state
+
+
+def _missing(state: _State, domain: Domain) -> list[str]:
+    return [name for name in domain.schema.model_fields if name not in state.raw]
+
+
+class _Asker:
+    """Builds prompts for a set of records and fields, and merges the answers back."""
+
+    def __init__(self, domain: Domain, backend: Backend, max_prompt_tokens: int, progress: Progress | None):
+        self.domain, self.backend = domain, backend
+        self.max_prompt_tokens, self.progress = max_prompt_tokens, progress
+
+    def ask(self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None) -> None:
+        jobs = [(s, fields_of(s)) for s in states if not s.failure]
+        jobs = [(s, names) for s, names in jobs if names]
+        requests = [self._request(s, names, hint) for s, names in jobs]
+        answers: list[Generation] = []
+        step = max(1, getattr(getattr(self.backend, "settings", None), "batch_size", 8))
+        for start in range(0, len(requests), step):
+            answers += self.backend.generate(requests[start : start + step], logprobs=self.backend.supports_logprobs)
+            if self.progress:
+                self.progress("records", min(start + step, len(requests)), len(requests))
+        for (state, names), answer in zip(jobs, answers):
+            _merge(state, names, answer)
+
+    def _request(self, state: _State, names: list[str], hint: Callable[[_State], str] | None) -> GenerationRequest:
+        schema = generation_schema(self.domain.schema, names)
+        text = self.backend.truncate(state.record.text, self.max_prompt_tokens)
+        user = self.domain.prompt.format(text=text, fields=schema.field_lines)
+        if hint is not None:
+            user += "\n\n" + hint(state)
+        messages = [{"role": "system", "content": self.domain.system_prompt}, {"role": "user", "content": user}]
+        return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, self.domain.adapter)
+
+
+def _merge(state: _State, names: list[str], answer: Generation) -> None:
+    if answer.truncated or not isinstance(answer.data, dict):
+        state.truncated = True
+        state.failure = (
+            f"the model's answer was cut off at the token limit after {answer.n_tokens} tokens; "
+            "the record was not completed"
+        )
+        return
+    for name in names:
+        state.raw[name] = answer.data.get(name)
+        state.source[name] = "model"
+    state.confidence.update(field_confidence(answer.text, names, answer.logprobs))
+
+
+def _validate(state: _State, domain: Domain) -> None:
+    if state.failure:
+        return
+    state.issues = []
+    try:
+        state.model = domain.schema.model_validate(state.raw)
+    except ValidationError as exc:
+        state.model = None
+        state.issues = _issues(exc)
+        return
+    for check in domain.validators:
+        state.issues += check(state.model)
+
+
+def _issues(exc: ValidationError) -> list[FieldIssue]:
+    out = []
+    for error in exc.errors():
+        loc = error.get("loc") or ()
+        name = str(loc[0]) if loc else None
+        where = ".".join(str(part) for part in loc)
+        out.append(FieldIssue(name, f"{where}: {error.get('msg')}" if where else str(error.get("msg"))))
+    return out
+
+
+def _retry_fields(state: _State) -> list[str]:
+    """Model-written fields with problems (prefilled ones are not the model's to fix)."""
+    if state.failure:
+        return []
+    names = {i.field for i in state.issues if i.field and state.source.get(i.field) == "model"}
+    return sorted(names)
+
+
+def _hint(state: _State) -> str:
+    problems = "\n".join(f"- {i.message} (you wrote {state.raw.get(i.field)!r})" for i in state.issues if i.field)
+    return f"Your previous answer had problems:\n{problems}\nAnswer again for these fields only."
+
+
+def _result(state: _State, domain: Domain) -> RecordResult:
+    if state.failure:
+        status, data = "failed", None
+        errors = [FieldIssue(None, state.failure)]
+    else:
+        status = "ok" if state.model is not None and not state.issues else "invalid"
+        data, errors = _best_data(state, domain), state.issues
+    return RecordResult(
+        index=state.record.index,
+        plugin=domain.name,
+        schema=domain.schema.__name__,
+        status=status,  # type: ignore[arg-type]
+        data=data,
+        errors=errors,
+        provenance=_provenance(state),
+        confidence=state.confidence,
+        truncated=state.truncated,
+    )
+
+
+def _best_data(state: _State, domain: Domain) -> dict[str, Any]:
+    """The normalised record; for invalid fields, None (their raw text is in the errors)."""
+    if state.model is not None:
+        return state.model.model_dump(mode="json")
+    bad = {i.field for i in state.issues if i.field}
+    cleaned = {k: (None if k in bad else v) for k, v in state.raw.items()}
+    try:
+        return domain.schema.model_validate(cleaned).model_dump(mode="json")
+    except ValidationError:
+        return cleaned
+
+
+def _provenance(state: _State) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in state.raw.items():
+        fields[name] = _field_provenance(state, name, value)
+    return {"record": [p.to_dict() for p in state.record.provenance], "fields": fields}
+
+
+def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
+    column = state.record.context.get("columns", {}).get(name)
+    if column in state.record.cell_provenance:
+        where, verbatim = state.record.cell_provenance[column], True
+    else:
+        where, verbatim = locate(state.record, value)
+    out: dict[str, Any] = {"source": state.source.get(name, "model"), "verbatim": verbatim}
+    if where is not None:
+        out.update(where.to_dict())
+    return out

@@ -1,0 +1,102 @@
+"""Document-level metadata: type, language, title, dates and parties.
+
+Asked of the model under a grammar like every record: the document type is an
+enum of the installed domains that accept the document's format (plus "other"),
+the language a two-letter code, the rest bounded strings. Dates are normalised to
+ISO in code; values that do not read as dates are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from parser_service.backends.base import Backend, GenerationRequest
+from parser_service.document import Document
+from parser_service.domain import Domain
+from parser_service.gen_schema import max_json_chars
+from parser_service.normalize import clean_text, to_date
+
+OTHER = "other"
+METADATA_PROMPT_TOKENS = 512
+#: ISO 639-1 codes accepted for ``language``; the model's pick must be one of them.
+LANGUAGES = (
+    "en de fr nl es it pt pl sv da no fi cs sk hu ro bg el ru uk tr ar he hi zh ja ko "
+    "id ms th vi ca hr sl sr lt lv et"
+).split()
+
+SYSTEM = "You classify documents and list their key facts. Answer with JSON only."
+PROMPT = (
+    "Document types:\n{types}\n\n"
+    "Give the document's type, its language (two-letter ISO 639-1 code), a short title, "
+    "the dates written in it (copied as written) and the parties (companies or people) named in it.\n\n"
+    "Document:\n{text}"
+)
+
+
+def candidate_types(document: Document, domains: Sequence[Domain]) -> list[Domain]:
+    return [d for d in domains if d.accepts(document.media_type)]
+
+
+def metadata_schema(types: list[str]) -> dict[str, Any]:
+    string = {"type": "string", "minLength": 1}
+    return {
+        "type": "object",
+        "properties": {
+            "document_type": {"enum": [*types, OTHER]},
+            "language": {"enum": LANGUAGES},
+            "title": {"anyOf": [{**string, "maxLength": 60}, {"type": "null"}]},
+            "dates": {"type": "array", "items": {**string, "maxLength": 24}, "maxItems": 3},
+            "parties": {"type": "array", "items": {**string, "maxLength": 48}, "maxItems": 2},
+        },
+        "required": ["document_type", "language", "title", "dates", "parties"],
+        "additionalProperties": False,
+    }
+
+
+def metadata_request(document: Document, domains: Sequence[Domain], backend: Backend) -> GenerationRequest:
+    candidates = candidate_types(document, domains)
+    types = "\n".join(f"- {d.document_type}: {d.description}" for d in candidates)
+    types += f"\n- {OTHER}: anything else"
+    text = backend.truncate(document.text, METADATA_PROMPT_TOKENS)
+    schema = metadata_schema([d.document_type for d in candidates])
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": PROMPT.format(types=types, text=text)},
+    ]
+    return GenerationRequest(messages, schema, max_json_chars(schema) + 8)
+
+
+def infer_metadata(document: Document, domains: Sequence[Domain], backend: Backend) -> dict[str, Any]:
+    (answer,) = backend.generate([metadata_request(document, domains, backend)])
+    if answer.truncated or not isinstance(answer.data, dict):
+        return {"document_type": None, "language": None, "title": None, "dates": [], "parties": [],
+                "error": "the model's metadata answer was cut off"}
+    return clean_metadata(answer.data)
+
+
+def clean_metadata(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "document_type": data.get("document_type"),
+        "language": data.get("language"),
+        "title": clean_text(data.get("title")),
+        "dates": _iso_dates(data.get("dates") or []),
+        "parties": _unique(p for p in (clean_text(x) for x in data.get("parties") or []) if p),
+    }
+
+
+def _iso_dates(values: list[Any]) -> list[str]:
+    out = []
+    for value in values:
+        try:
+            out.append(to_date(value).isoformat())
+        except ValueError:
+            continue
+    return _unique(out)
+
+
+def _unique(values: Any) -> list[Any]:
+    seen: list[Any] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen

@@ -1,0 +1,422 @@
+"""Normalise values a model copies out of documents: dates, amounts, currencies, text.
+
+The model is asked to copy values as written ("13.11.2017", "1.234,56 €"); this
+module turns them into typed values. Pure Python: stdlib and pydantic only.
+
+Decisions a caller must know:
+
+* Dates: numeric dates with the year last ("05/03/2021", "05.03.2021",
+  "05-03-2021") are read day-first unless ``dayfirst=False`` is given. A part
+  above 12 always decides the order, whatever ``dayfirst`` says, because only
+  one reading is possible. To read a US-style column consistently, call
+  :func:`infer_dayfirst` on the whole column and pass the result on.
+  Year-first dates ("2017-11-13", "2017/11/13") are always year-month-day.
+  Two-digit years: 00-69 are 2000-2069, 70-99 are 1970-1999.
+* Numbers: a single '.' or ',' followed by exactly three digits (and preceded
+  by one to three digits, not a lone "0") is a thousands separator:
+  "1.234" and "1,234" are both 1234.0, while "0,500" is 0.5 and "1234.567"
+  is 1234.567. Spaces and apostrophes are always thousands separators.
+  Indian grouping ("1,00,000") is accepted.
+* Currencies: "$" alone is USD and "¥" alone is JPY; "kr" is refused as
+  ambiguous (SEK, NOK, DKK, ISK).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+__all__ = [
+    "Amount",
+    "CurrencyCode",
+    "ISODate",
+    "ISO_CURRENCIES",
+    "clean_text",
+    "infer_dayfirst",
+    "to_currency",
+    "to_date",
+    "to_number",
+]
+
+# --------------------------------------------------------------------------- dates
+
+_MONTH_NAMES: dict[int, tuple[str, ...]] = {
+    1: ("january", "januar", "janvier", "januari", "enero", "jaenner", "janner"),
+    2: ("february", "februar", "fevrier", "februari", "febrero"),
+    3: ("march", "maerz", "marz", "mars", "maart", "marzo", "mrz", "mrt"),
+    4: ("april", "avril", "abril"),
+    5: ("may", "mai", "mei", "mayo"),
+    6: ("june", "juni", "juin", "junio"),
+    7: ("july", "juli", "juillet", "julio"),
+    8: ("august", "aout", "augustus", "agosto"),
+    9: ("september", "septembre", "septiembre", "setiembre"),
+    10: ("october", "oktober", "octobre", "octubre"),
+    11: ("november", "novembre", "noviembre"),
+    12: ("december", "dezember", "decembre", "diciembre"),
+}
+_MONTH_BY_NAME: dict[str, int] = {n: m for m, names in _MONTH_NAMES.items() for n in names}
+
+_DATE_FILLERS = frozenset({"de", "del", "of", "the", "le", "den", "der", "am", "el", "op"})
+_WEEKDAYS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur"
+    " thurs fri sat sun montag dienstag mittwoch donnerstag freitag samstag sonnabend"
+    " sonntag lundi mardi mercredi jeudi vendredi samedi dimanche maandag dinsdag"
+    " woensdag donderdag vrijdag zaterdag zondag lunes martes miercoles jueves viernes"
+    " sabado domingo".split()
+)
+
+_TIME_SUFFIX = re.compile(
+    r"(?:[T\s]+|,\s*)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[ap]\.?m\.?)?"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
+_YMD = re.compile(r"^(\d{4})([./-])(\d{1,2})\2(\d{1,2})$")
+_DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DAY_TOKEN = re.compile(r"^(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a)?$")
+
+
+def _fold(text: str) -> str:
+    """Lower-case and drop accents: "März" -> "marz"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _year(token: str) -> int:
+    if len(token) == 2:
+        value = int(token)
+        return 2000 + value if value <= 69 else 1900 + value
+    if len(token) == 4:
+        return int(token)
+    raise ValueError(f"bad year {token!r}")
+
+
+def _make_date(year: int, month: int, day: int) -> datetime.date:
+    return datetime.date(year, month, day)  # raises ValueError on impossible dates
+
+
+def _order(a: int, b: int, dayfirst: bool | None) -> bool:
+    """True when (a, b) is (day, month)."""
+    if a > 12 >= b:
+        return True
+    if b > 12 >= a:
+        return False
+    return True if dayfirst is None else dayfirst
+
+
+def _numeric_date(text: str, dayfirst: bool | None) -> datetime.date | None:
+    if m := _YMD.match(text):
+        return _make_date(int(m[1]), int(m[3]), int(m[4]))
+    if m := _COMPACT.match(text):
+        return _make_date(int(m[1]), int(m[2]), int(m[3]))
+    if m := _DMY.match(text):
+        a, b = int(m[1]), int(m[3])
+        day, month = (a, b) if _order(a, b, dayfirst) else (b, a)
+        return _make_date(_year(m[4]), month, day)
+    return None
+
+
+def _month_from_word(word: str) -> int | None:
+    if word in _MONTH_BY_NAME:
+        return _MONTH_BY_NAME[word]
+    if len(word) < 3:
+        return None
+    found = {m for name, m in _MONTH_BY_NAME.items() if name.startswith(word)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _text_date(text: str) -> datetime.date | None:
+    tokens = re.sub(r"[,./\-]", " ", _fold(text)).split()
+    numbers: list[str] = []
+    month: int | None = None
+    for token in tokens:
+        if m := _DAY_TOKEN.match(token):
+            numbers.append(m[1])
+        elif token in _DATE_FILLERS or token in _WEEKDAYS:
+            continue
+        elif month is None and (found := _month_from_word(token)) is not None:
+            month = found
+        else:
+            return None
+    if month is None or len(numbers) != 2:
+        return None
+    first, second = numbers
+    if len(first) == 4:
+        first, second = second, first
+    return _make_date(_year(second), month, int(first))
+
+
+def _clean_date_text(value: str) -> str:
+    text = " ".join(value.replace("\u00a0", " ").split())
+    text = _TIME_SUFFIX.sub("", text)
+    if re.fullmatch(r"[\d./\-\s]+", text):
+        text = re.sub(r"\s*([./-])\s*", r"\1", text).rstrip(".")
+    return text
+
+
+def to_date(value: object, *, dayfirst: bool | None = None) -> datetime.date:
+    """Read a date written in any common layout; see the module notes on order."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"cannot read {value!r} as a date")
+    text = _clean_date_text(value)
+    try:
+        result = _numeric_date(text, dayfirst) or _text_date(text)
+    except ValueError as exc:
+        raise ValueError(f"cannot read {value!r} as a date: {exc}") from None
+    if result is None:
+        raise ValueError(f"cannot read {value!r} as a date")
+    return result
+
+
+def infer_dayfirst(samples: Iterable[object]) -> bool | None:
+    """Day/month order of a column: True/False when some sample has a part > 12.
+
+    Returns None when nothing decides, or when samples contradict each other
+    (a mixed column); :func:`to_date` then falls back to its per-value rules.
+    """
+    votes: set[bool] = set()
+    for sample in samples:
+        if not isinstance(sample, str):
+            continue
+        m = _DMY.match(_clean_date_text(sample))
+        if m is None:
+            continue
+        a, b = int(m[1]), int(m[3])
+        if a > 12 >= b:
+            votes.add(True)
+        elif b > 12 >= a:
+            votes.add(False)
+    return votes.pop() if len(votes) == 1 else None
+
+
+# --------------------------------------------------------------------------- numbers
+
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u2009\u202f\u200a\u2008\u3000"), " ")
+_MINUS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
+_CORE = re.compile(r"\d(?:[\d.,'\u2019 ]*\d)?")
+
+
+def _check_groups(groups: list[str], sep: str, text: object) -> None:
+    """Thousands groups: 1-3 digits, then threes (with ',' Indian twos, then a three)."""
+    head, rest = groups[0], groups[1:]
+    ok = 1 <= len(head) <= 3 and bool(rest) and len(rest[-1]) == 3
+    middle = {len(g) for g in rest[:-1]}
+    indian = sep == "," and middle == {2}
+    if not ok or (middle - {3} and not indian):
+        raise ValueError(f"cannot read {text!r} as a number: bad digit grouping")
+
+
+def _split_decimal(core: str, text: object) -> tuple[str, str]:
+    """Split the digits into (integer part with separators, fraction digits)."""
+    fixed_seps = {c for c in core if c in "'\u2019 "}
+    marks = [c for c in core if c in ".,"]
+    if not marks:
+        return core, ""
+    last = marks[-1]
+    if len(set(marks)) == 2:
+        if marks.count(last) != 1:
+            raise ValueError(f"cannot read {text!r} as a number")
+        head, frac = core.rsplit(last, 1)
+        return head, frac
+    if len(marks) > 1:
+        return core, ""
+    head, frac = core.split(last)
+    digits_before = re.sub(r"\D", "", head)
+    if not fixed_seps and len(frac) == 3 and 1 <= len(head) <= 3 and head != "0":
+        return core, ""
+    if not digits_before:
+        raise ValueError(f"cannot read {text!r} as a number")
+    return head, frac
+
+
+def _parse_core(core: str, text: object) -> float:
+    head, frac = _split_decimal(core, text)
+    if not frac.isdigit() and frac:
+        raise ValueError(f"cannot read {text!r} as a number")
+    groups = re.split(r"[.,'\u2019 ]", head)
+    if len(groups) > 1:
+        seps = {c for c in head if not c.isdigit()}
+        if len(seps) > 1:
+            raise ValueError(f"cannot read {text!r} as a number: mixed separators")
+        _check_groups(groups, seps.pop(), text)
+    return float(f"{''.join(groups)}.{frac or '0'}")
+
+
+def _affix_sign(prefix: str, suffix: str, text: object) -> bool:
+    """True when the text around the number says it is negative."""
+    for part in (prefix, suffix):
+        leftover = re.sub(r"[\s.:()+\-]", "", part)
+        if any(c.isdigit() or not (c.isalpha() or unicodedata.category(c) == "Sc") for c in leftover):
+            raise ValueError(f"cannot read {text!r} as a number")
+    negatives = prefix.count("-") + suffix.count("-")
+    parens = "(" in prefix and ")" in suffix
+    if negatives + parens > 1 or ("(" in prefix) != (")" in suffix):
+        raise ValueError(f"cannot read {text!r} as a number")
+    return bool(negatives or parens)
+
+
+def to_number(value: object) -> float:
+    """Read an amount such as "1.234,56", "(12.50)", "£1,183.23" or "12.50-"."""
+    if isinstance(value, bool):
+        raise ValueError(f"cannot read {value!r} as a number")
+    if isinstance(value, int | float | Decimal):
+        result = float(value)
+        if not math.isfinite(result):
+            raise ValueError(f"cannot read {value!r} as a number")
+        return result
+    if not isinstance(value, str):
+        raise ValueError(f"cannot read {value!r} as a number")
+    text = value.translate(_SPACES).translate(_MINUS).strip()
+    match = _CORE.search(text)
+    if match is None:
+        raise ValueError(f"cannot read {value!r} as a number")
+    core, prefix, suffix = match[0], text[: match.start()], text[match.end() :]
+    if re.search(r"(?:^|[^\w.])[.,]$", prefix) or prefix in {".", ","}:
+        core, prefix = "0" + prefix[-1] + core, prefix[:-1]
+    negative = _affix_sign(prefix, suffix, value)
+    result = round(_parse_core(core, value), 10)
+    return -result if negative and result else result
+
+
+# --------------------------------------------------------------------------- currencies
+
+ISO_CURRENCIES: frozenset[str] = frozenset(
+    "EUR USD GBP JPY CHF CAD AUD NZD CNY HKD SGD INR PKR LKR BDT NPR IDR MYR THB PHP KRW"
+    " TWD VND SEK NOK DKK ISK PLN CZK HUF RON BGN RSD RUB UAH TRY ILS AED SAR QAR KWD"
+    " EGP MAD ZAR NGN KES MXN BRL ARS CLP COP PEN".split()
+)
+
+_CURRENCY_SYMBOLS: dict[str, str] = {
+    "€": "EUR", "$": "USD", "us$": "USD", "£": "GBP", "¥": "JPY", "￥": "JPY", "円": "JPY",
+    "元": "CNY", "rmb": "CNY", "₹": "INR", "rs": "INR", "₨": "INR", "zł": "PLN",
+    "ca$": "CAD", "c$": "CAD", "can$": "CAD", "a$": "AUD", "au$": "AUD", "nz$": "NZD",
+    "hk$": "HKD", "s$": "SGD", "r$": "BRL", "mx$": "MXN", "₩": "KRW", "₽": "RUB",
+    "₺": "TRY", "₪": "ILS", "₫": "VND", "฿": "THB", "₱": "PHP", "₦": "NGN", "₴": "UAH",
+    "kč": "CZK", "ft": "HUF", "fr": "CHF", "sfr": "CHF", "chf": "CHF", "lei": "RON",
+}
+
+_CURRENCY_NAMES: dict[str, tuple[str, ...]] = {
+    "EUR": ("euro", "euros", "eur"),
+    "USD": ("dollar", "dollars", "us dollar", "us dollars", "u.s. dollar", "u.s. dollars",
+            "dollar americain", "dollars americains", "dolar", "dolares",
+            "dolar estadounidense", "amerikanischer dollar", "amerikaanse dollar"),
+    "GBP": ("pound", "pounds", "pound sterling", "pounds sterling", "sterling",
+            "british pound", "british pounds", "livre sterling", "livres sterling",
+            "pfund", "pfund sterling", "britisches pfund", "britse pond", "libra esterlina"),
+    "JPY": ("yen", "japanese yen", "yen japonais", "japanischer yen"),
+    "CNY": ("yuan", "renminbi", "chinese yuan"),
+    "INR": ("rupee", "rupees", "indian rupee", "indian rupees", "roupie", "roupies",
+            "rupia", "rupias", "indische rupie"),
+    "PLN": ("złoty", "zloty", "zlotys", "złote", "zlote", "złotych", "zlotych"),
+    "CHF": ("swiss franc", "swiss francs", "schweizer franken", "franken", "franc suisse",
+            "francs suisses", "zwitserse frank", "franco suizo"),
+    "CAD": ("canadian dollar", "canadian dollars", "dollar canadien", "dollars canadiens",
+            "kanadischer dollar", "canadese dollar", "dolar canadiense"),
+    "AUD": ("australian dollar", "australian dollars", "dollar australien",
+            "australischer dollar"),
+    "NZD": ("new zealand dollar", "new zealand dollars"),
+    "SEK": ("swedish krona", "swedish kronor", "schwedische krone", "couronne suedoise"),
+    "NOK": ("norwegian krone", "norwegian kroner", "norwegische krone"),
+    "DKK": ("danish krone", "danish kroner", "daenische krone", "danische krone"),
+    "CZK": ("czech koruna", "koruna", "korun"),
+    "HUF": ("forint", "forints", "hungarian forint"),
+    "RUB": ("rouble", "roubles", "ruble", "rubles", "russian ruble"),
+    "ZAR": ("rand", "south african rand"),
+    "BRL": ("real", "reais", "brazilian real"),
+    "MXN": ("mexican peso", "mexican pesos", "peso mexicano", "pesos mexicanos"),
+    "TRY": ("turkish lira", "lira", "turk lirasi"),
+}
+_CURRENCY_BY_NAME: dict[str, str] = {
+    **{_fold(n): code for code, names in _CURRENCY_NAMES.items() for n in names},
+    **_CURRENCY_SYMBOLS,
+}
+_AMBIGUOUS_CURRENCY: dict[str, str] = {
+    "kr": "SEK, NOK, DKK or ISK", "kr.": "SEK, NOK, DKK or ISK", "krone": "NOK or DKK",
+    "kroner": "NOK or DKK", "krona": "SEK or ISK", "franc": "CHF, XOF, ...",
+    "francs": "CHF, XOF, ...", "peso": "MXN, ARS, ...", "pesos": "MXN, ARS, ...",
+}
+
+
+def _currency_words(text: str) -> str:
+    """Drop the amount and signs, keep the currency words: "671,15 €" -> "€"."""
+    text = text.translate(_SPACES).translate(_MINUS)
+    text = re.sub(r"\d[\d.,'\u2019 ]*", " ", text)
+    text = re.sub(r"[()+]", " ", text).replace("-", " ")
+    return " ".join(text.split()).strip(" .:").casefold()
+
+
+def _lookup_currency(words: str, value: object) -> str | None:
+    if words in _AMBIGUOUS_CURRENCY:
+        raise ValueError(f"ambiguous currency {value!r}: could be {_AMBIGUOUS_CURRENCY[words]}")
+    folded = words if words in _CURRENCY_BY_NAME else _fold(words)
+    if (code := _CURRENCY_BY_NAME.get(folded)) is not None:
+        return code
+    if re.fullmatch(r"[a-z]{3}", words):
+        if words.upper() in ISO_CURRENCIES:
+            return words.upper()
+        raise ValueError(f"unknown currency code {value!r}")
+    return None
+
+
+def to_currency(value: object) -> str:
+    """ISO 4217 code from a code, symbol, name, or an amount with a symbol."""
+    if not isinstance(value, str):
+        raise ValueError(f"cannot read {value!r} as a currency")
+    words = _currency_words(value)
+    if not words:
+        raise ValueError(f"cannot read {value!r} as a currency")
+    if (code := _lookup_currency(words, value)) is not None:
+        return code
+    codes = {_lookup_currency(w.strip("."), value) for w in words.split()}
+    if len(codes) == 1 and None not in codes:
+        return codes.pop()  # type: ignore[return-value]
+    raise ValueError(f"cannot read {value!r} as a currency")
+
+
+# --------------------------------------------------------------------------- text
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def clean_text(value: object) -> str | None:
+    """Collapse whitespace and strip; empty (or None) gives None."""
+    if value is None:
+        return None
+    text = " ".join(str(value).translate(_INVISIBLE).split())
+    return text or None
+
+
+# --------------------------------------------------------------------------- pydantic
+
+
+def _date_before(value: object) -> object:
+    return value if value is None else to_date(value)
+
+
+def _number_before(value: object) -> object:
+    return value if value is None else to_number(value)
+
+
+def _currency_before(value: object) -> object:
+    return value if value is None else to_currency(value)
+
+
+ISODate = Annotated[datetime.date, BeforeValidator(_date_before)]
+"""A date read with :func:`to_date` (day-first default); dumps as "YYYY-MM-DD"."""
+
+Amount = Annotated[float, BeforeValidator(_number_before)]
+"""A float read with :func:`to_number`."""
+
+CurrencyCode = Annotated[str, BeforeValidator(_currency_before)]
+"""An ISO 4217 code read with :func:`to_currency`."""

@@ -1,0 +1,33 @@
+"""The interface every format parser implements.
+
+A parser claims a file by sniffing its first bytes (never its name) and turns the
+file into the list of ``Page`` objects of the shared document model. Parsers know
+nothing of models or plugins. They raise ``InputError`` subclasses for bad input.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from parser_service.document import Page
+
+SNIFF_BYTES = 8192
+
+
+class Parser(ABC):
+    """One file format. Register subclasses through the ``register_parsers`` hook."""
+
+    name: ClassVar[str]
+    media_type: ClassVar[str]
+    #: Lower runs first when sniffing; specific formats (PDF, XLSX) before text.
+    priority: ClassVar[int] = 100
+
+    @abstractmethod
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Return True when ``head`` (the first bytes of ``path``) is this format."""
+
+    @abstractmethod
+    def parse(self, path: Path, filename: str) -> list[Page]:
+        """Parse the file. ``filename`` is the user's name for it, for messages."""

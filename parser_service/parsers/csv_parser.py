@@ -1,0 +1,172 @@
+"""CSV parser: encoding and delimiter detection, preamble lines, line provenance.
+
+The delimiter is the one of ``, ; TAB |`` that splits the first records into a
+consistent number of columns (csv.Sniffer breaks ties). The header is the first
+record with that many columns, most of them filled; records above it are preamble.
+Values stay strings. Rows carry their physical line range and an A1 cell range
+whose row number is the record number a spreadsheet would show.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from parser_service.document import CellValue, Page, Provenance, Row, Table
+from parser_service.errors import CorruptFileError
+from parser_service.parsers.base import SNIFF_BYTES, Parser
+from parser_service.parsers.encoding import decode_head, decode_text, split_lines
+
+DELIMITERS = ",;\t|"
+_SAMPLE_LINES = 200
+_SAMPLE_RECORDS = 50
+_HEADER_FILL = 0.6
+_CONSISTENT_SHARE = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    values: list[str]
+    line_start: int
+    line_end: int
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    delimiter: str
+    width: int
+    header_index: int
+    consistent: int
+    total: int
+
+    @property
+    def is_consistent(self) -> bool:
+        return self.consistent >= 2 and self.consistent >= _CONSISTENT_SHARE * self.total
+
+
+class CsvParser(Parser):
+    name = "csv"
+    media_type = "text/csv"
+    priority = 50
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        text = decode_head(head)
+        if text is None:
+            return False
+        lines = split_lines(text)
+        if len(head) >= SNIFF_BYTES and len(lines) > 1:
+            lines.pop()  # the head may end in the middle of a line
+        layout = _choose_layout(lines[:_SAMPLE_LINES])
+        return layout is not None and layout.is_consistent
+
+    def parse(self, path: Path, filename: str) -> list[Page]:
+        lines = split_lines(decode_text(path.read_bytes(), filename))
+        layout = _choose_layout(lines[:_SAMPLE_LINES]) or _Layout(",", 1, 0, 0, 0)
+        try:
+            table = _build_table(lines, layout)
+        except csv.Error as exc:
+            raise CorruptFileError(filename, f"the CSV could not be read ({exc})") from exc
+        return [Page(number=1, tables=[table])]
+
+
+def column_letter(index: int) -> str:
+    """The A1 column letters of a 1-based column index (1 -> A, 27 -> AA)."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _records(lines: list[str], delimiter: str) -> Iterator[_Record]:
+    """Non-blank records with their physical line span (quoted fields may span lines)."""
+    reader = csv.reader((line + "\n" for line in lines), delimiter=delimiter, quotechar='"')
+    previous = 0
+    for number, values in enumerate(reader, start=1):
+        start, previous = previous + 1, reader.line_num
+        if any(value.strip() for value in values):
+            yield _Record(values, start, previous, number)
+
+
+def _choose_layout(lines: list[str]) -> _Layout | None:
+    layouts = [layout for d in DELIMITERS if (layout := _layout(lines, d)) is not None]
+    if not layouts:
+        return None
+    sniffed = _sniffed_delimiter(lines)
+    return max(
+        layouts,
+        key=lambda l: (l.is_consistent, l.consistent, l.delimiter == sniffed, l.width),
+    )
+
+
+def _layout(lines: list[str], delimiter: str) -> _Layout | None:
+    try:
+        sample = list(islice(_records(lines, delimiter), _SAMPLE_RECORDS))
+    except csv.Error:
+        return None
+    counts = [len(record.values) for record in sample]
+    wide = Counter(count for count in counts if count >= 2)
+    if not wide:
+        return None
+    width = max(wide.items(), key=lambda item: (item[1], item[0]))[0]
+    header = _header_index(sample, width)
+    tail = counts[header:]
+    return _Layout(delimiter, width, header, tail.count(width), len(tail))
+
+
+def _header_index(sample: list[_Record], width: int) -> int:
+    """First record with ``width`` columns, most of them filled (else just ``width``)."""
+    needed = max(2, math.ceil(_HEADER_FILL * width))
+    candidates = [i for i, record in enumerate(sample) if len(record.values) == width]
+    for i in candidates:
+        if sum(bool(value.strip()) for value in sample[i].values) >= needed:
+            return i
+    return candidates[0]
+
+
+def _sniffed_delimiter(lines: list[str]) -> str | None:
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return None
+
+
+def _build_table(lines: list[str], layout: _Layout) -> Table:
+    records = _records(lines, layout.delimiter)
+    strip = layout.delimiter + " \t"
+    preamble = [
+        _source_text(lines, record).strip().rstrip(strip)
+        for record in islice(records, layout.header_index)
+    ]
+    first = last = next(records, None)
+    if first is None:
+        return Table(header=[], rows=[], provenance=Provenance(), preamble=preamble)
+    header = [value.strip() for value in first.values]
+    rows: list[Row] = []
+    for last in records:
+        rows.append(_row(last, len(header)))
+    width = max([len(header)] + [len(row.values) for row in rows])
+    provenance = Provenance(
+        cell_range=f"A{first.number}:{column_letter(width)}{last.number}",
+        line_start=first.line_start,
+        line_end=last.line_end,
+    )
+    return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
+
+
+def _source_text(lines: list[str], record: _Record) -> str:
+    return "\n".join(lines[record.line_start - 1 : record.line_end])
+
+
+def _row(record: _Record, width: int) -> Row:
+    values: list[CellValue] = [value.strip() or None for value in record.values]
+    values += [None] * (width - len(values))
+    cells = f"A{record.number}:{column_letter(len(values))}{record.number}"
+    lines = {"line_start": record.line_start, "line_end": record.line_end}
+    return Row(values, Provenance(cell_range=cells, **lines))

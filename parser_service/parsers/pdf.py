@@ -1,0 +1,153 @@
+"""PDF parser: text lines, positioned words and ruled tables, page by page (pdfplumber).
+
+pdfplumber is imported only when a PDF is parsed. Each page's layout cache is
+dropped once the page is read, so memory stays flat on long documents.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+from parser_service.document import BBox, Block, CellValue, Page, Provenance, Row, Table, Word
+from parser_service.errors import CorruptFileError, EncryptedFileError, NoTextLayerError
+from parser_service.parsers.base import Parser
+
+#: Readers accept the ``%PDF-`` marker after up to 1 KiB of leading whitespace.
+_MAX_MARKER_OFFSET = 1024
+_LEADING_JUNK = b" \t\r\n\x0c\x00"
+_UTF8_BOM = b"\xef\xbb\xbf"
+ENCRYPTED = "the PDF is encrypted; remove the password and try again"
+NO_TEXT = "the PDF has no text layer (a scan?); OCR is not available in parser-service"
+#: Errors pdfminer lets escape on malformed input besides its own exceptions.
+_LOW_LEVEL_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error, zlib.error)
+_NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
+
+
+class PdfParser(Parser):
+    name = "pdf"
+    media_type = "application/pdf"
+    priority = 10
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        start = head[: _MAX_MARKER_OFFSET + 5]
+        if start.startswith(_UTF8_BOM):
+            start = start[len(_UTF8_BOM) :]
+        return start.lstrip(_LEADING_JUNK).startswith(b"%PDF-")
+
+    def parse(self, path: Path, filename: str) -> list[Page]:
+        from pdfminer.psexceptions import PSException
+        from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+        try:
+            pages = _read_pages(path)
+        except (PdfminerException, PSException, MalformedPDFException, *_LOW_LEVEL_ERRORS) as exc:
+            raise _input_error(exc, filename) from exc
+        if not any(page.words for page in pages):
+            raise NoTextLayerError(filename, NO_TEXT)
+        return pages
+
+
+def _input_error(exc: Exception, filename: str) -> CorruptFileError | EncryptedFileError:
+    """The error for a pdfminer failure; pdfplumber wraps the cause in its first arg."""
+    from pdfminer.pdfdocument import PDFEncryptionError
+    from pdfplumber.utils.exceptions import PdfminerException
+
+    cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+    if isinstance(cause, PDFEncryptionError):
+        return EncryptedFileError(filename, ENCRYPTED)
+    detail = str(cause) or type(cause).__name__
+    return CorruptFileError(filename, f"the PDF is damaged or truncated ({detail})")
+
+
+def _read_pages(path: Path) -> list[Page]:
+    import pdfplumber
+
+    pages: list[Page] = []
+    with pdfplumber.open(path) as pdf:
+        for number, pdf_page in enumerate(pdf.pages, start=1):
+            try:
+                pages.append(_read_page(pdf_page, number))
+            finally:
+                pdf_page.close()
+    return pages
+
+
+def _read_page(pdf_page: Any, number: int) -> Page:
+    return Page(
+        number=number,
+        blocks=_blocks(pdf_page, number),
+        words=_words(pdf_page, number),
+        tables=_tables(pdf_page, number),
+        width=float(pdf_page.width),
+        height=float(pdf_page.height),
+    )
+
+
+def _bbox(obj: Any) -> BBox:
+    """(x0, top, x1, bottom) of a pdfplumber dict, or of a bbox tuple."""
+    if isinstance(obj, dict):
+        obj = (obj["x0"], obj["top"], obj["x1"], obj["bottom"])
+    return tuple(round(float(v), 2) for v in obj)  # type: ignore[return-value]
+
+
+def _blocks(pdf_page: Any, number: int) -> list[Block]:
+    lines = pdf_page.extract_text_lines(return_chars=False)
+    return [
+        Block(line["text"], Provenance(page=number, bbox=_bbox(line)))
+        for line in lines
+        if line["text"].strip()
+    ]
+
+
+def _words(pdf_page: Any, number: int) -> list[Word]:
+    return [
+        Word(word["text"], Provenance(page=number, bbox=_bbox(word)))
+        for word in pdf_page.extract_words()
+    ]
+
+
+def _tables(pdf_page: Any, number: int) -> list[Table]:
+    tables = (_table(found, number) for found in pdf_page.find_tables())
+    return [table for table in tables if table is not None]
+
+
+def _table(found: Any, number: int) -> Table | None:
+    """A pdfplumber table, or None for a frame around text (one value per row)."""
+    cells = [[_cell(value) for value in row] for row in found.extract()]
+    if all(sum(value is not None for value in row) <= 1 for row in cells):
+        return None
+    table_bbox = _bbox(found.bbox)
+    row_boxes = [_bbox(row.bbox) for row in found.rows]
+    if len(row_boxes) != len(cells):
+        row_boxes = [table_bbox] * len(cells)
+    rows = [
+        Row(values, Provenance(page=number, bbox=box)) for values, box in zip(cells, row_boxes)
+    ]
+    header: list[str] = []
+    if len(rows) >= 2 and _looks_like_header(rows[0].values):
+        header = [str(value or "") for value in rows.pop(0).values]
+    return Table(header=header, rows=rows, provenance=Provenance(page=number, bbox=table_bbox))
+
+
+def _cell(value: str | None) -> CellValue:
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    return text or None
+
+
+def _looks_like_header(values: list[CellValue]) -> bool:
+    """All cells are non-empty text and most of them are not numbers."""
+    if not values or any(not isinstance(value, str) for value in values):
+        return False
+    numeric = sum(_is_number(value) for value in values if isinstance(value, str))
+    return numeric * 2 < len(values)
+
+
+def _is_number(text: str) -> bool:
+    """"1,234.50", "-98,76", "624,90 €", "12 %" are numbers; dates are not."""
+    return _NUMBER_NOISE.sub("", text).isdigit()

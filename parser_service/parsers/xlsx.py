@@ -1,0 +1,277 @@
+"""XLSX parser: one page per worksheet, each holding one table (openpyxl, read-only).
+
+Rows are streamed. Formulas give their cached values. Merged ranges, read from
+the sheet XML, are filled with their top-left value. Rows above the header
+(a title, "Account: 123") become the table's preamble.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from parser_service.document import CellValue, Page, Provenance, Row, Table
+from parser_service.errors import CorruptFileError
+from parser_service.parsers.base import Parser
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_WORKBOOK_PART = "xl/workbook.xml"
+#: Part names seen in the local headers of a workbook whose zip directory is lost.
+_PART_HINTS = (b"xl/workbook.xml", b"xl/worksheets/", b"xl/_rels/")
+_HEADER_SCAN_ROWS = 30
+_HEADER_FILL = 0.6
+_NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
+_SMALL_FILE = 5 * 1024 * 1024
+_CHUNK = 1 << 16
+_MERGE_RE = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)[\"']"
+)
+#: Errors openpyxl and zipfile raise on damaged workbooks (SyntaxError covers XML ParseError).
+_BROKEN = (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, zlib.error, SyntaxError)
+
+Bounds = tuple[int, int, int, int]  # min_col, min_row, max_col, max_row (1-based)
+
+
+@dataclass(slots=True)
+class _SheetRow:
+    number: int
+    values: list[CellValue]
+    filled: int  # non-empty cells, a merged range counted once
+
+
+class XlsxParser(Parser):
+    name = "xlsx"
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    priority = 20
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if not head.startswith(_ZIP_MAGIC):
+            return False
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return _WORKBOOK_PART in archive.namelist()
+        except (zipfile.BadZipFile, OSError, EOFError):
+            return any(hint in head for hint in _PART_HINTS)
+
+    def parse(self, path: Path, filename: str) -> list[Page]:
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            # a file object, not the path: openpyxl rejects names not ending in .xlsx
+            with path.open("rb") as handle:
+                workbook = load_workbook(handle, read_only=True, data_only=True)
+                try:
+                    return _read_workbook(workbook, path)
+                finally:
+                    workbook.close()
+        except (InvalidFileException, *_BROKEN) as exc:
+            detail = str(exc) or type(exc).__name__
+            raise CorruptFileError(filename, f"the XLSX workbook is damaged ({detail})") from exc
+
+
+def _read_workbook(workbook: Any, path: Path) -> list[Page]:
+    merges = _merged_ranges(workbook, path)
+    return [
+        _read_sheet(sheet, number, merges.get(sheet.title, []))
+        for number, sheet in enumerate(workbook.worksheets, start=1)
+    ]
+
+
+def _read_sheet(sheet: Any, number: int, merges: list[Bounds]) -> Page:
+    table = _sheet_table(_sheet_rows(sheet, merges), sheet.title)
+    return Page(number=number, name=sheet.title, tables=[table] if table else [])
+
+
+# --- merged ranges -----------------------------------------------------------
+
+
+def _merged_ranges(workbook: Any, path: Path) -> dict[str, list[Bounds]]:
+    """Merged ranges per sheet title: scanned from the sheet XML when reachable."""
+    archive = getattr(workbook, "_archive", None)
+    sheets = workbook.worksheets
+    if archive is not None and all(hasattr(s, "_worksheet_path") for s in sheets):
+        return {s.title: _scan_sheet_merges(archive, s._worksheet_path) for s in sheets}
+    if path.stat().st_size < _SMALL_FILE:
+        return _merges_from_full_load(path)
+    return {}
+
+
+def _scan_sheet_merges(archive: zipfile.ZipFile, part: str) -> list[Bounds]:
+    with archive.open(part.lstrip("/")) as source:
+        return [_bounds(ref) for ref in _merge_refs(source)]
+
+
+def _merge_refs(source: IO[bytes]) -> Iterator[str]:
+    """``ref`` of every ``<mergeCell>``; tags cut by a chunk edge wait for the next chunk."""
+    carry = b""
+    while chunk := source.read(_CHUNK):
+        buffer = carry + chunk
+        cut = buffer.rfind(b"<")
+        cut = len(buffer) if cut < 0 else cut
+        for match in _MERGE_RE.finditer(buffer, 0, cut):
+            yield match.group(1).decode("ascii")
+        carry = buffer[cut:]
+    for match in _MERGE_RE.finditer(carry):
+        yield match.group(1).decode("ascii")
+
+
+def _bounds(ref: str) -> Bounds:
+    from openpyxl.utils.cell import range_boundaries
+
+    return tuple(range_boundaries(ref.upper()))  # type: ignore[return-value]
+
+
+def _merges_from_full_load(path: Path) -> dict[str, list[Bounds]]:
+    from openpyxl import load_workbook
+
+    with path.open("rb") as handle:
+        workbook = load_workbook(handle, read_only=False, data_only=True)
+        return {
+            sheet.title: [tuple(r.bounds) for r in sheet.merged_cells.ranges]
+            for sheet in workbook.worksheets
+        }
+
+
+class _MergeFiller:
+    """Copies each merged range's top-left value into its other cells, row by row."""
+
+    def __init__(self, merges: list[Bounds]) -> None:
+        self._starting: dict[int, list[Bounds]] = {}
+        for bounds in merges:
+            self._starting.setdefault(bounds[1], []).append(bounds)
+        self._active: list[tuple[Bounds, CellValue]] = []
+
+    def fill(self, number: int, values: list[CellValue]) -> int:
+        """Fill ``values`` (row ``number``) in place; return the merged cells carried in."""
+        carried = sum(value is not None for _, value in self._active)
+        for bounds in self._starting.pop(number, []):
+            column = bounds[0] - 1
+            self._active.append((bounds, values[column] if column < len(values) else None))
+        for (min_col, _, max_col, _), value in self._active:
+            if value is not None:
+                values.extend([None] * (max_col - len(values)))
+                values[min_col - 1 : max_col] = [value] * (max_col - min_col + 1)
+        self._active = [(b, v) for b, v in self._active if b[3] > number]
+        return carried
+
+
+# --- rows and values ---------------------------------------------------------
+
+
+def _sheet_rows(sheet: Any, merges: list[Bounds]) -> Iterator[_SheetRow]:
+    """Non-empty rows with their true 1-based row numbers, merged cells filled."""
+    sheet.reset_dimensions()  # stored dimensions are often wrong; read every row
+    filler = _MergeFiller(merges)
+    for number, raw in enumerate(sheet.iter_rows(values_only=True), start=1):
+        values = [_value(value) for value in raw]
+        own = sum(value is not None for value in values)
+        carried = filler.fill(number, values)
+        if own or carried:
+            yield _SheetRow(number, values, own + carried)
+
+
+def _value(value: Any) -> CellValue:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+# --- the table ---------------------------------------------------------------
+
+
+def _sheet_table(rows: Iterator[_SheetRow], title: str) -> Table | None:
+    head = list(islice(rows, _HEADER_SCAN_ROWS))
+    if not head:
+        return None
+    start, has_header = _table_start(head)
+    preamble = [_row_text(row) for row in head[:start]]
+    body = head[start:]
+    body.extend(rows)
+    header_row = body.pop(0) if has_header else None
+    first_col, last_col = _column_span(body + ([header_row] if header_row else []))
+    header = [_header_name(v) for v in _trim(header_row, first_col, last_col)] if header_row else []
+    table_rows = [_table_row(row, first_col, last_col, title) for row in body]
+    first = header_row.number if header_row else body[0].number
+    last = body[-1].number if body else first
+    cells = f"{_letter(first_col)}{first}:{_letter(last_col)}{last}"
+    provenance = Provenance(sheet=title, cell_range=cells)
+    return Table(header=header, rows=table_rows, provenance=provenance, preamble=preamble)
+
+
+def _table_start(head: list[_SheetRow]) -> tuple[int, bool]:
+    """Index of the first table row in ``head`` and whether that row is a header."""
+    needed = max(2, math.ceil(_HEADER_FILL * max(row.filled for row in head)))
+    for index, row in enumerate(head):
+        if row.filled >= needed:
+            return index, _looks_like_header(row.values)
+    return 0, False
+
+
+def _looks_like_header(values: list[CellValue]) -> bool:
+    filled = [value for value in values if value is not None]
+    texts = [v for v in filled if isinstance(v, str) and not _is_number(v)]
+    return len(texts) * 2 > len(filled)
+
+
+def _is_number(text: str) -> bool:
+    return _NUMBER_NOISE.sub("", text).isdigit()
+
+
+def _row_text(row: _SheetRow) -> str:
+    """A preamble row as text; a merged range's repeated value appears once."""
+    parts: list[str] = []
+    for value in row.values:
+        text = "" if value is None else str(value)
+        if text and (not parts or parts[-1] != text):
+            parts.append(text)
+    return " ".join(parts)
+
+
+def _column_span(rows: list[_SheetRow]) -> tuple[int, int]:
+    """0-based first and last column holding a value in any of ``rows``."""
+    first, last = math.inf, -1
+    for row in rows:
+        filled = [i for i, value in enumerate(row.values) if value is not None]
+        if filled:
+            first, last = min(first, filled[0]), max(last, filled[-1])
+    return (0, 0) if last < 0 else (int(first), last)
+
+
+def _trim(row: _SheetRow, first: int, last: int) -> list[CellValue]:
+    """``row.values`` cut (in place) to columns ``first..last``, padded with None."""
+    values = row.values
+    del values[last + 1 :]
+    del values[:first]
+    values.extend([None] * (last + 1 - first - len(values)))
+    return values
+
+
+def _table_row(row: _SheetRow, first: int, last: int, title: str) -> Row:
+    cells = f"{_letter(first)}{row.number}:{_letter(last)}{row.number}"
+    return Row(_trim(row, first, last), Provenance(sheet=title, cell_range=cells))
+
+
+def _header_name(value: CellValue) -> str:
+    return "" if value is None else str(value)
+
+
+def _letter(column: int) -> str:
+    """A1 letters of a 0-based column index."""
+    from openpyxl.utils.cell import get_column_letter
+
+    return get_column_letter(column + 1)

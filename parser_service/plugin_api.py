@@ -1,0 +1,29 @@
+"""Everything a plugin author needs, in one import.
+
+    from parser_service.plugin_api import Domain, Example, hookimpl, ISODate, Amount
+
+Plugins import this module only, never the rest of ``parser_service``.
+"""
+
+from parser_service.document import CellValue, Document, Page, Provenance, Row, Table
+from parser_service.domain import DEFAULT_PROMPT, CrossValidator, Domain, Example, Prefill, Splitter
+from parser_service.hookspecs import hookimpl
+from parser_service.normalize import (
+    Amount,
+    CurrencyCode,
+    ISODate,
+    clean_text,
+    infer_dayfirst,
+    to_currency,
+    to_date,
+    to_number,
+)
+from parser_service.parsers.base import Parser
+from parser_service.records import FieldIssue, Record, table_rows, whole_document
+
+__all__ = [
+    "Amount", "CellValue", "CrossValidator", "CurrencyCode", "DEFAULT_PROMPT", "Document",
+    "Domain", "Example", "FieldIssue", "ISODate", "Page", "Parser", "Prefill", "Provenance",
+    "Record", "Row", "Splitter", "Table", "clean_text", "hookimpl", "infer_dayfirst",
+    "table_rows", "to_currency", "to_date", "to_number", "whole_document",
+]

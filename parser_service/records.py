@@ -1,0 +1,157 @@
+"""Records: the unit sent to the model, and what comes back for each.
+
+A splitter turns a ``Document`` into ``Record`` objects (the whole document for an
+invoice, one per row for a bank export). The pipeline turns each into a
+``RecordResult`` with a status of ``ok``, ``invalid`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from parser_service.document import CellValue, Document, Page, Provenance
+
+Status = Literal["ok", "invalid", "failed"]
+
+
+@dataclass(slots=True)
+class Record:
+    """A piece of a document to extract one schema object from.
+
+    ``cells`` (header -> value) and ``cell_provenance`` are set for table rows, so
+    a plugin can read columns directly and point each field at its cell.
+    """
+
+    index: int
+    text: str
+    provenance: list[Provenance]
+    cells: dict[str, CellValue] | None = None
+    cell_provenance: dict[str, Provenance] = field(default_factory=dict)
+    #: (start, end, provenance) of pieces of ``text``, in order, for locating values.
+    spans: list[tuple[int, int, Provenance]] = field(default_factory=list)
+    #: Free room for a plugin's splitter to pass facts to its ``prefill``. By
+    #: convention ``context["columns"]`` maps a field to the column it is read from,
+    #: which gives prefilled fields their cell provenance.
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def provenance_at(self, offset: int) -> Provenance | None:
+        """The provenance of the piece of ``text`` holding character ``offset``."""
+        for start, end, where in self.spans:
+            if start <= offset < end:
+                return where
+        return self.provenance[0] if self.provenance else None
+
+
+@dataclass(slots=True)
+class FieldIssue:
+    """A problem with one field (``field`` None: the record as a whole)."""
+
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass(slots=True)
+class RecordResult:
+    index: int
+    plugin: str
+    schema: str
+    status: Status
+    data: dict[str, Any] | None
+    errors: list[FieldIssue]
+    provenance: dict[str, Any]
+    confidence: dict[str, float]
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "plugin": self.plugin,
+            "schema": self.schema,
+            "status": self.status,
+            "data": self.data,
+            "errors": [issue.to_dict() for issue in self.errors],
+            "provenance": self.provenance,
+            "confidence": self.confidence,
+            "truncated": self.truncated,
+        }
+
+
+def whole_document(document: Document) -> list[Record]:
+    """One record holding the whole document's text (invoices, receipts, CVs)."""
+    pieces: list[str] = []
+    spans: list[tuple[int, int, Provenance]] = []
+    offset = 0
+    for page in document.pages:
+        for text, where in _page_pieces(page):
+            pieces.append(text)
+            spans.append((offset, offset + len(text), where))
+            offset += len(text) + 1
+    pages = [Provenance(page=page.number, sheet=page.name) for page in document.pages]
+    return [Record(index=0, text="\n".join(pieces), provenance=pages, spans=spans)]
+
+
+def _page_pieces(page: Page) -> list[tuple[str, Provenance]]:
+    if page.blocks:
+        return [(block.text, block.provenance) for block in page.blocks]
+    pieces = []
+    for table in page.tables:
+        pieces += [(line, table.provenance) for line in table.preamble]
+        if table.header:
+            pieces.append((" | ".join(table.header), table.provenance))
+        pieces += [(" | ".join("" if v is None else str(v) for v in row.values), row.provenance) for row in table.rows]
+    return pieces
+
+
+def table_rows(document: Document) -> list[Record]:
+    """One record per data row of every table (bank exports, contact lists)."""
+    records: list[Record] = []
+    for page in document.pages:
+        for table in page.tables:
+            for row in table.rows:
+                records.append(_row_record(len(records), table.header, row.values, row.provenance))
+    return records
+
+
+def _row_record(
+    index: int, header: list[str], values: list[CellValue], where: Provenance
+) -> Record:
+    names = [name or f"column {i + 1}" for i, name in enumerate(header)]
+    names += [f"column {i + 1}" for i in range(len(names), len(values))]
+    cells = {name: value for name, value in zip(names, values)}
+    by_cell = _cell_provenance(names, where)
+    lines, spans, offset = [], [], 0
+    for name, value in cells.items():
+        line = f"{name}: {'' if value is None else value}"
+        spans.append((offset, offset + len(line), by_cell.get(name, where)))
+        lines.append(line)
+        offset += len(line) + 1
+    return Record(index, "\n".join(lines), [where], cells, by_cell, spans)
+
+
+def _cell_provenance(names: list[str], where: Provenance) -> dict[str, Provenance]:
+    if not where.cell_range:
+        return {}
+    first = where.cell_range.split(":")[0]
+    row_number = "".join(ch for ch in first if ch.isdigit())
+    return {
+        name: Provenance(
+            sheet=where.sheet,
+            cell_range=f"{column_letter(i + 1)}{row_number}",
+            line_start=where.line_start,
+            line_end=where.line_end,
+        )
+        for i, name in enumerate(names)
+    }
+
+
+def column_letter(number: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -1,0 +1,56 @@
+"""parser-service plugin for invoices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from parser_service.plugin_api import Domain, Example, hookimpl, whole_document
+from parser_service_invoices.schema import Invoice, InvoiceLine
+from parser_service_invoices.validators import VALIDATORS
+
+__version__ = "0.1.0"
+HERE = Path(__file__).parent
+EXAMPLES = HERE / "examples"
+
+PROMPT = (
+    "Read this invoice and extract the fields below.\n"
+    "Copy each value exactly as it is written in the invoice. Use null when a value is not there.\n\n"
+    "Fields:\n{fields}\n\nInvoice:\n{text}"
+)
+
+
+def examples() -> list[Example]:
+    found = []
+    for pdf in sorted(EXAMPLES.glob("*.pdf")):
+        expected = next((p for p in (pdf.with_suffix(".json"), pdf.with_suffix(".expected.json")) if p.exists()), None)
+        found.append(Example(pdf, expected))
+    return found
+
+
+def _adapter() -> Path | None:
+    folder = HERE / "adapter"
+    return folder if (folder / "adapter_config.json").is_file() else None
+
+
+DOMAIN = Domain(
+    name="invoices",
+    version=__version__,
+    schema=Invoice,
+    document_type="invoice",
+    description="an invoice, bill or receipt asking for or confirming payment",
+    prompt=PROMPT,
+    splitter=whole_document,
+    validators=VALIDATORS,
+    adapter=_adapter(),
+    examples=examples(),
+    media_types=frozenset({"application/pdf", "text/plain"}),
+)
+
+
+@hookimpl
+def register_domains(register: Callable[..., None]) -> None:
+    register(DOMAIN)
+
+
+__all__ = ["DOMAIN", "Invoice", "InvoiceLine", "register_domains"]
