@@ -61,6 +61,8 @@ class Domain:
     examples: Sequence[Example] = ()
     media_types: frozenset[str] | None = None
     system_prompt: str = "You extract data from documents. Answer with JSON only."
+    #: Model-written values must occur in the record's text; others are flagged.
+    extractive: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def accepts(self, media_type: str) -> bool:

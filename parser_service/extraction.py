@@ -126,8 +126,26 @@ def _validate(state: _State, domain: Domain) -> None:
         state.model = None
         state.issues = _issues(exc)
         return
+    if domain.extractive:
+        state.issues += _invented(state)
     for check in domain.validators:
         state.issues += check(state.model)
+
+
+def _invented(state: _State) -> list[FieldIssue]:
+    """Model-written scalar values that do not occur in the record's text."""
+    haystack = _squash(state.record.text)
+    issues = []
+    for name, value in state.raw.items():
+        if state.source.get(name) != "model" or value is None or isinstance(value, (list, dict)):
+            continue
+        if _squash(str(value)) not in haystack:
+            issues.append(FieldIssue(name, f"{name}: {value!r} does not occur in the document"))
+    return issues
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _issues(exc: ValidationError) -> list[FieldIssue]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ _SAMPLE_LINES = 200
 _SAMPLE_RECORDS = 50
 _HEADER_FILL = 0.6
 _CONSISTENT_SHARE = 0.8
+_MARKDOWN_RULE = re.compile(r":?-{3,}:?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,7 @@ def _choose_layout(lines: list[str]) -> _Layout | None:
     sniffed = _sniffed_delimiter(lines)
     return max(
         layouts,
-        key=lambda l: (l.is_consistent, l.consistent, l.delimiter == sniffed, l.width),
+        key=lambda o: (o.is_consistent, o.consistent, o.delimiter == sniffed, o.width),
     )
 
 
@@ -110,14 +112,16 @@ def _layout(lines: list[str], delimiter: str) -> _Layout | None:
         sample = list(islice(_records(lines, delimiter), _SAMPLE_RECORDS))
     except csv.Error:
         return None
-    counts = [len(record.values) for record in sample]
-    wide = Counter(count for count in counts if count >= 2)
+    if delimiter == "|" and any(map(_is_markdown_rule, sample)):
+        return None  # a Markdown document, not a pipe-separated export
+    wide = Counter(len(record.values) for record in sample if len(record.values) >= 2)
     if not wide:
         return None
     width = max(wide.items(), key=lambda item: (item[1], item[0]))[0]
     header = _header_index(sample, width)
-    tail = counts[header:]
-    return _Layout(delimiter, width, header, tail.count(width), len(tail))
+    tail = sample[header:]
+    consistent = sum(len(r.values) == width and _filled(r) >= 2 for r in tail)
+    return _Layout(delimiter, width, header, consistent, len(tail))
 
 
 def _header_index(sample: list[_Record], width: int) -> int:
@@ -125,9 +129,19 @@ def _header_index(sample: list[_Record], width: int) -> int:
     needed = max(2, math.ceil(_HEADER_FILL * width))
     candidates = [i for i, record in enumerate(sample) if len(record.values) == width]
     for i in candidates:
-        if sum(bool(value.strip()) for value in sample[i].values) >= needed:
+        if _filled(sample[i]) >= needed:
             return i
     return candidates[0]
+
+
+def _filled(record: _Record) -> int:
+    return sum(bool(value.strip()) for value in record.values)
+
+
+def _is_markdown_rule(record: _Record) -> bool:
+    """``|---|:---:|`` under a Markdown table header."""
+    cells = [value.strip() for value in record.values if value.strip()]
+    return bool(cells) and all(_MARKDOWN_RULE.fullmatch(cell) for cell in cells)
 
 
 def _sniffed_delimiter(lines: list[str]) -> str | None:

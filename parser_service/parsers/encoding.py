@@ -14,8 +14,7 @@ from parser_service.errors import EncodingError
 
 ENCODING_PROBLEM = "could not detect the text encoding (tried UTF-8, windows-1252, latin-1)"
 _UTF8_BOM = codecs.BOM_UTF8
-#: Control characters that plain text may contain: tab, LF, VT, FF, CR, DOS EOF.
-_ALLOWED_CONTROLS = "\t\n\x0b\x0c\r\x1a"
+#: Control characters plain text should not hold (TAB, LF, VT, FF, CR, DOS EOF are fine).
 _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 #: At most one control character per this many characters.
 _CONTROL_RATIO = 50

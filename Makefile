@@ -1,0 +1,32 @@
+# One command surface: set-up, run, test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXAMPLE ?= plugins/invoices/parser_service_invoices/examples/oyo.pdf
+PLUGINS := plugins/invoices plugins/bank_transactions
+
+.PHONY: setup run test test-fast clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]' $(addprefix -e ,$(PLUGINS))
+	touch $@
+
+## Extract a bundled real invoice with the embedded model and print the JSON.
+run: setup
+	$(VENV)/bin/parser-service extract $(EXAMPLE) --plugin invoices
+
+## The whole test suite (loads the real embedded model).
+test: setup
+	$(PY) -m pytest
+
+## Tests that do not load the language model.
+test-fast: setup
+	$(PY) -m pytest -m "not model"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,461 @@
+"""Which column holds which field: inferred once per table, from header names and values.
+
+A bank export names its columns in the bank's language and habits ("Buchungstag",
+"Bedrag", "Debit Amount", "Naam tegenpartij"). ``infer_mapping`` scores each header
+against keyword lists (English, German, Dutch, French, Spanish), then checks the
+best candidate against the column's values: a date column must read as dates with
+``to_date`` for most of its non-empty cells, an amount or balance column as numbers
+with ``to_number``. A candidate that fails the check gives way to the next one, so a
+booking date that is empty falls back to the value date.
+
+Decisions a caller must know:
+
+* Dates: the booking date is preferred over the value date ("Valutadatum",
+  "Rentedatum", "Wertstellung", "Value date"). Day/month order is decided once per
+  column with ``infer_dayfirst``; when no value decides it (every date has day and
+  month <= 12) and the export's currency is USD (a currency column, or "$" in the
+  amounts), the column is read month-first, as US exports write it. Otherwise
+  ``to_date``'s day-first default applies.
+* Amounts: one signed amount column, or a debit/credit pair (amount = credit - debit,
+  both read as magnitudes). With one amount column, a column of debit/credit markers
+  ("CR", "DR", "Af", "Bij", "S", "H") gives the sign; where only credits are marked,
+  unmarked rows are money out.
+* Payee: when no column names the other party, the description column is the payee
+  (what csv2ofx does for these files) and the memo comes from another column.
+* A mapping is ``confident`` when it found a date and an amount. Only then are
+  fields without a column known to be absent (prefilled as null); otherwise the
+  model is asked for them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from parser_service.plugin_api import CellValue, infer_dayfirst, to_currency, to_date, to_number
+
+#: Most of a column's non-empty cells must read as its type.
+MOST = 0.5
+#: Cells sampled per column.
+SAMPLE_ROWS = 1000
+#: Dates tried against each candidate ``strptime`` format.
+FORMAT_SAMPLES = 200
+
+
+# --------------------------------------------------------------------------- names
+
+
+def normalise_header(name: object) -> str:
+    """"Auftraggeber/Empfänger" -> "auftraggeber empfanger"; "JournalDate" -> "journal date"."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    tokens = re.sub(r"[^a-z0-9]+", " ", text).split()
+    dropped = False
+    while len(tokens) > 1 and tokens[-1] in _CURRENCY_TOKENS:  # "Bedrag (EUR)" -> "bedrag"
+        tokens.pop()
+        dropped = True
+    if dropped and len(tokens) > 1 and tokens[-1] == "in":
+        tokens.pop()
+    return " ".join(tokens)
+
+
+_CURRENCY_TOKENS = frozenset("eur usd gbp chf cad aud nzd sek nok dkk pln czk huf jpy".split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Role:
+    #: Whole header names, best first.
+    exact: tuple[str, ...]
+    #: Words (or phrases) that make a header a weaker candidate.
+    words: tuple[str, ...] = ()
+    #: Words that rule a header out as a weak candidate.
+    exclude: tuple[str, ...] = ()
+    #: Whole header names used only when no exact or word candidate reads right.
+    fallback: tuple[str, ...] = ()
+
+    def score(self, header: str) -> int | None:
+        """Lower is better; None: not a candidate."""
+        if header in self.exact:
+            return self.exact.index(header)
+        padded = f" {header} "
+        if any(f" {word} " in padded for word in self.exclude):
+            return None if header not in self.fallback else 200 + self.fallback.index(header)
+        for i, word in enumerate(self.words):
+            if f" {word} " in padded:
+                return 100 + i
+        if header in self.fallback:
+            return 200 + self.fallback.index(header)
+        return None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
+DATE = _Role(
+    exact=_words(
+        "booking date, buchungstag, buchungsdatum, date, transaction date, posting date, posted date,"
+        " post date, date posted, date processed, processed date, journal date, journaldate,"
+        " created, created date, date created, datum, boekingsdatum, boekdatum, transactiedatum,"
+        " fecha, fecha operacion, fecha de operacion, fecha contable, date operation,"
+        " date d operation, date de l operation, date comptable, date de comptabilisation,"
+        " trans date, transaction date time, completed date, date completed, started date"
+    ),
+    words=_words("date, datum, fecha, buchungstag"),
+    exclude=_words(
+        "value, valuta, valeur, valor, wertstellung, rentedatum, valutadatum, time, birth, due,"
+        " expiry, export"
+    ),
+    fallback=_words(
+        "value date, valutadatum, valuta datum, valuta, rentedatum, wertstellung,"
+        " wertstellungsdatum, fecha valor, date de valeur, date valeur"
+    ),
+)
+
+AMOUNT = _Role(
+    exact=_words(
+        "amount, net amount, netamount, transaction amount, bedrag, betrag, importe, montant,"
+        " umsatz, amount in account currency, total amount"
+    ),
+    words=_words("amount, bedrag, betrag, importe, montant"),
+    exclude=_words(
+        "refunded, refund, converted, original, oorspr, orig, transfer, fee, fees, tax, credit,"
+        " debit, foreign, balance, saldo, instructed, exchange"
+    ),
+)
+
+DEBIT = _Role(
+    exact=_words(
+        "debit amount, debit, debits, soll, af, withdrawal, withdrawals, withdrawal amount,"
+        " paid out, money out, out, outflow, ausgang, ausgaben, uitgaven, cargo, cargos, debe,"
+        " debito, montant debit, betrag soll, belastung"
+    ),
+    words=_words("debit, withdrawal, withdrawals"),
+    exclude=_words("card, credit, indicator, date"),
+)
+
+CREDIT = _Role(
+    exact=_words(
+        "credit amount, credit, credits, haben, bij, deposit, deposits, deposit amount, paid in,"
+        " money in, in, inflow, eingang, einnahmen, inkomsten, abono, abonos, haber, credito,"
+        " montant credit, betrag haben, gutschrift"
+    ),
+    words=_words("credit, deposit, deposits"),
+    exclude=_words("card, debit, limit, indicator, date"),
+)
+
+BALANCE = _Role(
+    exact=_words(
+        "balance, running balance, saldo, saldo na trn, saldo na transactie, saldo na mutatie,"
+        " kontostand, solde, saldo disponible, account balance, balance after, closing balance,"
+        " neuer saldo, saldo nach buchung, available balance, ledger balance"
+    ),
+    words=_words("balance, saldo, kontostand, solde"),
+    exclude=_words("opening, start, begin, vorher, previous, before, oud, anfangssaldo"),
+)
+
+PAYEE = _Role(
+    exact=_words(
+        "payee, payee name, name, merchant name, merchant, naam, naam tegenpartij, tegenpartij,"
+        " naam begunstigde, auftraggeber empfanger, auftraggeber empfaenger, auftraggeber,"
+        " empfanger, empfaenger, zahlungsempfanger, zahlungsempfaenger,"
+        " beguenstigter zahlungspflichtiger, begunstigter zahlungspflichtiger, beguenstigter,"
+        " begunstigter, name zahlungsbeteiligter, zahlungsbeteiligter, counterparty,"
+        " counterparty name, counter party, beneficiary, beneficiary name, payer, payer name,"
+        " recipient, beneficiaire, tiers, contrepartie, nom, beneficiario, ordenante,"
+        " destinatario, customer description, customer name, customer"
+    ),
+    words=_words(
+        "payee, merchant, naam, name, empfanger, empfaenger, auftraggeber, beguenstigter,"
+        " begunstigter, counterparty, tegenpartij, beneficiary"
+    ),
+    exclude=_words(
+        "account, iban, bban, bic, rekening, konto, kontonummer, card, file, product,"
+        " uiteindelijke, initierende, bank, number, nummer, id, email, user"
+    ),
+)
+
+#: Memo names that are a free-text description: the payee when no payee column exists.
+_DESCRIPTIONS = _words(
+    "description, transaction description, omschrijving, omschrijving 1, verwendungszweck,"
+    " details, transaction details, narrative, mededelingen, mitteilung, libelle,"
+    " libelle operation, concepto, descripcion, detalle, particulars"
+)
+
+MEMO = _Role(
+    exact=("memo",) + _DESCRIPTIONS + _words(
+        "buchungstext, reference, referentie, referencia, comments, comment, notes, note,"
+        " remarks, remark, purpose"
+    ),
+    words=_words("memo, description, omschrijving, verwendungszweck, details, libelle, concepto, descripcion"),
+    exclude=_words("id, account, iban, number, nummer, date"),
+)
+
+_CURRENCY_COLUMNS = _words("currency, waehrung, wahrung, munt, devise, moneda, currency code")
+
+#: Debit/credit markers. Strong ones are trusted in any column; single letters and
+#: "in"/"out" only in a column whose header names them.
+CREDIT_MARKS = frozenset({"cr", "credit", "bij", "haben", "abono", "haber", "credito", "c", "h", "in", "+"})
+DEBIT_MARKS = frozenset({"dr", "debit", "af", "soll", "cargo", "debe", "debito", "d", "s", "out", "-"})
+_STRONG_MARKS = frozenset({"cr", "dr", "credit", "debit", "bij", "af", "haben", "soll"})
+_MARK_HEADERS = _words(
+    "af bij, bij af, cr dr, dr cr, debit credit, credit debit, soll haben, s h, d c, c d, dc, cd,"
+    " indicator, credit debit indicator, debit credit indicator, sign, vorzeichen"
+)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def is_empty(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_date(value: CellValue, dayfirst: bool | None) -> datetime.date:
+    if isinstance(value, str):
+        return to_date(value, dayfirst=dayfirst)
+    raise ValueError(f"cannot read {value!r} as a date")
+
+
+_MARK_SUFFIX = re.compile(r"\s*\b(cr|dr)\.?\s*$", re.IGNORECASE)
+
+
+def read_number(value: CellValue) -> float:
+    """``to_number``, also reading a "CR"/"DR" suffix ("12.50 DR" is -12.5)."""
+    if isinstance(value, str) and (m := _MARK_SUFFIX.search(value)):
+        number = abs(to_number(value[: m.start()]))
+        return -number if m[1].lower() == "dr" else number
+    return to_number(value)
+
+
+def _fraction(values: list[CellValue], read: Any) -> float:
+    filled = [v for v in values if not is_empty(v)]
+    if not filled:
+        return 0.0
+    ok = 0
+    for value in filled:
+        try:
+            read(value)
+            ok += 1
+        except (ValueError, TypeError):
+            pass
+    return ok / len(filled)
+
+
+def _reads_as_dates(values: list[CellValue]) -> bool:
+    return _fraction(values, lambda v: read_date(v, None)) > MOST
+
+
+def _reads_as_numbers(values: list[CellValue], allow_empty: bool = False) -> bool:
+    if allow_empty and all(is_empty(v) for v in values):
+        return True
+    return _fraction(values, read_number) > MOST
+
+
+def _has_text(values: list[CellValue]) -> bool:
+    return any(not is_empty(v) for v in values)
+
+
+# --------------------------------------------------------------------------- the mapping
+
+
+@dataclass(slots=True)
+class Mapping:
+    """Column names (as in ``Record.cells``) for each field, and how to read them."""
+
+    date: str | None = None
+    amount: str | None = None
+    debit: str | None = None
+    credit: str | None = None
+    balance: str | None = None
+    payee: str | None = None
+    memo: str | None = None
+    #: A column of debit/credit markers that signs ``amount``.
+    indicator: str | None = None
+    #: With ``indicator``: the sign of rows without a marker (-1: only credits are marked).
+    unmarked_sign: int = 1
+    dayfirst: bool | None = None
+    #: The date column's layout as a ``strptime`` format ("%d.%m.%Y"), when one fits.
+    date_format: str | None = None
+    #: True when the payee is read from the description column (no payee column).
+    payee_from_description: bool = False
+
+    @property
+    def confident(self) -> bool:
+        return self.date is not None and (self.amount is not None or self.debit is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["confident"] = self.confident
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Mapping:
+        names = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def infer_mapping(columns: dict[str, list[CellValue]]) -> Mapping:
+    """The mapping of one table, from its columns (name -> values, in row order)."""
+    columns = {name: values[:SAMPLE_ROWS] for name, values in columns.items()}
+    headers = {name: normalise_header(name) for name in columns}
+    used: set[str] = set()
+    mapping = Mapping()
+
+    mapping.date = _pick(DATE, columns, headers, used, _reads_as_dates)
+    if mapping.date is None:  # no header says "date": a column that reads as dates
+        mapping.date = next(
+            (n for n, v in columns.items() if n not in used and _fraction(v, lambda x: read_date(x, None)) >= 0.8),
+            None,
+        )
+    if mapping.date:
+        used.add(mapping.date)
+
+    _pick_amount(mapping, columns, headers, used)
+    mapping.balance = _pick(BALANCE, columns, headers, used, _reads_as_numbers)
+    used.update(c for c in (mapping.amount, mapping.debit, mapping.credit, mapping.balance) if c)
+
+    _pick_text(mapping, columns, headers, used)
+
+    if mapping.date:
+        dates = columns[mapping.date]
+        mapping.dayfirst = _dayfirst(dates, columns, headers, mapping)
+        mapping.date_format = date_format(dates, mapping.dayfirst)
+    if mapping.amount and not mapping.debit:
+        _pick_indicator(mapping, columns, headers, used)
+    return mapping
+
+
+def _candidates(role: _Role, headers: dict[str, str], used: set[str]) -> list[str]:
+    scored = [(s, i, name) for i, (name, h) in enumerate(headers.items()) if name not in used and (s := role.score(h)) is not None]
+    return [name for _, _, name in sorted(scored)]
+
+
+def _pick(role: _Role, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str], check: Any) -> str | None:
+    for name in _candidates(role, headers, used):
+        if check(columns[name]):
+            return name
+    return None
+
+
+def _pick_amount(mapping: Mapping, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> None:
+    mapping.amount = _pick(AMOUNT, columns, headers, used, _reads_as_numbers)
+    if mapping.amount:
+        used.add(mapping.amount)
+        return
+    debit = _pick(DEBIT, columns, headers, used, lambda v: _reads_as_numbers(v, allow_empty=True))
+    credit = _pick(CREDIT, columns, headers, used | {debit}, lambda v: _reads_as_numbers(v, allow_empty=True))
+    if debit and credit and (_has_text(columns[debit]) or _has_text(columns[credit])):
+        mapping.debit, mapping.credit = debit, credit
+        used.update((debit, credit))
+        return
+    # No header names an amount: a single column of numbers with decimals.
+    found = [
+        name for name, values in columns.items()
+        if name not in used and _has_text(values) and _fraction(values, read_number) == 1.0
+        and sum(bool(re.search(r"[.,]\d{2}\b", str(v))) for v in values if not is_empty(v)) * 2
+        >= sum(not is_empty(v) for v in values)
+    ]
+    if len(found) == 1:
+        mapping.amount = found[0]
+        used.add(found[0])
+
+
+def _pick_text(mapping: Mapping, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> None:
+    mapping.payee = _pick(PAYEE, columns, headers, used, _has_text)
+    if mapping.payee is None:
+        described = [n for n in _candidates(MEMO, headers, used) if _is_description(headers[n]) and _has_text(columns[n])]
+        if described:
+            mapping.payee, mapping.payee_from_description = described[0], True
+    if mapping.payee:
+        used.add(mapping.payee)
+    mapping.memo = _pick(MEMO, columns, headers, used, _has_text)
+    if mapping.memo:
+        used.add(mapping.memo)
+
+
+def _is_description(header: str) -> bool:
+    padded = f" {header} "
+    return header in _DESCRIPTIONS or any(f" {w} " in padded for w in ("description", "omschrijving", "verwendungszweck", "details"))
+
+
+def _pick_indicator(mapping: Mapping, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> None:
+    for name, values in columns.items():
+        if name in used:
+            continue
+        marks = {str(v).strip().casefold().rstrip(".") for v in values if not is_empty(v)}
+        if not marks or not marks <= (CREDIT_MARKS | DEBIT_MARKS):
+            continue
+        if not (marks <= _STRONG_MARKS or headers[name] in _MARK_HEADERS):
+            continue
+        credits, debits = marks & CREDIT_MARKS, marks & DEBIT_MARKS
+        mapping.indicator = name
+        mapping.unmarked_sign = -1 if credits and not debits else 1
+        used.add(name)
+        return
+
+
+def _dayfirst(
+    dates: list[CellValue], columns: dict[str, list[CellValue]], headers: dict[str, str], mapping: Mapping
+) -> bool | None:
+    decided = infer_dayfirst(dates)
+    if decided is not None:
+        return decided
+    return False if _currencies(columns, headers, mapping) == {"USD"} else None
+
+
+def _currencies(columns: dict[str, list[CellValue]], headers: dict[str, str], mapping: Mapping) -> set[str]:
+    """Currencies the export names: a currency column, or symbols in the amounts."""
+    found: set[str] = set()
+    sources = [n for n, h in headers.items() if h in _CURRENCY_COLUMNS]
+    sources += [c for c in (mapping.amount, mapping.debit, mapping.credit) if c]
+    for name in sources:
+        for value in columns[name]:
+            if isinstance(value, str) and not is_empty(value):
+                try:
+                    found.add(to_currency(value))
+                except ValueError:
+                    continue
+    return found
+
+
+_DATE_ORDERS = (
+    ("%Y", "%m", "%d"), ("%d", "%m", "%Y"), ("%m", "%d", "%Y"), ("%d", "%m", "%y"), ("%m", "%d", "%y"),
+    ("%d", "%b", "%Y"), ("%d", "%b", "%y"), ("%d", "%B", "%Y"), ("%b", "%d", "%Y"), ("%Y", "%b", "%d"),
+)
+_DATE_SEPARATORS = ("-", ".", "/", " ")
+_TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", "T%H:%M", " %I:%M %p", " %I:%M:%S %p")
+
+
+def _date_formats() -> Iterable[str]:
+    yield "%Y%m%d"
+    for order in _DATE_ORDERS:
+        for sep in _DATE_SEPARATORS:
+            base = sep.join(order)
+            for suffix in _TIME_SUFFIXES:
+                yield base + suffix
+
+
+def date_format(values: Sequence[CellValue], dayfirst: bool | None) -> str | None:
+    """The ``strptime`` format that reads every date of the column as ``to_date`` does."""
+    samples: list[tuple[str, datetime.date]] = []
+    for value in values[:FORMAT_SAMPLES]:
+        if isinstance(value, str) and not is_empty(value):
+            try:
+                samples.append((value.strip(), read_date(value, dayfirst)))
+            except ValueError:
+                continue
+    if not samples:
+        return None
+    for fmt in _date_formats():
+        try:
+            if all(datetime.datetime.strptime(text, fmt).date() == date for text, date in samples):
+                return fmt
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,186 @@
+"""One record per transaction row, and the fields its table's column mapping can read.
+
+``split_transactions`` builds on ``table_rows``: every data row of every table is a
+candidate. A column mapping (see ``mapping``) is inferred once per table and stored
+in each record's context (``context["mapping"]``, and ``context["columns"]``:
+field -> column, which gives prefilled fields their cell provenance). Rows that are
+not transactions are skipped: empty rows, a repeated header, and total/footer rows
+(a row with neither a date nor an amount, or with a "Total"/"Summe"/"Saldo" label
+and no date). When some table of the document maps to dates and amounts, tables that
+do not (a summary sheet) are skipped; when none does, every row is kept and the
+model reads them all.
+
+``prefill_transaction`` returns what the mapping reads from a row's cells. A cell it
+cannot read ("Pending" in a date column) is left out, so the model is asked for that
+field; an empty cell is a known absence (null).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from parser_service.plugin_api import CellValue, Document, Page, Record, clean_text, table_rows
+
+from parser_service_bank_transactions.mapping import (
+    CREDIT_MARKS,
+    DEBIT_MARKS,
+    Mapping,
+    infer_mapping,
+    is_empty,
+    normalise_header,
+    read_date,
+    read_number,
+)
+
+#: A label that makes a row without a date a summary, not a transaction.
+_TOTAL_LABELS = re.compile(
+    r"^(?:sub ?)?(?:total|totals|totaal|totale|summe|gesamt|gesamtsumme|sum|suma|somme|"
+    r"opening balance|closing balance|balance brought forward|balance carried forward|"
+    r"anfangssaldo|endsaldo|beginsaldo|eindsaldo|saldo|saldo inicial|saldo final|"
+    r"solde|solde initial|solde final|kontostand)\b"
+)
+
+
+class _Unreadable:
+    """A cell the mapping cannot read: the field is left to the model."""
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE = _Unreadable()
+
+
+def split_transactions(document: Document) -> list[Record]:
+    tables: list[tuple[list[Record], Mapping]] = []
+    for page in document.pages:
+        for table in page.tables:
+            single = Document(
+                sha256=document.sha256,
+                filename=document.filename,
+                media_type=document.media_type,
+                pages=[Page(number=page.number, tables=[table], name=page.name)],
+            )
+            records = table_rows(single)
+            tables.append((records, infer_mapping(_columns(records))))
+    any_confident = any(mapping.confident for _, mapping in tables)
+    out: list[Record] = []
+    for records, mapping in tables:
+        if any_confident and not mapping.confident:
+            continue
+        saved = mapping.to_dict()
+        for record in records:
+            if not is_transaction(record, mapping):
+                continue
+            record.index = len(out)
+            record.context["mapping"] = saved
+            record.context["columns"] = _field_columns(record, mapping)
+            out.append(record)
+    return out
+
+
+def _columns(records: list[Record]) -> dict[str, list[CellValue]]:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record.cells or {}))
+    return {name: [(r.cells or {}).get(name) for r in records] for name in names}
+
+
+def _field_columns(record: Record, mapping: Mapping) -> dict[str, str]:
+    columns = {f: getattr(mapping, f) for f in ("date", "amount", "balance", "payee", "memo")}
+    if mapping.debit and mapping.credit:
+        cells = record.cells or {}
+        columns["amount"] = mapping.debit if is_empty(cells.get(mapping.credit)) else mapping.credit
+    return {f: c for f, c in columns.items() if c}
+
+
+def is_transaction(record: Record, mapping: Mapping) -> bool:
+    cells = record.cells or {}
+    filled = {name: v for name, v in cells.items() if not is_empty(v)}
+    if not filled:
+        return False
+    if all(isinstance(v, str) and v.strip() == name for name, v in filled.items()):
+        return False  # the header, repeated
+    values = read_row(cells, mapping)
+    has_date = values.get("date") not in (None, UNREADABLE)
+    has_amount = values.get("amount") not in (None, UNREADABLE)
+    if mapping.confident and not has_date and not has_amount:
+        return False
+    amount_columns = {mapping.amount, mapping.debit, mapping.credit, mapping.balance}
+    labelled_total = any(
+        isinstance(v, str) and _TOTAL_LABELS.match(normalise_header(v))
+        for name, v in filled.items()
+        if name not in amount_columns
+    )
+    if labelled_total and not has_date:
+        return False
+    if not mapping.confident and len(filled) == 1 and len(cells) > 2:
+        return False  # a lone note or footer line
+    return True
+
+
+def read_row(cells: dict[str, CellValue], mapping: Mapping) -> dict[str, Any]:
+    """Field -> value for every field the mapping has a column for.
+
+    Values are None for an empty cell and ``UNREADABLE`` for a cell that does not read.
+    """
+    out: dict[str, Any] = {}
+    if mapping.date:
+        out["date"] = _read(cells.get(mapping.date), lambda v: read_date(v, mapping.dayfirst).isoformat())
+    if mapping.amount:
+        out["amount"] = _signed_amount(cells, mapping)
+    elif mapping.debit and mapping.credit:
+        out["amount"] = _pair_amount(cells.get(mapping.debit), cells.get(mapping.credit))
+    if mapping.balance:
+        out["balance"] = _read(cells.get(mapping.balance), read_number)
+    for field in ("payee", "memo"):
+        column = getattr(mapping, field)
+        if column:
+            out[field] = clean_text(cells.get(column))
+    return out
+
+
+def _read(value: CellValue, read: Any) -> Any:
+    if is_empty(value):
+        return None
+    try:
+        return read(value)
+    except (ValueError, TypeError):
+        return UNREADABLE
+
+
+def _signed_amount(cells: dict[str, CellValue], mapping: Mapping) -> Any:
+    amount = _read(cells.get(mapping.amount), read_number)
+    if not mapping.indicator or amount in (None, UNREADABLE):
+        return amount
+    mark = cells.get(mapping.indicator)
+    mark = "" if is_empty(mark) else str(mark).strip().casefold().rstrip(".")
+    if mark in CREDIT_MARKS:
+        return abs(amount)
+    if mark in DEBIT_MARKS:
+        return -abs(amount)
+    return mapping.unmarked_sign * abs(amount)
+
+
+def _pair_amount(debit: CellValue, credit: CellValue) -> Any:
+    out_value, in_value = _read(debit, read_number), _read(credit, read_number)
+    if UNREADABLE in (out_value, in_value):
+        return UNREADABLE
+    if out_value is None and in_value is None:
+        return None
+    return round(abs(in_value or 0.0) - abs(out_value or 0.0), 10)
+
+
+def prefill_transaction(record: Record) -> dict[str, Any]:
+    """The fields this record's column mapping can read; the model is asked for the rest."""
+    saved = record.context.get("mapping")
+    if not saved or record.cells is None:
+        return {}
+    mapping = Mapping.from_dict(saved)
+    values = read_row(record.cells, mapping)
+    out = {field: value for field, value in values.items() if value is not UNREADABLE}
+    if mapping.confident:  # a field without a column is absent from this export
+        for field in ("payee", "memo", "balance"):
+            out.setdefault(field, None)
+    return out

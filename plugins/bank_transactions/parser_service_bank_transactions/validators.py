@@ -1,0 +1,63 @@
+"""Per-record checks that catch a model's mistakes on transactions.
+
+Only what one record can show is checked here: a transaction has an amount, and
+its date is plausible. The running balance (balance before + amount = balance
+after) links *consecutive* records, so a per-record validator cannot check it;
+``balance_breaks`` does that over a whole export's results, for a caller that holds
+them all (an evaluation, or a later document-level check). Exports list rows
+newest-first or oldest-first, so both orders are tried.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from parser_service.plugin_api import FieldIssue
+
+TOLERANCE = 0.011
+EARLIEST = datetime.date(1970, 1, 1)
+
+
+def amount_present(transaction: BaseModel) -> list[FieldIssue]:
+    """A transaction moves money: it has an amount."""
+    if getattr(transaction, "amount") is None:
+        return [FieldIssue("amount", "a transaction needs an amount")]
+    return []
+
+
+def date_plausible(transaction: BaseModel) -> list[FieldIssue]:
+    """A booking date lies between 1970 and a year from today."""
+    date = getattr(transaction, "date")
+    latest = datetime.date.today() + datetime.timedelta(days=366)
+    if date is not None and not EARLIEST <= date <= latest:
+        return [FieldIssue("date", f"date {date.isoformat()} is not plausible for a transaction")]
+    return []
+
+
+VALIDATORS = (amount_present, date_plausible)
+
+
+def balance_breaks(transactions: Sequence[dict[str, Any]]) -> list[int]:
+    """Indexes where the running balance does not follow from the amounts.
+
+    ``transactions`` are dicts with ``amount`` and ``balance`` in file order. Pairs
+    missing either value are not judged. Returns the breaks of whichever order
+    (oldest-first or newest-first) has fewer.
+    """
+
+    def breaks(step: int) -> list[int]:
+        found = []
+        for i in range(1, len(transactions)):
+            before, after = (transactions[i - 1], transactions[i]) if step > 0 else (transactions[i], transactions[i - 1])
+            values = (before.get("balance"), after.get("amount"), after.get("balance"))
+            if any(v is None for v in values):
+                continue
+            if abs(values[0] + values[1] - values[2]) > TOLERANCE:
+                found.append(i)
+        return found
+
+    return min(breaks(1), breaks(-1), key=len)

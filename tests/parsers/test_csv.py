@@ -1,0 +1,245 @@
+"""CsvParser on real bank exports and on hand-made edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parser_service.document import Table
+from parser_service.errors import EncodingError
+from parser_service.parsers.base import SNIFF_BYTES
+from parser_service.parsers.csv_parser import CsvParser, column_letter
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def table_of(path: Path) -> Table:
+    pages = CsvParser().parse(path, path.name)
+    assert len(pages) == 1 and pages[0].number == 1 and pages[0].blocks == []
+    assert len(pages[0].tables) == 1
+    return pages[0].tables[0]
+
+
+def sniff(path: Path) -> bool:
+    return CsvParser().sniff(path, path.read_bytes()[:SNIFF_BYTES])
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gls.csv",
+        "creditunion.csv",
+        "2018-04-14_10-52-13_bunq-transactieoverzicht.csv",
+        "MS_JANE_SMITH_01-12-2019_14-12-2019.csv",
+        "20180226-1000594757-umsatz.CSV",
+        "CSV_A_20180414_112204.csv",
+        "payoneer.csv",
+        "xero.csv",
+    ],
+)
+def test_sniff_claims_real_bank_exports(name: str) -> None:
+    assert sniff(DATA / name)
+
+
+def test_sniff_rejects_plain_text_invoice() -> None:
+    assert not sniff(DATA / "Orlen.txt")
+
+
+def test_sniff_rejects_json(tmp_path: Path) -> None:
+    data = b'[\n  {\n    "issuer": "OYO",\n    "amount": 1939.0,\n    "date": "2017-12-31",\n'
+    data += b'    "currency": "INR",\n    "booking_id": "IBZY2087"\n  }\n]\n'
+    assert not sniff(write(tmp_path, "oyo.json", data))
+
+
+def test_sniff_rejects_markdown_tables() -> None:
+    assert not sniff(DATA / "SOURCES.md")
+
+
+def test_sniff_rejects_prose_and_single_line(tmp_path: Path) -> None:
+    prose = b"Dear customer,\nthank you for your order.\nWe ship, as agreed, on Monday; see you.\n"
+    assert not sniff(write(tmp_path, "letter.txt", prose))
+    assert not sniff(write(tmp_path, "one.csv", b"a,b,c\n"))
+
+
+def test_gls_windows_1252_semicolons() -> None:
+    table = table_of(DATA / "gls.csv")
+    assert table.header[3] == "Auftraggeber/Empfänger"
+    assert table.header[-1] == "Währung"
+    assert len(table.header) == 22
+    assert len(table.rows) == 1
+    record = table.rows[0].as_dict(table.header)
+    assert record["Auftraggeber/Empfänger"] == "Drillisch Online AG"
+    assert record["Buchungstext"] == "SEPA-Basislastschrift"
+    assert record["Betrag"] == "-98,76"
+    assert record["VWZ3"] is None
+    assert table.rows[0].provenance.line_start == 2
+    assert table.rows[0].provenance.cell_range == "A2:V2"
+
+
+def test_creditunion_bare_cr_line_endings() -> None:
+    table = table_of(DATA / "creditunion.csv")
+    assert table.header == ["Check Number", "Date", "Description", "Amount", "Category", "Comments"]
+    assert len(table.rows) == 8
+    assert [row.values[0] for row in table.rows] == [f"INV-{n}" for n in range(1, 9)]
+    assert table.rows[0].values == ["INV-1", "2/8/15", "Ằdøłƥh Noƴa", "50000", "Expenses", None]
+    last = table.rows[-1].provenance
+    assert (last.line_start, last.line_end, last.cell_range) == (9, 9, "A9:F9")
+    assert table.provenance.cell_range == "A1:F9"
+    assert (table.provenance.line_start, table.provenance.line_end) == (1, 9)
+
+
+def test_xero_bare_cr_line_endings() -> None:
+    table = table_of(DATA / "xero.csv")
+    assert table.header[:4] == ["JournalNumber", "JournalDate", "AccountName", "NetAmount"]
+    assert len(table.rows) == 13
+    assert table.rows[-1].values[-1] == "Transfer to Checking"
+
+
+def test_ms_jane_smith_bom_and_trailing_empty_header() -> None:
+    table = table_of(DATA / "MS_JANE_SMITH_01-12-2019_14-12-2019.csv")
+    assert table.header == ["Date Processed", "Description", "Amount", ""]
+    assert len(table.rows) == 13
+    first = table.rows[0].as_dict(table.header)
+    assert first == {
+        "Date Processed": "Pending",
+        "Description": "L'OLILO                 LONDON       GBR",
+        "Amount": "£67.40",
+    }
+    assert table.rows[3].values[2] == "£1,183.23"  # quoted value with a comma
+
+
+def test_bunq_quoted_decimal_commas_pick_comma_delimiter() -> None:
+    table = table_of(DATA / "2018-04-14_10-52-13_bunq-transactieoverzicht.csv")
+    assert table.header == ["Datum", "Bedrag", "Rekening", "Tegenrekening", "Naam", "Omschrijving"]
+    assert [row.values[1] for row in table.rows] == ["-2,56", "750,00", "-18,90"]
+    assert table.rows[2].values[3] is None
+
+
+def test_umsatz_quoted_semicolons() -> None:
+    table = table_of(DATA / "20180226-1000594757-umsatz.CSV")
+    assert len(table.header) == 11 and table.header[-1] == "Info"
+    assert table.rows[0].as_dict(table.header)["Betrag"] == "-36,99"
+
+
+def test_rabobank_cr_cr_lf_and_windows_1252() -> None:
+    table = table_of(DATA / "CSV_A_20180414_112204.csv")
+    assert "Naam initiërende partij" in table.header
+    assert len(table.header) == 26
+    assert len(table.rows) == 3
+    # each record ends in CR CR LF: two physical line breaks, so records sit on odd lines
+    assert [row.provenance.line_start for row in table.rows] == [3, 5, 7]
+    assert table.rows[0].as_dict(table.header)["Omschrijving-1"] == "RENTE LENING"
+    # the export lost the opening quote of one record; its columns still line up
+    second = table.rows[1].as_dict(table.header)
+    assert second["Naam tegenpartij"] == "Nederlandse Loterij Organisatie B.V."
+    assert second["Bedrag"] == "+50,00"
+
+
+def test_payoneer_empty_values_are_none() -> None:
+    table = table_of(DATA / "payoneer.csv")
+    first = table.rows[0].as_dict(table.header)
+    assert first["Debit Amount"] == "100"
+    assert first["Credit Amount"] is None
+    assert first["Reference ID"] is None
+
+
+def test_preamble_lines_are_separated(tmp_path: Path) -> None:
+    data = (
+        "Kontoauszug März 2024;;;\n"
+        "Account: 123;;;\n"
+        "\n"
+        "Date;Description;Amount;Currency\n"
+        "01.03.2024;Coffee;-2,50;EUR\n"
+        "02.03.2024;Salary;2500,00;EUR\n"
+    ).encode("utf-8")
+    table = table_of(write(tmp_path, "statement.csv", data))
+    assert table.preamble == ["Kontoauszug März 2024", "Account: 123"]
+    assert table.header == ["Date", "Description", "Amount", "Currency"]
+    assert [row.values for row in table.rows] == [
+        ["01.03.2024", "Coffee", "-2,50", "EUR"],
+        ["02.03.2024", "Salary", "2500,00", "EUR"],
+    ]
+    assert table.rows[0].provenance.line_start == 5
+    assert table.rows[0].provenance.cell_range == "A5:D5"
+    assert table.provenance.cell_range == "A4:D6"
+
+
+def test_tab_separated(tmp_path: Path) -> None:
+    data = b"date\tpayee\tamount\n2024-01-02\tACME Ltd\t12.00\n2024-01-03\tBob, Inc.\t7.50\n"
+    path = write(tmp_path, "export.tsv", data)
+    assert sniff(path)
+    table = table_of(path)
+    assert table.header == ["date", "payee", "amount"]
+    assert table.rows[1].values == ["2024-01-03", "Bob, Inc.", "7.50"]
+
+
+def test_pipe_separated(tmp_path: Path) -> None:
+    data = b"id|name|total\n1|A|3\n2|B|4\n3|C|5\n"
+    table = table_of(write(tmp_path, "pipes.txt", data))
+    assert table.header == ["id", "name", "total"]
+    assert len(table.rows) == 3
+
+
+def test_latin1_csv(tmp_path: Path) -> None:
+    data = "Name;Stadt;Betrag\nJosé;Zürich;12,50\nRenée;Köln;3,00\n".encode("latin-1")
+    path = write(tmp_path, "latin1.csv", data)
+    assert sniff(path)
+    table = table_of(path)
+    assert table.header == ["Name", "Stadt", "Betrag"]
+    assert table.rows[0].values == ["José", "Zürich", "12,50"]
+    assert table.rows[1].values == ["Renée", "Köln", "3,00"]
+
+
+def test_quoted_field_spanning_lines(tmp_path: Path) -> None:
+    data = (
+        b"Date,Memo,Amount\r\n"
+        b'2024-01-01,"first line\r\nsecond line",10\r\n'
+        b"2024-01-02,plain,20\r\n"
+    )
+    table = table_of(write(tmp_path, "multi.csv", data))
+    first, second = table.rows
+    assert first.values == ["2024-01-01", "first line\nsecond line", "10"]
+    assert (first.provenance.line_start, first.provenance.line_end) == (2, 3)
+    assert (second.provenance.line_start, second.provenance.line_end) == (4, 4)
+    # a spreadsheet shows this as row 3 (one record per row)
+    assert second.provenance.cell_range == "A3:C3"
+
+
+def test_ragged_rows_are_padded_or_kept(tmp_path: Path) -> None:
+    data = (
+        b"Date,Description,Amount,\n"
+        b"2024-01-01,Coffee,2.50,\n"
+        b"2024-01-02,Tea\n"
+        b"2024-01-03,Cake,4.00,,extra\n"
+        b"2024-01-04,Bun,1.00,\n"
+    )
+    table = table_of(write(tmp_path, "ragged.csv", data))
+    assert table.header == ["Date", "Description", "Amount", ""]
+    assert table.rows[0].values == ["2024-01-01", "Coffee", "2.50", None]
+    assert table.rows[1].values == ["2024-01-02", "Tea", None, None]
+    assert table.rows[2].values == ["2024-01-03", "Cake", "4.00", None, "extra"]
+    assert table.rows[2].provenance.cell_range == "A4:E4"
+    expected = {"Date": "2024-01-02", "Description": "Tea", "Amount": None}
+    assert table.rows[1].as_dict(table.header) == expected
+
+
+def test_undecodable_bytes_raise_encoding_error(tmp_path: Path) -> None:
+    data = "Date,Amount\n2024-01-01,5\n".encode("utf-16-le") + b"\xff\xfe\x00\xd8"
+    path = write(tmp_path, "utf16.csv", data)
+    assert not sniff(path)
+    with pytest.raises(EncodingError) as info:
+        CsvParser().parse(path, "utf16.csv")
+    assert str(info.value) == (
+        "utf16.csv: could not detect the text encoding (tried UTF-8, windows-1252, latin-1)"
+    )
+
+
+def test_column_letters() -> None:
+    assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]

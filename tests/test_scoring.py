@@ -1,0 +1,17 @@
+from parser_service.scoring import field_matches, score_fields
+
+
+def test_rules_fit_the_type():
+    assert field_matches("amount", 4.11, 4.115)
+    assert not field_matches("amount", 4.11, 4.2)
+    assert not field_matches("amount", 4.11, None)
+    assert field_matches("issuer", "Amazon Web Services", "Amazon Web Services, Inc.")
+    assert field_matches("issuer", "NETPRESSE", "Netpresse")
+    assert not field_matches("issuer", "OYO", "Oravel Stays")
+    assert field_matches("invoice_number", "IBZY 2087", "ibzy2087")
+    assert not field_matches("date", "2017-12-31", "2017-12-30")
+
+
+def test_only_labelled_fields_are_scored():
+    scores = score_fields({"amount": 1.0, "desc": "x"}, {"amount": 1.0}, ["amount", "currency"])
+    assert scores == {"amount": True}
