@@ -78,3 +78,13 @@ class Domain:
             raise ValueError(f"domain {self.name!r}: prompt template needs a {{text}} slot")
         if self.adapter is not None and not (Path(self.adapter) / "adapter_config.json").is_file():
             raise ValueError(f"domain {self.name!r}: adapter {self.adapter} has no adapter_config.json")
+
+
+def max_chars(n: int) -> dict[str, int]:
+    """``json_schema_extra`` that bounds how many characters the model may write for a field."""
+    return {"max_chars": n}
+
+
+def adapter_folder(folder: Path) -> Path | None:
+    """``folder`` when it holds a PEFT adapter (``adapter_config.json``), else None."""
+    return folder if (folder / "adapter_config.json").is_file() else None

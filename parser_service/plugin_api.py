@@ -6,7 +6,16 @@ Plugins import this module only, never the rest of ``parser_service``.
 """
 
 from parser_service.document import CellValue, Document, Page, Provenance, Row, Table
-from parser_service.domain import DEFAULT_PROMPT, CrossValidator, Domain, Example, Prefill, Splitter
+from parser_service.domain import (
+    DEFAULT_PROMPT,
+    CrossValidator,
+    Domain,
+    Example,
+    Prefill,
+    Splitter,
+    adapter_folder,
+    max_chars,
+)
 from parser_service.hookspecs import hookimpl
 from parser_service.normalize import (
     Amount,
@@ -22,7 +31,7 @@ from parser_service.parsers.base import Parser
 from parser_service.records import FieldIssue, Record, table_rows, whole_document
 
 __all__ = [
-    "Amount", "CellValue", "CrossValidator", "CurrencyCode", "DEFAULT_PROMPT", "Document",
+    "Amount", "adapter_folder", "max_chars", "CellValue", "CrossValidator", "CurrencyCode", "DEFAULT_PROMPT", "Document",
     "Domain", "Example", "FieldIssue", "ISODate", "Page", "Parser", "Prefill", "Provenance",
     "Record", "Row", "Splitter", "Table", "clean_text", "hookimpl", "infer_dayfirst",
     "table_rows", "to_currency", "to_date", "to_number", "whole_document",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from parser_service.plugin_api import Domain, Example, hookimpl
+from parser_service.plugin_api import Domain, Example, hookimpl, adapter_folder
 from parser_service_bank_transactions.schema import Transaction
 from parser_service_bank_transactions.splitter import prefill_transaction, split_transactions
 from parser_service_bank_transactions.validators import VALIDATORS
@@ -48,10 +48,6 @@ def examples() -> list[Example]:
     return found
 
 
-def _adapter() -> Path | None:
-    folder = HERE / "adapter"
-    return folder if (folder / "adapter_config.json").is_file() else None
-
 
 DOMAIN = Domain(
     name="bank_transactions",
@@ -63,7 +59,7 @@ DOMAIN = Domain(
     splitter=split_transactions,
     validators=VALIDATORS,
     prefill=prefill_transaction,
-    adapter=_adapter(),
+    adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"text/csv", XLSX}),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from parser_service.plugin_api import Domain, Example, hookimpl, whole_document
+from parser_service.plugin_api import Domain, Example, hookimpl, whole_document, adapter_folder
 from parser_service_invoices.schema import Invoice, InvoiceLine
 from parser_service_invoices.validators import VALIDATORS
 
@@ -28,10 +28,6 @@ def examples() -> list[Example]:
     return found
 
 
-def _adapter() -> Path | None:
-    folder = HERE / "adapter"
-    return folder if (folder / "adapter_config.json").is_file() else None
-
 
 DOMAIN = Domain(
     name="invoices",
@@ -42,7 +38,7 @@ DOMAIN = Domain(
     prompt=PROMPT,
     splitter=whole_document,
     validators=VALIDATORS,
-    adapter=_adapter(),
+    adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"application/pdf", "text/plain"}),
 )
