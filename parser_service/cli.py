@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_extract(commands)
+    _add_eval(commands)
     plugins = commands.add_parser("plugins", help="list installed plugins and parsers with their versions")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
     plugins.set_defaults(handler=cmd_plugins)
@@ -49,6 +50,36 @@ def _add_extract(commands: Any) -> None:
     extract.add_argument("--output", "-o", type=Path, help="write the JSON here instead of stdout")
     extract.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     extract.set_defaults(handler=cmd_extract)
+
+
+def _add_eval(commands: Any) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a plugin's extraction against expected outputs in a folder",
+        description="Extract every document in DATA_DIR that has an expected output beside it "
+        "(by the plugin's naming rules) and print per-field accuracy and seconds per document.",
+    )
+    evaluate.add_argument("data_dir", type=Path, help="folder of documents with expected outputs")
+    evaluate.add_argument("--plugin", required=True, help="the plugin to evaluate")
+    evaluate.add_argument("--json", type=Path, help="also write the full report as JSON here")
+    evaluate.set_defaults(handler=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from parser_service import evaluation
+    from parser_service.pipeline import Pipeline
+    from parser_service.settings import Settings
+
+    pipeline = Pipeline(Settings())
+    domain = pipeline.host.domain(args.plugin)
+    found = evaluation.pairs(domain, args.data_dir)
+    fields = [n for n in domain.schema.model_fields if n != "lines"]
+    scores = evaluation.evaluate(lambda p: pipeline.extract(p, plugin=args.plugin), domain, found, fields)
+    report = evaluation.summary(scores, fields)
+    print(evaluation.format_table(report))
+    if args.json:
+        _write_json(report, args.json)
+    return 0
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ prompt has a sensible default.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -63,7 +64,27 @@ class Domain:
     system_prompt: str = "You extract data from documents. Answer with JSON only."
     #: Model-written values must occur in the record's text; others are flagged.
     extractive: bool = True
+    #: How ``parser-service eval`` finds and reads expected outputs beside documents.
+    expected_suffixes: tuple[str, ...] = (".json", ".expected.json")
+    expected_reader: Callable[[Path], list[dict[str, Any]]] | None = None
+    #: Fields that identify a record when a document holds many (date, amount).
+    key_fields: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def expected_for(self, document: Path) -> Path | None:
+        """The expected output beside ``document``, if any (never the document itself)."""
+        stem = document.name[: -len(document.suffix)] if document.suffix else document.name
+        for suffix in self.expected_suffixes:
+            candidate = document.with_name(stem + suffix)
+            if candidate != document and candidate.is_file() and not document.name.endswith(suffix):
+                return candidate
+        return None
+
+    def read_expected(self, path: Path) -> list[dict[str, Any]]:
+        if self.expected_reader is not None:
+            return self.expected_reader(path)
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return data if isinstance(data, list) else [data]
 
     def accepts(self, media_type: str) -> bool:
         return self.media_types is None or media_type in self.media_types

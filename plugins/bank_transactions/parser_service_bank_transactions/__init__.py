@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from parser_service.plugin_api import Domain, Example, hookimpl, adapter_folder
+from parser_service_bank_transactions.expected import read_expected
 from parser_service_bank_transactions.schema import Transaction
 from parser_service_bank_transactions.splitter import prefill_transaction, split_transactions
 from parser_service_bank_transactions.validators import VALIDATORS
@@ -62,6 +63,9 @@ DOMAIN = Domain(
     adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"text/csv", XLSX}),
+    expected_suffixes=(".expected.ofx", ".expected.qif"),
+    expected_reader=read_expected,
+    key_fields=("date", "amount"),
 )
 
 
