@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= plugins/invoices/parser_service_invoices/examples/oyo.pdf
 PLUGINS := plugins/invoices plugins/bank_transactions
 
-.PHONY: setup run test test-fast clean
+.PHONY: setup run test test-fast lint clean
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,11 @@ test: setup
 ## Tests that do not load the language model.
 test-fast: setup
 	$(PY) -m pytest -m "not model"
+
+## Static checks: ruff and mypy.
+lint: setup
+	$(VENV)/bin/ruff check parser_service plugins tests
+	$(VENV)/bin/mypy parser_service
 
 clean:
 	rm -rf $(VENV) .pytest_cache

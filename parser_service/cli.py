@@ -12,8 +12,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from parser_service import __version__
 from parser_service.errors import BackendError, InputError, ParserServiceError

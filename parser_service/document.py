@@ -10,9 +10,9 @@ where in the file it came from: page + bbox, sheet + cell range, or line range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-CellValue = Union[str, int, float, bool, None]
+CellValue = str | int | float | bool | None
 BBox = tuple[float, float, float, float]
 
 

@@ -9,13 +9,15 @@ only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from parser_service.answers import field_confidence, locate
 from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.document import Provenance
 from parser_service.domain import Domain
 from parser_service.gen_schema import generation_schema
 from parser_service.records import FieldIssue, Record, RecordResult
@@ -212,6 +214,7 @@ def _provenance(state: _State) -> dict[str, Any]:
 
 def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
     column = state.record.context.get("columns", {}).get(name)
+    where: Provenance | None
     if column in state.record.cell_provenance:
         where, verbatim = state.record.cell_provenance[column], True
     else:

@@ -8,7 +8,7 @@ plugin supplied it. Registering a name twice is an error.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pluggy
 

@@ -8,7 +8,8 @@ ISO in code; values that do not read as dates are dropped.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from parser_service.backends.base import Backend, GenerationRequest
 from parser_service.document import Document
@@ -19,10 +20,7 @@ from parser_service.normalize import clean_text, to_date
 OTHER = "other"
 METADATA_PROMPT_TOKENS = 512
 #: ISO 639-1 codes accepted for ``language``; the model's pick must be one of them.
-LANGUAGES = (
-    "en de fr nl es it pt pl sv da no fi cs sk hu ro bg el ru uk tr ar he hi zh ja ko "
-    "id ms th vi ca hr sl sr lt lv et"
-).split()
+LANGUAGES = ["en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "no", "fi", "cs", "sk", "hu", "ro", "bg", "el", "ru", "uk", "tr", "ar", "he", "hi", "zh", "ja", "ko", "id", "ms", "th", "vi", "ca", "hr", "sl", "sr", "lt", "lv", "et"]
 
 SYSTEM = "You classify documents and list their key facts. Answer with JSON only."
 PROMPT = (

@@ -34,10 +34,10 @@ from typing import Annotated
 from pydantic import BeforeValidator
 
 __all__ = [
+    "ISO_CURRENCIES",
     "Amount",
     "CurrencyCode",
     "ISODate",
-    "ISO_CURRENCIES",
     "clean_text",
     "infer_dayfirst",
     "to_currency",
@@ -65,11 +65,7 @@ _MONTH_BY_NAME: dict[str, int] = {n: m for m, names in _MONTH_NAMES.items() for 
 
 _DATE_FILLERS = frozenset({"de", "del", "of", "the", "le", "den", "der", "am", "el", "op"})
 _WEEKDAYS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur"
-    " thurs fri sat sun montag dienstag mittwoch donnerstag freitag samstag sonnabend"
-    " sonntag lundi mardi mercredi jeudi vendredi samedi dimanche maandag dinsdag"
-    " woensdag donderdag vrijdag zaterdag zondag lunes martes miercoles jueves viernes"
-    " sabado domingo".split()
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonnabend", "sonntag", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"]
 )
 
 _TIME_SUFFIX = re.compile(
@@ -292,9 +288,7 @@ def to_number(value: object) -> float:
 # --------------------------------------------------------------------------- currencies
 
 ISO_CURRENCIES: frozenset[str] = frozenset(
-    "EUR USD GBP JPY CHF CAD AUD NZD CNY HKD SGD INR PKR LKR BDT NPR IDR MYR THB PHP KRW"
-    " TWD VND SEK NOK DKK ISK PLN CZK HUF RON BGN RSD RUB UAH TRY ILS AED SAR QAR KWD"
-    " EGP MAD ZAR NGN KES MXN BRL ARS CLP COP PEN".split()
+    ["EUR", "USD", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "CNY", "HKD", "SGD", "INR", "PKR", "LKR", "BDT", "NPR", "IDR", "MYR", "THB", "PHP", "KRW", "TWD", "VND", "SEK", "NOK", "DKK", "ISK", "PLN", "CZK", "HUF", "RON", "BGN", "RSD", "RUB", "UAH", "TRY", "ILS", "AED", "SAR", "QAR", "KWD", "EGP", "MAD", "ZAR", "NGN", "KES", "MXN", "BRL", "ARS", "CLP", "COP", "PEN"]
 )
 
 _CURRENCY_SYMBOLS: dict[str, str] = {

@@ -7,9 +7,10 @@ loads the model backend once, lazily, and keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from parser_service.backends import Backend, load_backend
 from parser_service.document import Document

@@ -10,7 +10,6 @@ import pytest
 from parser_service import evaluation
 from parser_service.cli import main
 from parser_service.plugin_host import build_host
-
 from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
 
 

@@ -9,11 +9,11 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from parser_service.normalize import (
+    _CURRENCY_BY_NAME,
     ISO_CURRENCIES,
     Amount,
     CurrencyCode,
     ISODate,
-    _CURRENCY_BY_NAME,
     clean_text,
     infer_dayfirst,
     to_currency,

@@ -5,7 +5,6 @@ The model writes the metadata and fills what the column mapping cannot read."""
 from __future__ import annotations
 
 import pytest
-
 from parser_service_bank_transactions.expected import read_expected
 
 from tests.conftest import BANK_EXAMPLES

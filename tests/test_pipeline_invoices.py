@@ -12,7 +12,6 @@ import json
 import pytest
 
 from parser_service.scoring import load_expected, score_fields
-
 from tests.conftest import INVOICE_EXAMPLES
 
 pytestmark = pytest.mark.model
@@ -42,7 +41,7 @@ def test_invoice_record_contract(extractions, name):
     Invoice.model_validate(record.data)  # the data is valid against the target schema
     assert (record.status == "ok") == (not record.errors)
     assert record.provenance["record"][0]["page"] == 1
-    for field, where in record.provenance["fields"].items():
+    for where in record.provenance["fields"].values():
         assert where["source"] == "model"
         if where["verbatim"]:  # a value found in the document points at its page and box
             assert where["page"] >= 1 and len(where["bbox"]) == 4

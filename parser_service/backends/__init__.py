@@ -12,7 +12,7 @@ from parser_service.backends.base import Backend, Generation, GenerationRequest,
 from parser_service.errors import ConfigError
 from parser_service.settings import Settings
 
-__all__ = ["Backend", "Generation", "GenerationRequest", "TokenLogprob", "BACKENDS", "load_backend"]
+__all__ = ["BACKENDS", "Backend", "Generation", "GenerationRequest", "TokenLogprob", "load_backend"]
 
 #: name -> "module:class", imported only when chosen.
 BACKENDS: dict[str, str] = {

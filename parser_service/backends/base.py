@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 Message = dict[str, str]
 
@@ -47,7 +48,7 @@ class Generation:
     data: Any = field(default=None)
 
     @classmethod
-    def from_text(cls, text: str, n_tokens: int) -> "Generation":
+    def from_text(cls, text: str, n_tokens: int) -> Generation:
         """Parse ``text``: a grammar-constrained answer that is not complete JSON was cut off."""
         try:
             data = json.loads(text)

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from parser_service.errors import ConfigError, ModelLoadError
 
@@ -84,14 +85,14 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _drop_gguf_quantization(model: object) -> None:
+def _drop_gguf_quantization(model: Any) -> None:
     """The weights are already de-quantized; forget the GGUF flag so they can be saved."""
-    setattr(model, "hf_quantizer", None)
-    config = getattr(model, "config")
+    model.hf_quantizer = None
+    config = model.config
     if hasattr(config, "quantization_config"):
         delattr(config, "quantization_config")
     if hasattr(model, "is_quantized"):
-        setattr(model, "is_quantized", False)
+        model.is_quantized = False
 
 
 def quiet_transformers() -> None:

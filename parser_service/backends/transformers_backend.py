@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest, TokenLogprob
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
@@ -45,8 +46,8 @@ class TransformersBackend(Backend):
                 torch.set_num_threads(self.settings.threads)
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             dtype = getattr(torch, self.settings.dtype)
-            self.model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=dtype)
-            self.model.to(self.settings.device).eval()
+            self.model = AutoModelForCausalLM.from_pretrained(str(self.model_path), dtype=dtype)
+            self.model.to(self.settings.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"could not load model from {self.model_path}: {exc}") from exc
         self._outlines_model = self._wrap(self.model)
@@ -54,7 +55,7 @@ class TransformersBackend(Backend):
     def _wrap(self, model: Any) -> Any:
         import outlines
 
-        return outlines.from_transformers(model, self.tokenizer)
+        return outlines.from_transformers(model, self.tokenizer)  # type: ignore[arg-type]
 
     # -- Backend interface -------------------------------------------------
 
@@ -119,9 +120,14 @@ class TransformersBackend(Backend):
         return answers
 
     def _run(self, generator: Any, prompts: list[str], limit: int) -> list[str]:
-        if len(prompts) == 1:
-            return [str(generator(prompts[0], max_new_tokens=limit, do_sample=False))]
-        return [str(t) for t in generator.batch(prompts, max_new_tokens=limit, do_sample=False)]
+        import torch._dynamo
+
+        # outlines-core masks logits with a torch.compile'd kernel; compiling it costs
+        # ~40 s in each fresh process on a CPU and runs no faster than eager after.
+        with torch._dynamo.config.patch(disable=not self.settings.compile_kernels):
+            if len(prompts) == 1:
+                return [str(generator(prompts[0], max_new_tokens=limit, do_sample=False))]
+            return [str(t) for t in generator.batch(prompts, max_new_tokens=limit, do_sample=False)]
 
     def _generator(self, request: GenerationRequest) -> Any:
         import outlines

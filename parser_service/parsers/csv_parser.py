@@ -158,9 +158,10 @@ def _build_table(lines: list[str], layout: _Layout) -> Table:
         _source_text(lines, record).strip().rstrip(strip)
         for record in islice(records, layout.header_index)
     ]
-    first = last = next(records, None)
+    first = next(records, None)
     if first is None:
         return Table(header=[], rows=[], provenance=Provenance(), preamble=preamble)
+    last: _Record = first
     header = [value.strip() for value in first.values]
     rows: list[Row] = []
     for last in records:
@@ -182,5 +183,5 @@ def _row(record: _Record, width: int) -> Row:
     values: list[CellValue] = [value.strip() or None for value in record.values]
     values += [None] * (width - len(values))
     cells = f"A{record.number}:{column_letter(len(values))}{record.number}"
-    lines = {"line_start": record.line_start, "line_end": record.line_end}
-    return Row(values, Provenance(cell_range=cells, **lines))
+    where = Provenance(cell_range=cells, line_start=record.line_start, line_end=record.line_end)
+    return Row(values, where)

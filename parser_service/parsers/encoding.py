@@ -66,7 +66,7 @@ def _try_utf8(data: bytes, final: bool) -> str | None:
         text = decoder.decode(data, final=final)
     except UnicodeDecodeError:
         return None
-    return text[1:] if text.startswith("\ufeff") else text
+    return text.removeprefix("\ufeff")
 
 
 def _try_cp1252(data: bytes, final: bool) -> str | None:

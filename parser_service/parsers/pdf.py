@@ -34,8 +34,7 @@ class PdfParser(Parser):
 
     def sniff(self, path: Path, head: bytes) -> bool:
         start = head[: _MAX_MARKER_OFFSET + 5]
-        if start.startswith(_UTF8_BOM):
-            start = start[len(_UTF8_BOM) :]
+        start = start.removeprefix(_UTF8_BOM)
         return start.lstrip(_LEADING_JUNK).startswith(b"%PDF-")
 
     def parse(self, path: Path, filename: str) -> list[Page]:

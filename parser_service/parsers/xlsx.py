@@ -127,7 +127,7 @@ def _merge_refs(source: IO[bytes]) -> Iterator[str]:
 def _bounds(ref: str) -> Bounds:
     from openpyxl.utils.cell import range_boundaries
 
-    return tuple(range_boundaries(ref.upper()))  # type: ignore[return-value]
+    return tuple(range_boundaries(ref.upper()))
 
 
 def _merges_from_full_load(path: Path) -> dict[str, list[Bounds]]:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from parser_service.cli import EXIT_CONFIG, EXIT_INPUT, main
-
 from tests.conftest import DATA
 
 
@@ -70,7 +69,7 @@ def _other_zip(tmp: Path) -> Path:
 
 def _undecodable_csv(tmp: Path) -> Path:
     path = tmp / "export.csv"
-    path.write_bytes("Datum;Betrag\n".encode("utf-16-le") + bytes(range(0, 32)) * 20)
+    path.write_bytes("Datum;Betrag\n".encode("utf-16-le") + bytes(range(32)) * 20)
     return path
 
 

@@ -158,7 +158,7 @@ def test_preamble_lines_are_separated(tmp_path: Path) -> None:
         "Date;Description;Amount;Currency\n"
         "01.03.2024;Coffee;-2,50;EUR\n"
         "02.03.2024;Salary;2500,00;EUR\n"
-    ).encode("utf-8")
+    ).encode()
     table = table_of(write(tmp_path, "statement.csv", data))
     assert table.preamble == ["Kontoauszug März 2024", "Account: 123"]
     assert table.header == ["Date", "Description", "Amount", "Currency"]

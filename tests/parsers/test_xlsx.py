@@ -11,7 +11,7 @@ import pytest
 from parser_service.document import Page
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import SNIFF_BYTES
-from parser_service.parsers.xlsx import XlsxParser, _merges_from_full_load, _merged_ranges
+from parser_service.parsers.xlsx import XlsxParser, _merged_ranges, _merges_from_full_load
 
 
 def set_cached_values(path: Path, sheet_part: str, cached: dict[str, str]) -> None:

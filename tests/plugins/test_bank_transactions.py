@@ -11,11 +11,11 @@ Run with ``pytest -s`` to see the measured match fraction.
 from __future__ import annotations
 
 import datetime
-import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pytest
 
@@ -25,8 +25,6 @@ except ImportError:  # not pip-installed: use the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "bank_transactions"))
     import parser_service_bank_transactions as plugin
 
-from parser_service.parsers import builtin_parsers
-from parser_service.parsers.sniff import parse_file
 from parser_service_bank_transactions.expected import (
     read_expected,
     read_mapping_ini,
@@ -36,6 +34,9 @@ from parser_service_bank_transactions.expected import (
 from parser_service_bank_transactions.mapping import infer_mapping
 from parser_service_bank_transactions.schema import Transaction
 from parser_service_bank_transactions.validators import amount_present, balance_breaks, date_plausible
+
+from parser_service.parsers import builtin_parsers
+from parser_service.parsers.sniff import parse_file
 
 DOMAIN = plugin.DOMAIN
 EXAMPLES = plugin.EXAMPLES

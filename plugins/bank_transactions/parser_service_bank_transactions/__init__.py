@@ -7,10 +7,10 @@ asked only for what the mapping cannot read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from parser_service.plugin_api import Domain, Example, hookimpl, adapter_folder
+from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl
 from parser_service_bank_transactions.expected import read_expected
 from parser_service_bank_transactions.schema import Transaction
 from parser_service_bank_transactions.splitter import prefill_transaction, split_transactions

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-_STMTTRN = re.compile(r"<STMTTRN>(.*?)(?:</STMTTRN>|(?=<STMTTRN>)|(?=</BANKTRANLIST>)|\Z)", re.S | re.I)
+_STMTTRN = re.compile(r"<STMTTRN>(.*?)(?:</STMTTRN>|(?=<STMTTRN>)|(?=</BANKTRANLIST>)|\Z)", re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<([A-Za-z0-9.]+)>([^<\r\n]*)")
 
 

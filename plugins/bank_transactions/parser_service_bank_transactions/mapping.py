@@ -64,7 +64,7 @@ def normalise_header(name: object) -> str:
     return " ".join(tokens)
 
 
-_CURRENCY_TOKENS = frozenset("eur usd gbp chf cad aud nzd sek nok dkk pln czk huf jpy".split())
+_CURRENCY_TOKENS = frozenset(["eur", "usd", "gbp", "chf", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln", "czk", "huf", "jpy"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ import re
 from typing import Any
 
 from parser_service.plugin_api import CellValue, Document, Page, Record, clean_text, table_rows
-
 from parser_service_bank_transactions.mapping import (
     CREDIT_MARKS,
     DEBIT_MARKS,
@@ -115,9 +114,8 @@ def is_transaction(record: Record, mapping: Mapping) -> bool:
     )
     if labelled_total and not has_date:
         return False
-    if not mapping.confident and len(filled) == 1 and len(cells) > 2:
-        return False  # a lone note or footer line
-    return True
+    # a lone note or footer line is no transaction
+    return mapping.confident or len(filled) != 1 or len(cells) <= 2
 
 
 def read_row(cells: dict[str, CellValue], mapping: Mapping) -> dict[str, Any]:

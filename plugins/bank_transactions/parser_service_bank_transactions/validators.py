@@ -24,14 +24,14 @@ EARLIEST = datetime.date(1970, 1, 1)
 
 def amount_present(transaction: BaseModel) -> list[FieldIssue]:
     """A transaction moves money: it has an amount."""
-    if getattr(transaction, "amount") is None:
+    if transaction.amount is None:
         return [FieldIssue("amount", "a transaction needs an amount")]
     return []
 
 
 def date_plausible(transaction: BaseModel) -> list[FieldIssue]:
     """A booking date lies between 1970 and a year from today."""
-    date = getattr(transaction, "date")
+    date = transaction.date
     latest = datetime.date.today() + datetime.timedelta(days=366)
     if date is not None and not EARLIEST <= date <= latest:
         return [FieldIssue("date", f"date {date.isoformat()} is not plausible for a transaction")]

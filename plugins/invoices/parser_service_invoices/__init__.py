@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from parser_service.plugin_api import Domain, Example, hookimpl, whole_document, adapter_folder
+from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl, whole_document
 from parser_service_invoices.schema import Invoice, InvoiceLine
 from parser_service_invoices.validators import VALIDATORS
 

@@ -14,7 +14,7 @@ EARLIEST = datetime.date(1990, 1, 1)
 
 def totals_consistent(invoice: BaseModel) -> list[FieldIssue]:
     """The untaxed total cannot exceed the grand total."""
-    amount, untaxed = getattr(invoice, "amount"), getattr(invoice, "amount_untaxed")
+    amount, untaxed = invoice.amount, invoice.amount_untaxed
     if amount is not None and untaxed is not None and untaxed > amount + TOLERANCE and amount >= 0:
         return [FieldIssue("amount_untaxed", f"untaxed total {untaxed} exceeds the grand total {amount}")]
     return []
@@ -22,7 +22,7 @@ def totals_consistent(invoice: BaseModel) -> list[FieldIssue]:
 
 def lines_sum_to_untaxed(invoice: BaseModel) -> list[FieldIssue]:
     """When every line has a subtotal, they add up to the untaxed total."""
-    lines, untaxed = getattr(invoice, "lines"), getattr(invoice, "amount_untaxed")
+    lines, untaxed = invoice.lines, invoice.amount_untaxed
     subtotals = [line.price_subtotal for line in lines]
     if untaxed is None or not subtotals or any(s is None for s in subtotals):
         return []
@@ -34,7 +34,7 @@ def lines_sum_to_untaxed(invoice: BaseModel) -> list[FieldIssue]:
 
 def date_plausible(invoice: BaseModel) -> list[FieldIssue]:
     """An invoice date lies between 1990 and a year from today."""
-    date = getattr(invoice, "date")
+    date = invoice.date
     latest = datetime.date.today() + datetime.timedelta(days=366)
     if date is not None and not EARLIEST <= date <= latest:
         return [FieldIssue("date", f"date {date.isoformat()} is not plausible for an invoice")]
