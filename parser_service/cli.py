@@ -2,7 +2,8 @@
 
 Exit codes: 0 the document was processed (some records may be invalid), 1 the
 input could not be read, 2 bad usage, 3 a plugin or configuration problem, 4 the
-model backend failed. Errors are one line on stderr, naming the file.
+model backend failed, 70 a bug in parser-service (set PARSER_SERVICE_DEBUG=1 for the
+traceback). Errors are one line on stderr, naming the file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from parser_service import __version__
 from parser_service.errors import BackendError, InputError, ParserServiceError
 
-EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND = 1, 2, 3, 4
+EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND, EXIT_INTERNAL = 1, 2, 3, 4, 70
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,13 +70,16 @@ def _add_eval(commands: Any) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from parser_service import evaluation
     from parser_service.pipeline import Pipeline
+    from parser_service.progress import StderrProgress
     from parser_service.settings import Settings
 
     pipeline = Pipeline(Settings())
     domain = pipeline.host.domain(args.plugin)
     found = evaluation.pairs(domain, args.data_dir)
     fields = [n for n in domain.schema.model_fields if n != "lines"]
-    scores = evaluation.evaluate(lambda p: pipeline.extract(p, plugin=args.plugin), domain, found, fields)
+    progress = StderrProgress()
+    scores = evaluation.evaluate(lambda p: pipeline.extract(p, plugin=args.plugin), domain, found, fields, progress)
+    progress.close()
     report = evaluation.summary(scores, fields)
     print(evaluation.format_table(report))
     if args.json:
@@ -159,6 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.message, EXIT_CONFIG)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("PARSER_SERVICE_DEBUG"):
+            raise
+        where = f"{args.path.name}: " if getattr(args, "path", None) else ""
+        return _fail(f"{where}internal error ({type(exc).__name__}: {exc}); "
+                     "set PARSER_SERVICE_DEBUG=1 for the traceback", EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -44,10 +44,16 @@ def pairs(domain: Domain, folder: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate(
-    extract: Callable[[Path], Any], domain: Domain, found: list[tuple[Path, Path]], fields: list[str]
+    extract: Callable[[Path], Any],
+    domain: Domain,
+    found: list[tuple[Path, Path]],
+    fields: list[str],
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[DocumentScore]:
-    scores = []
+    scores: list[DocumentScore] = []
     for document, expected_path in found:
+        if progress:
+            progress(f"documents ({document.name})", len(scores), len(found))
         started = time.monotonic()
         try:
             result = extract(document)
@@ -58,6 +64,8 @@ def evaluate(
         _score(score, domain.read_expected(expected_path), [r.data for r in result.records], fields, domain)
         score.statuses = dict(Counter(r.status for r in result.records))
         scores.append(score)
+    if progress:
+        progress("documents", len(scores), len(found))
     return scores
 
 

@@ -23,7 +23,10 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 ENCRYPTED = "the PDF is encrypted; remove the password and try again"
 NO_TEXT = "the PDF has no text layer (a scan?); OCR is not available in parser-service"
 #: Errors pdfminer lets escape on malformed input besides its own exceptions.
-_LOW_LEVEL_ERRORS = (ValueError, KeyError, IndexError, TypeError, struct.error, zlib.error)
+_LOW_LEVEL_ERRORS = (
+    ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
+    NotImplementedError, RecursionError, struct.error, zlib.error,
+)
 _NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
 
 

@@ -35,7 +35,10 @@ _MERGE_RE = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)[\"']"
 )
 #: Errors openpyxl and zipfile raise on damaged workbooks (SyntaxError covers XML ParseError).
-_BROKEN = (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, zlib.error, SyntaxError)
+_BROKEN = (
+    zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, zlib.error, SyntaxError,
+    NotImplementedError, RuntimeError, OSError, IndexError, AttributeError,
+)
 
 Bounds = tuple[int, int, int, int]  # min_col, min_row, max_col, max_row (1-based)
 

@@ -1,0 +1,54 @@
+"""Damaged copies of real files never escape as anything but an InputError."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from parser_service.errors import InputError
+from parser_service.parsers import builtin_parsers
+from parser_service.parsers.sniff import parse_file
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.mark.parametrize("name", ["oyo.pdf", "QualityHosting.pdf", "gls.csv", "Orlen.txt"])
+@pytest.mark.parametrize("seed", range(20))
+def test_flipped_bytes_parse_or_fail_cleanly(name, seed, tmp_path):
+    data = bytearray((DATA / name).read_bytes())
+    rng = random.Random(seed)
+    for _ in range(max(1, len(data) // (2000 if seed % 2 else 200))):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    try:
+        document = parse_file(path, builtin_parsers())
+    except InputError as exc:
+        assert name in str(exc)
+    else:
+        assert document.pages
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_damaged_workbook_fails_cleanly(seed, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Amount", "Payee"])
+    for i in range(50):
+        sheet.append([f"2024-01-{i % 28 + 1:02d}", i * 1.5, f"Shop {i}"])
+    source = tmp_path / "clean.xlsx"
+    book.save(source)
+    data = bytearray(source.read_bytes())
+    rng = random.Random(seed)
+    for _ in range(20):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+    try:
+        parse_file(path, builtin_parsers())
+    except InputError as exc:
+        assert "damaged.xlsx" in str(exc)
