@@ -107,6 +107,21 @@ def max_chars(n: int) -> dict[str, int]:
     return {"max_chars": n}
 
 
+def extractive(kind: str, n: int, *, nullable: bool = True) -> dict[str, Any]:
+    """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
+
+    Kinds: ``date``, ``amount``, ``currency``, ``code`` (identifier-like tokens) and
+    ``line`` (whole short lines). The value is copied from the document, never invented.
+    ``nullable=False``: when the text has candidates, the model must pick one (small
+    models otherwise answer null too eagerly); with none, the field is null.
+    """
+    from parser_service.candidates import FINDERS
+
+    if kind not in FINDERS:
+        raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
+    return {"max_chars": n, "candidates": kind, "nullable": nullable}
+
+
 def adapter_folder(folder: Path) -> Path | None:
     """``folder`` when it holds a PEFT adapter (``adapter_config.json``), else None."""
     return folder if (folder / "adapter_config.json").is_file() else None

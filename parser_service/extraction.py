@@ -95,8 +95,8 @@ class _Asker:
             _merge(state, names, answer)
 
     def _request(self, state: _State, names: list[str], hint: Callable[[_State], str] | None) -> GenerationRequest:
-        schema = generation_schema(self.domain.schema, names)
         text = self.backend.truncate(state.record.text, self.max_prompt_tokens)
+        schema = generation_schema(self.domain.schema, names, text)
         user = self.domain.prompt.format(text=text, fields=schema.field_lines)
         if hint is not None:
             user += "\n\n" + hint(state)

@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from parser_service.candidates import FINDERS
+
 DEFAULT_MAX_CHARS = {str: 80, datetime.date: 32, float: 24, int: 16}
 DEFAULT_MAX_ITEMS = 5
 #: Output tokens allowed on top of the schema's character bound (whitespace).
@@ -34,10 +36,16 @@ class GenerationSchema:
     field_lines: str
 
 
-def generation_schema(model: type[BaseModel], fields: Sequence[str] | None = None) -> GenerationSchema:
-    """The raw-text schema for ``fields`` of ``model`` (all fields by default)."""
+def generation_schema(
+    model: type[BaseModel], fields: Sequence[str] | None = None, text: str | None = None
+) -> GenerationSchema:
+    """The raw-text schema for ``fields`` of ``model`` (all fields by default).
+
+    With ``text``, fields marked ``extractive(kind)`` become an enum of the spans of
+    that kind found in ``text`` (or null): the model can only copy, never invent.
+    """
     names = tuple(fields) if fields is not None else tuple(model.model_fields)
-    props = {name: _field_schema(model.model_fields[name]) for name in names}
+    props = {name: _field_schema(model.model_fields[name], text) for name in names}
     schema = {"type": "object", "properties": props, "required": list(names), "additionalProperties": False}
     budget = max_json_chars(schema) + TOKEN_SLACK
     return GenerationSchema(schema, names, budget, describe_fields(model, names))
@@ -51,22 +59,37 @@ def describe_fields(model: type[BaseModel], names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _field_schema(info: FieldInfo) -> dict[str, Any]:
+def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
     annotation = _strip_optional(info.annotation)
     item_model = _list_item_model(annotation)
     if item_model is not None:
         return {
             "type": "array",
-            "items": _object_schema(item_model),
+            "items": _object_schema(item_model, text),
             "maxItems": _max_items(info),
         }
     if get_origin(annotation) is Literal:
         return {"anyOf": [{"enum": list(get_args(annotation))}, {"type": "null"}]}
+    kind = _extra(info).get("candidates")
+    if kind is not None and text is not None:
+        nullable = bool(_extra(info).get("nullable", True))
+        return _candidates_schema(str(kind), text, _max_chars(info, annotation), nullable)
     return _nullable_string(_max_chars(info, annotation))
 
 
-def _object_schema(model: type[BaseModel]) -> dict[str, Any]:
-    props = {name: _field_schema(info) for name, info in model.model_fields.items()}
+def _candidates_schema(kind: str, text: str, max_chars: int, nullable: bool) -> dict[str, Any]:
+    found = FINDERS[kind](text, max_chars)
+    if not found:
+        return {"type": "null"}
+    return {"anyOf": [{"enum": found}, {"type": "null"}]} if nullable else {"enum": found}
+
+
+def _extra(info: FieldInfo) -> dict[str, Any]:
+    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+
+
+def _object_schema(model: type[BaseModel], text: str | None) -> dict[str, Any]:
+    props = {name: _field_schema(info, text) for name, info in model.model_fields.items()}
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
@@ -75,9 +98,9 @@ def _nullable_string(max_chars: int) -> dict[str, Any]:
 
 
 def _max_chars(info: FieldInfo, annotation: Any) -> int:
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    extra = _extra(info)
     if "max_chars" in extra:
-        return int(extra["max_chars"])  # type: ignore[arg-type]
+        return int(extra["max_chars"])
     base = _base_type(annotation)
     return DEFAULT_MAX_CHARS.get(base, DEFAULT_MAX_CHARS[str])
 

@@ -14,9 +14,8 @@ HERE = Path(__file__).parent
 EXAMPLES = HERE / "examples"
 
 PROMPT = (
-    "Read this invoice and extract the fields below.\n"
-    "Copy each value exactly as it is written in the invoice. Use null when a value is not there.\n\n"
-    "Fields:\n{fields}\n\nInvoice:\n{text}"
+    "Invoice:\n{text}\n\n"
+    "From the invoice above, copy these fields exactly as written:\n{fields}"
 )
 
 

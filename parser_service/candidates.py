@@ -1,0 +1,116 @@
+"""Candidate spans of a record's text, by kind, for extractive decoding.
+
+A field marked ``extractive("date")`` (or ``amount``, ``currency``, ``code``,
+``line``) is decoded as an enum of the spans of that kind found in the record's
+text, so its value is always copied from the document and never invented. Each
+finder returns distinct spans in order of appearance, each one that the matching
+normaliser reads (a date candidate parses as a date, and so on).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from parser_service.normalize import ISO_CURRENCIES, to_currency, to_date, to_number
+
+MAX_CANDIDATES = 48
+
+_MONTH = r"[A-Za-zÀ-ÿ]{3,10}\.?"
+_DATE_PATTERNS = [
+    re.compile(r"\b\d{4}[./-]\d{1,2}[./-]\d{1,2}\b"),
+    re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b"),
+    re.compile(rf"\b\d{{1,2}}\.?\s?(?:de\s)?{_MONTH}\s?(?:de\s)?\d{{4}}\b"),
+    re.compile(rf"\b\d{{1,2}}-{_MONTH}-\d{{2,4}}\b"),
+    re.compile(rf"\b{_MONTH}\s\d{{1,2}}\s?,?\s\d{{4}}\b"),
+]
+_AMOUNT = re.compile(
+    r"(?<![\w.,])[-−(]?(?:\d{1,3}(?:[ .,'\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?\)?-?(?![\w]|[.,]\d)"
+)
+_CODE = re.compile(r"(?<![\w/-])[A-Za-z0-9][A-Za-z0-9/_.-]{1,22}[A-Za-z0-9](?![\w/-])")
+_CURRENCY = re.compile(r"(?<![A-Za-z])(?:[A-Z]{3}|€|\$|£|¥|₹|Rs\.?|zł|CHF)(?![A-Za-z])")
+
+
+def _distinct(spans: Iterable[str], accept: Callable[[str], bool], limit: int) -> list[str]:
+    out: list[str] = []
+    for span in spans:
+        span = span.strip()
+        if span and span not in out and accept(span):
+            out.append(span)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _reads(convert: Callable[[str], object]) -> Callable[[str], bool]:
+    def accept(span: str) -> bool:
+        try:
+            convert(span)
+        except ValueError:
+            return False
+        return True
+
+    return accept
+
+
+def dates(text: str, max_chars: int) -> list[str]:
+    found = sorted(
+        ((m.start(), m.group()) for p in _DATE_PATTERNS for m in p.finditer(text)), key=lambda x: x[0]
+    )
+    return _distinct((s for _, s in found if len(s) <= max_chars), _reads(to_date), MAX_CANDIDATES)
+
+
+def amounts(text: str, max_chars: int) -> list[str]:
+    """Numbers with decimals, and whole numbers written next to a currency sign or code,
+    except those inside a date (the year of "August 3, 2014 $4.11" is no amount)."""
+    in_dates = [m.span() for p in _DATE_PATTERNS for m in p.finditer(text)]
+    spans = (
+        m.group()
+        for m in _AMOUNT.finditer(text)
+        if len(m.group()) <= max_chars
+        and _money_like(text, m)
+        and not any(a <= m.start() < b for a, b in in_dates)
+    )
+    return _distinct(spans, _reads(to_number), MAX_CANDIDATES)
+
+
+def _money_like(text: str, match: re.Match[str]) -> bool:
+    if re.search(r"[.,]\d{1,2}\)?-?$", match.group()):
+        return True
+    near = _CURRENCY.finditer(text, max(0, match.start() - 5), match.end() + 5)
+    return any(len(m.group()) != 3 or m.group() in ISO_CURRENCIES for m in near)
+
+
+def currencies(text: str, max_chars: int) -> list[str]:
+    def known(span: str) -> bool:
+        return (len(span) != 3 or span in ISO_CURRENCIES) and _reads(to_currency)(span)
+
+    return _distinct((m.group() for m in _CURRENCY.finditer(text)), known, MAX_CANDIDATES)
+
+
+def codes(text: str, max_chars: int) -> list[str]:
+    """Identifier-like tokens: at least one digit, not a date, not a plain small number."""
+
+    def identifier(span: str) -> bool:
+        return (
+            len(span) <= max_chars
+            and any(c.isdigit() for c in span)
+            and not _reads(to_date)(span)
+            and not re.fullmatch(r"\d{1,2}([.,]\d+)?", span)
+        )
+
+    return _distinct((m.group() for m in _CODE.finditer(text)), identifier, MAX_CANDIDATES)
+
+
+def lines(text: str, max_chars: int) -> list[str]:
+    """Whole short lines (names of companies and people usually stand alone)."""
+    return _distinct(text.splitlines(), lambda s: len(s) <= max_chars and any(c.isalpha() for c in s), MAX_CANDIDATES)
+
+
+FINDERS: dict[str, Callable[[str, int], list[str]]] = {
+    "date": dates,
+    "amount": amounts,
+    "currency": currencies,
+    "code": codes,
+    "line": lines,
+}

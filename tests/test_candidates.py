@@ -1,0 +1,64 @@
+"""Candidate spans for extractive decoding, on real document text."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, Field
+
+from parser_service import candidates
+from parser_service.domain import extractive
+from parser_service.gen_schema import generation_schema
+from parser_service.normalize import Amount, ISODate
+from parser_service.parsers import builtin_parsers
+from parser_service.parsers.sniff import parse_file
+
+from tests.conftest import DATA
+
+
+def _text(name: str) -> str:
+    return parse_file(DATA / name, builtin_parsers()).text
+
+
+def test_real_invoice_spans():
+    oyo = _text("oyo.pdf")
+    assert candidates.dates(oyo, 24) == ["31/12/2017", "01/01/2018"]
+    assert "1939" in candidates.amounts(oyo, 16)  # "Rs 1939": a whole number next to a currency
+    assert candidates.currencies(oyo, 8) == ["Rs"]
+    assert "IBZY2087" in candidates.codes(oyo, 24)
+    assert "Grand Total Rs 1939" in candidates.lines(oyo, 48)
+
+
+def test_amounts_skip_years_and_bare_integers():
+    aws = _text("AmazonWebServices.pdf")
+    found = candidates.amounts(aws, 16)
+    assert "4.11" in found and "2014" not in found
+    assert "August 3 , 2014" in candidates.dates(aws, 24)
+
+
+def test_every_candidate_reads_with_its_normaliser():
+    from parser_service.normalize import to_currency, to_date, to_number
+
+    text = _text("Facture_FR_BASICWL.pdf")
+    assert all(to_number(s) is not None for s in candidates.amounts(text, 16))
+    assert all(to_date(s) for s in candidates.dates(text, 24))
+    assert all(to_currency(s) for s in candidates.currencies(text, 8))
+
+
+class Bill(BaseModel):
+    date: ISODate | None = Field(None, json_schema_extra=extractive("date", 24, nullable=False))
+    total: Amount | None = Field(None, json_schema_extra=extractive("amount", 16))
+
+
+def test_extractive_fields_become_enums_of_the_text():
+    schema = generation_schema(Bill, text="Date 03.04.2024, total 12,50 EUR, tax 2,00 EUR").json_schema
+    assert schema["properties"]["date"] == {"enum": ["03.04.2024"]}
+    assert schema["properties"]["total"] == {"anyOf": [{"enum": ["12,50", "2,00"]}, {"type": "null"}]}
+    nothing = generation_schema(Bill, text="no numbers here").json_schema
+    assert nothing["properties"]["date"] == {"type": "null"}  # nothing to copy: null, never invented
+    without_text = generation_schema(Bill).json_schema  # no text: bounded free strings
+    assert without_text["properties"]["date"]["anyOf"][0]["maxLength"] == 24
+
+
+def test_unknown_span_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown span kind 'colour'"):
+        extractive("colour", 10)
