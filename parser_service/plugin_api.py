@@ -14,6 +14,7 @@ from parser_service.domain import (
     Prefill,
     Splitter,
     adapter_folder,
+    extractive,
     max_chars,
 )
 from parser_service.hookspecs import hookimpl
@@ -50,6 +51,7 @@ __all__ = [
     "Splitter",
     "Table",
     "adapter_folder",
+    "extractive",
     "clean_text",
     "hookimpl",
     "infer_dayfirst",

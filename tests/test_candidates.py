@@ -11,7 +11,6 @@ from parser_service.gen_schema import generation_schema
 from parser_service.normalize import Amount, ISODate
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
-
 from tests.conftest import DATA
 
 

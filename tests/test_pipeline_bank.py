@@ -48,3 +48,10 @@ def test_a_pending_row_goes_to_the_model_and_stays_flagged(pipeline):
         assert record.status == "invalid" or record.data["date"] is None
         if record.status == "invalid":
             assert any(issue.field == "date" for issue in record.errors)
+
+
+def test_without_a_plugin_the_inferred_type_picks_it(pipeline):
+    result = pipeline.extract(BANK_EXAMPLES / "gls.csv")
+    assert result.metadata["document_type"] == "bank_statement"
+    assert result.plugin == "bank_transactions"
+    assert len(result.records) == 1 and result.records[0].data["amount"] == -98.76
