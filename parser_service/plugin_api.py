@@ -5,6 +5,7 @@
 Plugins import this module only, never the rest of ``parser_service``.
 """
 
+from parser_service.checks import plausible_date
 from parser_service.document import CellValue, Document, Page, Provenance, Row, Table
 from parser_service.domain import (
     DEFAULT_PROMPT,
@@ -52,6 +53,7 @@ __all__ = [
     "Table",
     "adapter_folder",
     "extractive",
+    "plausible_date",
     "clean_text",
     "hookimpl",
     "infer_dayfirst",

@@ -107,3 +107,11 @@ def test_installed_first_party_plugins_are_discovered():
     assert "invoices" in names
     host = plugin_host.build_host()
     assert host.domain("invoices").document_type == "invoice"
+
+
+def test_plugin_api_exports_what_it_lists():
+    from parser_service import plugin_api
+
+    missing = [name for name in plugin_api.__all__ if not hasattr(plugin_api, name)]
+    assert missing == []
+    assert {"Domain", "hookimpl", "extractive", "max_chars", "plausible_date"} <= set(plugin_api.__all__)

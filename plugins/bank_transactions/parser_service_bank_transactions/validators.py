@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from parser_service.plugin_api import FieldIssue
+from parser_service.plugin_api import FieldIssue, plausible_date
 
 TOLERANCE = 0.011
 EARLIEST = datetime.date(1970, 1, 1)
@@ -29,14 +29,8 @@ def amount_present(transaction: BaseModel) -> list[FieldIssue]:
     return []
 
 
-def date_plausible(transaction: BaseModel) -> list[FieldIssue]:
-    """A booking date lies between 1970 and a year from today."""
-    date = transaction.date
-    latest = datetime.date.today() + datetime.timedelta(days=366)
-    if date is not None and not EARLIEST <= date <= latest:
-        return [FieldIssue("date", f"date {date.isoformat()} is not plausible for a transaction")]
-    return []
 
+date_plausible = plausible_date("date", EARLIEST, "a transaction")
 
 VALIDATORS = (amount_present, date_plausible)
 

@@ -6,7 +6,7 @@ import datetime
 
 from pydantic import BaseModel
 
-from parser_service.plugin_api import FieldIssue
+from parser_service.plugin_api import FieldIssue, plausible_date
 
 TOLERANCE = 0.011
 EARLIEST = datetime.date(1990, 1, 1)
@@ -32,13 +32,7 @@ def lines_sum_to_untaxed(invoice: BaseModel) -> list[FieldIssue]:
     return []
 
 
-def date_plausible(invoice: BaseModel) -> list[FieldIssue]:
-    """An invoice date lies between 1990 and a year from today."""
-    date = invoice.date
-    latest = datetime.date.today() + datetime.timedelta(days=366)
-    if date is not None and not EARLIEST <= date <= latest:
-        return [FieldIssue("date", f"date {date.isoformat()} is not plausible for an invoice")]
-    return []
 
+date_plausible = plausible_date("date", EARLIEST, "an invoice")
 
 VALIDATORS = (totals_consistent, lines_sum_to_untaxed, date_plausible)
