@@ -149,6 +149,8 @@ def max_json_chars(schema: dict[str, Any]) -> int:
         return 2 + keys + 2 * max(len(props) - 1, 0)
     if kind == "array":
         items = schema.get("maxItems", DEFAULT_MAX_ITEMS)
+        if items == 0:
+            return 2
         return 2 + items * max_json_chars(schema["items"]) + 2 * max(items - 1, 0)
     if kind == "string":
         return 2 + int(schema.get("maxLength", DEFAULT_MAX_CHARS[str]))

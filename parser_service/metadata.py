@@ -2,8 +2,8 @@
 
 Asked of the model under a grammar like every record: the document type is an
 enum of the installed domains that accept the document's format (plus "other"),
-the language a two-letter code, the rest bounded strings. Dates are normalised to
-ISO in code; values that do not read as dates are dropped.
+the language a two-letter code; title, dates and parties are spans copied from the
+document (extractive decoding, see ``candidates``). Dates are normalised to ISO in code.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from parser_service import candidates
 from parser_service.backends.base import Backend, GenerationRequest
 from parser_service.document import Document
 from parser_service.domain import Domain
 from parser_service.gen_schema import max_json_chars
+from parser_service.language import detect_language
 from parser_service.normalize import clean_text, to_date
 
 OTHER = "other"
@@ -35,28 +37,32 @@ def candidate_types(document: Document, domains: Sequence[Domain]) -> list[Domai
     return [d for d in domains if d.accepts(document.media_type)]
 
 
-def metadata_schema(types: list[str]) -> dict[str, Any]:
-    string = {"type": "string", "minLength": 1}
-    return {
-        "type": "object",
-        "properties": {
-            "document_type": {"enum": [*types, OTHER]},
-            "language": {"enum": LANGUAGES},
-            "title": {"anyOf": [{**string, "maxLength": 60}, {"type": "null"}]},
-            "dates": {"type": "array", "items": {**string, "maxLength": 24}, "maxItems": 3},
-            "parties": {"type": "array", "items": {**string, "maxLength": 48}, "maxItems": 2},
-        },
-        "required": ["document_type", "language", "title", "dates", "parties"],
-        "additionalProperties": False,
-    }
+def metadata_schema(types: list[str], text: str, ask_language: bool = True) -> dict[str, Any]:
+    """Type and language from fixed lists; title, dates and parties copied from ``text``."""
+    lines = candidates.lines(text, 60)
+    props: dict[str, Any] = {"document_type": {"enum": [*types, OTHER]}}
+    if ask_language:
+        props["language"] = {"enum": LANGUAGES}
+    props["title"] = {"anyOf": [{"enum": lines}, {"type": "null"}]} if lines else {"type": "null"}
+    props["dates"] = _list_of(candidates.dates(text, 24), 3)
+    props["parties"] = _list_of(candidates.lines(text, 48), 2)
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
-def metadata_request(document: Document, domains: Sequence[Domain], backend: Backend) -> GenerationRequest:
-    candidates = candidate_types(document, domains)
-    types = "\n".join(f"- {d.document_type}: {d.description}" for d in candidates)
+def _list_of(options: list[str], most: int) -> dict[str, Any]:
+    if not options:
+        return {"type": "array", "maxItems": 0}
+    return {"type": "array", "items": {"enum": options}, "maxItems": most}
+
+
+def metadata_request(
+    document: Document, domains: Sequence[Domain], backend: Backend, ask_language: bool = True
+) -> GenerationRequest:
+    domain_candidates = candidate_types(document, domains)
+    types = "\n".join(f"- {d.document_type}: {d.description}" for d in domain_candidates)
     types += f"\n- {OTHER}: anything else"
     text = backend.truncate(document.text, METADATA_PROMPT_TOKENS)
-    schema = metadata_schema([d.document_type for d in candidates])
+    schema = metadata_schema([d.document_type for d in domain_candidates], text, ask_language)
     messages = [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": PROMPT.format(types=types, text=text)},
@@ -65,11 +71,13 @@ def metadata_request(document: Document, domains: Sequence[Domain], backend: Bac
 
 
 def infer_metadata(document: Document, domains: Sequence[Domain], backend: Backend) -> dict[str, Any]:
-    (answer,) = backend.generate([metadata_request(document, domains, backend)])
+    """The language comes from code when it is clear (``detect_language``), else from the model."""
+    language = detect_language(document.text)
+    (answer,) = backend.generate([metadata_request(document, domains, backend, language is None)])
     if answer.truncated or not isinstance(answer.data, dict):
-        return {"document_type": None, "language": None, "title": None, "dates": [], "parties": [],
+        return {"document_type": None, "language": language, "title": None, "dates": [], "parties": [],
                 "error": "the model's metadata answer was cut off"}
-    return clean_metadata(answer.data)
+    return clean_metadata({"language": language, **answer.data})
 
 
 def clean_metadata(data: dict[str, Any]) -> dict[str, Any]:

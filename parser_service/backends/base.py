@@ -27,7 +27,7 @@ class GenerationRequest:
 
     @property
     def schema_key(self) -> str:
-        return json.dumps(self.schema, sort_keys=True)
+        return json.dumps(self.schema)  # key order is the order the model writes fields in
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
@@ -21,6 +22,8 @@ from parser_service.errors import GenerationError, ModelLoadError
 from parser_service.settings import Settings
 
 log = logging.getLogger(__name__)
+#: Compiled generators kept (least recently used dropped first).
+GENERATOR_CACHE = 32
 
 
 class TransformersBackend(Backend):
@@ -31,7 +34,7 @@ class TransformersBackend(Backend):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._generators: dict[str, Any] = {}
+        self._generators: OrderedDict[str, Any] = OrderedDict()
         self._adapters: dict[Path, str] = {}
         self.model_path = resolve_model(settings.model, settings.cache_dir)
         self._load()
@@ -134,8 +137,13 @@ class TransformersBackend(Backend):
         from outlines.types import JsonSchema
 
         key = request.schema_key
-        if key not in self._generators:
-            self._generators[key] = outlines.Generator(self._outlines_model, JsonSchema(key))
+        if key in self._generators:
+            self._generators.move_to_end(key)
+        else:
+            output_type = JsonSchema(key, whitespace_pattern="", ensure_ascii=False)  # compact JSON, UTF-8
+            self._generators[key] = outlines.Generator(self._outlines_model, output_type)
+            if len(self._generators) > GENERATOR_CACHE:  # extractive schemas differ per record
+                self._generators.popitem(last=False)
         self._activate_adapter(request.adapter)
         return self._generators[key]
 

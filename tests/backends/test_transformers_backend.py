@@ -46,9 +46,9 @@ def test_hitting_the_token_limit_is_reported_as_truncated(backend):
 
 def test_one_generator_per_schema_is_reused(backend):
     backend.generate([GenerationRequest(MESSAGES, SCHEMA, 60)])
-    generator = backend._generators[json.dumps(SCHEMA, sort_keys=True)]
+    generator = backend._generators[json.dumps(SCHEMA)]
     backend.generate([GenerationRequest(MESSAGES, SCHEMA, 60)])
-    assert backend._generators[json.dumps(SCHEMA, sort_keys=True)] is generator
+    assert backend._generators[json.dumps(SCHEMA)] is generator
 
 
 def test_truncate_cuts_at_a_token_boundary(backend):
@@ -79,3 +79,11 @@ def test_a_lora_adapter_changes_the_model_and_can_be_switched_off(backend, tmp_p
     assert [t.logprob for t in with_adapter.logprobs] != [t.logprob for t in before.logprobs]
     assert after.text == before.text  # the base model again once no adapter is asked for
     assert [round(t.logprob, 4) for t in after.logprobs] == [round(t.logprob, 4) for t in before.logprobs]
+
+
+def test_fields_are_written_in_schema_order(backend):
+    schema = {"type": "object", "properties": {"total": SCHEMA["properties"]["total"],
+                                               "issuer": SCHEMA["properties"]["issuer"]},
+              "required": ["total", "issuer"]}
+    (answer,) = backend.generate([GenerationRequest(MESSAGES, schema, 60)])
+    assert answer.text.index('"total"') < answer.text.index('"issuer"')
