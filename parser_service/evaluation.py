@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.domain import Domain
-from parser_service.errors import InputError
+from parser_service.errors import ParserServiceError
 from parser_service.scoring import field_matches, score_fields
 
 
@@ -57,8 +57,9 @@ def evaluate(
         started = time.monotonic()
         try:
             result = extract(document)
-        except InputError as exc:
-            scores.append(DocumentScore(document.name, time.monotonic() - started, error=exc.message))
+        except Exception as exc:  # one document's failure is scored, never the end of the run
+            message = exc.message if isinstance(exc, ParserServiceError) else f"{type(exc).__name__}: {exc}"
+            scores.append(DocumentScore(document.name, time.monotonic() - started, error=message))
             continue
         score = DocumentScore(document.name, time.monotonic() - started)
         _score(score, domain.read_expected(expected_path), [r.data for r in result.records], fields, domain)

@@ -133,19 +133,31 @@ class TransformersBackend(Backend):
             return [str(t) for t in generator.batch(prompts, max_new_tokens=limit, do_sample=False)]
 
     def _generator(self, request: GenerationRequest) -> Any:
-        import outlines
-        from outlines.types import JsonSchema
-
         key = request.schema_key
         if key in self._generators:
             self._generators.move_to_end(key)
         else:
-            output_type = JsonSchema(key, whitespace_pattern="", ensure_ascii=False)  # compact JSON, UTF-8
-            self._generators[key] = outlines.Generator(self._outlines_model, output_type)
+            self._generators[key] = self._compile(key)
             if len(self._generators) > GENERATOR_CACHE:  # extractive schemas differ per record
                 self._generators.popitem(last=False)
         self._activate_adapter(request.adapter)
         return self._generators[key]
+
+    def _compile(self, schema: str) -> Any:
+        """Compact JSON with UTF-8 text; where the vocabulary cannot spell a character
+        of a fixed value (some symbols), fall back to \\u escapes for non-ASCII."""
+        import outlines
+        from outlines.types import JsonSchema
+
+        try:
+            output_type = JsonSchema(schema, whitespace_pattern="", ensure_ascii=False)
+            return outlines.Generator(self._outlines_model, output_type)
+        except ValueError as exc:
+            if "incompatible with the regex" not in str(exc):
+                raise
+            log.info("schema needs ASCII escapes for this vocabulary: %s", str(exc)[:120])
+            output_type = JsonSchema(schema, whitespace_pattern="", ensure_ascii=True)
+            return outlines.Generator(self._outlines_model, output_type)
 
     def _activate_adapter(self, adapter: Path | None) -> None:
         """Switch the PEFT adapter in use (None: the base model alone)."""

@@ -87,3 +87,13 @@ def test_fields_are_written_in_schema_order(backend):
               "required": ["total", "issuer"]}
     (answer,) = backend.generate([GenerationRequest(MESSAGES, schema, 60)])
     assert answer.text.index('"total"') < answer.text.index('"issuer"')
+
+
+def test_a_fixed_value_the_vocabulary_cannot_spell_still_decodes(backend):
+    """'✉' has no token path in this vocabulary as raw UTF-8; \\u escapes are used instead."""
+    schema = {"type": "object", "properties": {"contact": {"enum": ["✉ sav@example.net", "France"]}},
+              "required": ["contact"]}
+    messages = [{"role": "user", "content": "Contact: ✉ sav@example.net, France. Which contact?"}]
+    (answer,) = backend.generate([GenerationRequest(messages, schema, 40)])
+    assert not answer.truncated
+    assert answer.data["contact"] in {"✉ sav@example.net", "France"}
