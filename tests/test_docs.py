@@ -8,7 +8,6 @@ import inspect
 from parser_service import hookspecs
 from parser_service.domain import Domain
 from parser_service.settings import Settings
-
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -8,10 +8,11 @@ prompt + answer, which also works for text produced by any other backend.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class TransformersBackend(Backend):
         self._lock = threading.Lock()
         self._generators: OrderedDict[str, Any] = OrderedDict()
         self._adapters: dict[Path, str] = {}
+        self._spelling: dict[str, bool] = {}
         self.model_path = resolve_model(settings.model, settings.cache_dir)
         self._load()
 
@@ -111,11 +113,10 @@ class TransformersBackend(Backend):
         prompts = [self.prompt_text(r) for r in batch]
         limit = max(r.max_new_tokens for r in batch)
         with self._lock:
-            generator = self._generator(first)
             try:
-                texts = self._run(generator, prompts, limit)
+                texts = self._run_with_fallback(first, prompts, limit)
             except (RuntimeError, ValueError) as exc:
-                raise GenerationError(f"generation failed: {exc}") from exc
+                raise GenerationError(f"generation failed: {_short(exc)}") from exc
             answers = [Generation.from_text(t, self.count_tokens(t)) for t in texts]
             if logprobs:
                 for prompt, answer in zip(prompts, answers):
@@ -143,21 +144,34 @@ class TransformersBackend(Backend):
         self._activate_adapter(request.adapter)
         return self._generators[key]
 
-    def _compile(self, schema: str) -> Any:
-        """Compact JSON with UTF-8 text; where the vocabulary cannot spell a character
-        of a fixed value (some symbols), fall back to \\u escapes for non-ASCII."""
-        import outlines
-        from outlines.types import JsonSchema
-
+    def _run_with_fallback(self, request: GenerationRequest, prompts: list[str], limit: int) -> list[str]:
+        """Where the vocabulary cannot spell a character of a fixed value (some symbols
+        and letters have no token path as raw bytes), drop the values that hold one."""
         try:
-            output_type = JsonSchema(schema, whitespace_pattern="", ensure_ascii=False)
-            return outlines.Generator(self._outlines_model, output_type)
+            return self._run(self._generator(request), prompts, limit)
         except ValueError as exc:
             if "incompatible with the regex" not in str(exc):
                 raise
-            log.info("schema needs ASCII escapes for this vocabulary: %s", str(exc)[:120])
-            output_type = JsonSchema(schema, whitespace_pattern="", ensure_ascii=True)
-            return outlines.Generator(self._outlines_model, output_type)
+            log.info("dropping fixed values this vocabulary cannot spell: %s", _short(exc))
+            spellable = prune_enums(request.schema, self._spellable)
+            self._generators[request.schema_key] = self._compile(json.dumps(spellable))
+            return self._run(self._generators[request.schema_key], prompts, limit)
+
+    def _spellable(self, char: str) -> bool:
+        if char not in self._spelling:
+            try:
+                self._compile(json.dumps({"enum": [char]}))
+                self._spelling[char] = True
+            except ValueError:
+                self._spelling[char] = False
+        return self._spelling[char]
+
+    def _compile(self, schema: str) -> Any:
+        import outlines
+        from outlines.types import JsonSchema
+
+        output_type = JsonSchema(schema, whitespace_pattern="", ensure_ascii=False)  # compact, UTF-8
+        return outlines.Generator(self._outlines_model, output_type)
 
     def _activate_adapter(self, adapter: Path | None) -> None:
         """Switch the PEFT adapter in use (None: the base model alone)."""
@@ -193,6 +207,29 @@ class TransformersBackend(Backend):
             TokenLogprob(completion[start:end], float(lp), start)
             for (start, end), lp in zip(offsets, chosen.squeeze(1).tolist())
         ]
+
+
+def prune_enums(schema: Any, spellable: Callable[[str], bool]) -> Any:
+    """``schema`` without the enum values that hold a character ``spellable`` refuses;
+    an enum left empty becomes null."""
+    if isinstance(schema, list):
+        return [prune_enums(item, spellable) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: prune_enums(value, spellable) for key, value in schema.items() if key != "enum"}
+    if "enum" in schema:
+        kept = [v for v in schema["enum"] if not isinstance(v, str) or all(c.isascii() or spellable(c) for c in v)]
+        if kept:
+            out["enum"] = kept
+        else:
+            out["type"] = "null"
+    return out
+
+
+def _short(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message cut to one readable line (grammar errors quote whole regexes)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def _group_key(request: GenerationRequest) -> tuple[str, str]:

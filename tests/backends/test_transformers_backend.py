@@ -91,9 +91,19 @@ def test_fields_are_written_in_schema_order(backend):
 
 def test_a_fixed_value_the_vocabulary_cannot_spell_still_decodes(backend):
     """'✉' has no token path in this vocabulary as raw UTF-8; \\u escapes are used instead."""
-    schema = {"type": "object", "properties": {"contact": {"enum": ["✉ sav@example.net", "France"]}},
-              "required": ["contact"]}
-    messages = [{"role": "user", "content": "Contact: ✉ sav@example.net, France. Which contact?"}]
-    (answer,) = backend.generate([GenerationRequest(messages, schema, 40)])
+    options = ["Votre référence PO445 ✉ tony.dubois@aubonmoulin.fr", "France"]  # from a real invoice
+    schema = {"type": "object", "properties": {"contact": {"enum": options}}, "required": ["contact"]}
+    messages = [{"role": "user", "content": f"Lines: {options[0]}; France. Which line names a contact?"}]
+    (answer,) = backend.generate([GenerationRequest(messages, schema, 80)])
     assert not answer.truncated
-    assert answer.data["contact"] in {"✉ sav@example.net", "France"}
+    assert answer.data["contact"] in options
+
+
+def test_prune_enums_drops_only_unspellable_values():
+    from parser_service.backends.transformers_backend import prune_enums
+
+    schema = {"anyOf": [{"enum": ["a ✉ b", "plain", "é"]}, {"type": "null"}],
+              "items": {"enum": ["✉"]}}
+    pruned = prune_enums(schema, lambda c: c != "✉")
+    assert pruned["anyOf"][0] == {"enum": ["plain", "é"]}
+    assert pruned["items"] == {"type": "null"}
