@@ -7,20 +7,12 @@ similarity. Used by the tests now; the evaluation harness builds on it.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 AMOUNT_TOLERANCE = 0.01
 NAME_SIMILARITY = 0.8
-
-
-def load_expected(path: Path) -> dict[str, Any]:
-    """invoice2data JSON (a list holding one object) or a Factur-X ``*.expected.json``."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return data[0] if isinstance(data, list) else data
 
 
 def normalise_name(value: Any) -> str:
