@@ -114,3 +114,19 @@ FINDERS: dict[str, Callable[[str, int], list[str]]] = {
     "code": codes,
     "line": lines,
 }
+
+
+def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
+    """The ``spans`` written within ``window`` characters after one of ``keywords`` on the
+    same line ("Invoice No: 42183017", "Grand Total Rs 1939"), in order of appearance;
+    all ``spans`` when none is."""
+    lowered = text.casefold()
+    found: list[tuple[int, str]] = []
+    for keyword in keywords:
+        for hit in re.finditer(re.escape(keyword.casefold()), lowered):
+            end = hit.end()
+            stop = text.find("\n", end)
+            after = text[end : min(end + window, stop if stop >= 0 else len(text))]
+            found += [(end + after.find(span), span) for span in spans if span in after]
+    ordered = [span for _, span in sorted(found)]
+    return list(dict.fromkeys(ordered)) or spans

@@ -107,19 +107,23 @@ def max_chars(n: int) -> dict[str, int]:
     return {"max_chars": n}
 
 
-def extractive(kind: str, n: int, *, nullable: bool = True) -> dict[str, Any]:
+def extractive(
+    kind: str, n: int, *, nullable: bool = True, near: Sequence[str] = ()
+) -> dict[str, Any]:
     """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
 
     Kinds: ``date``, ``amount``, ``currency``, ``code`` (identifier-like tokens) and
     ``line`` (whole short lines). The value is copied from the document, never invented.
     ``nullable=False``: when the text has candidates, the model must pick one (small
     models otherwise answer null too eagerly); with none, the field is null.
+    ``near``: labels such as "invoice no" or "total"; when spans follow one of them on
+    its line, only those are offered.
     """
     from parser_service.candidates import FINDERS
 
     if kind not in FINDERS:
         raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
-    return {"max_chars": n, "candidates": kind, "nullable": nullable}
+    return {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
 
 
 def adapter_folder(folder: Path) -> Path | None:

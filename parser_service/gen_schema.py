@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from parser_service.candidates import FINDERS
+from parser_service.candidates import FINDERS, near
 
 DEFAULT_MAX_CHARS = {str: 80, datetime.date: 32, float: 24, int: 16}
 DEFAULT_MAX_ITEMS = 5
@@ -70,15 +70,16 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
         }
     if get_origin(annotation) is Literal:
         return {"anyOf": [{"enum": list(get_args(annotation))}, {"type": "null"}]}
-    kind = _extra(info).get("candidates")
-    if kind is not None and text is not None:
-        nullable = bool(_extra(info).get("nullable", True))
-        return _candidates_schema(str(kind), text, _max_chars(info, annotation), nullable)
+    extra = _extra(info)
+    if extra.get("candidates") is not None and text is not None:
+        found = FINDERS[str(extra["candidates"])](text, _max_chars(info, annotation))
+        if extra.get("near"):
+            found = near(text, found, extra["near"])
+        return _candidates_schema(found, bool(extra.get("nullable", True)))
     return _nullable_string(_max_chars(info, annotation))
 
 
-def _candidates_schema(kind: str, text: str, max_chars: int, nullable: bool) -> dict[str, Any]:
-    found = FINDERS[kind](text, max_chars)
+def _candidates_schema(found: list[str], nullable: bool) -> dict[str, Any]:
     if not found:
         return {"type": "null"}
     return {"anyOf": [{"enum": found}, {"type": "null"}]} if nullable else {"enum": found}

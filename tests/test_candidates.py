@@ -61,3 +61,12 @@ def test_extractive_fields_become_enums_of_the_text():
 def test_unknown_span_kind_is_refused():
     with pytest.raises(ValueError, match="unknown span kind 'colour'"):
         extractive("colour", 10)
+
+
+def test_spans_after_a_label_come_first_and_alone():
+    text = "Customer 77123\nInvoice No: INV-2024-9\nTotal HT 10,00 EUR\nTotal TTC 12,00 EUR\nPage 1"
+    codes = candidates.codes(text, 24)
+    assert candidates.near(text, codes, ["invoice no"]) == ["INV-2024-9"]
+    amounts = candidates.amounts(text, 16)
+    assert candidates.near(text, amounts, ["total ttc"]) == ["12,00"]
+    assert candidates.near(text, amounts, ["not there"]) == amounts  # no label: every span

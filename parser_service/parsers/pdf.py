@@ -6,6 +6,7 @@ dropped once the page is read, so memory stays flat on long documents.
 
 from __future__ import annotations
 
+import logging
 import re
 import struct
 import zlib
@@ -44,6 +45,8 @@ class PdfParser(Parser):
         from pdfminer.psexceptions import PSException
         from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
+        # pdfminer logs a warning per damaged operator; the outcome is our one clear error
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)
         try:
             pages = _read_pages(path)
         except (PdfminerException, PSException, MalformedPDFException, *_LOW_LEVEL_ERRORS) as exc:

@@ -61,7 +61,7 @@ class XlsxParser(Parser):
         try:
             with zipfile.ZipFile(path) as archive:
                 return _WORKBOOK_PART in archive.namelist()
-        except (zipfile.BadZipFile, OSError, EOFError):
+        except _BROKEN:  # a damaged zip: claim it only if its bytes name workbook parts
             return any(hint in head for hint in _PART_HINTS)
 
     def parse(self, path: Path, filename: str) -> list[Page]:

@@ -6,6 +6,25 @@ from pydantic import BaseModel, Field, field_validator
 
 from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive
 
+#: Labels after which the value is usually written, in the languages of our users.
+NUMBER_LABELS = (
+    "invoice number", "invoice no", "invoice #", "invoice", "bill no", "receipt no", "booking id",
+    "facture n°", "facture", "numéro", "rechnungsnummer", "rechnung nr", "rechnung", "factuurnummer",
+    "factuur", "factura", "nummer", "n°", "nr.", "no.",
+)
+DATE_LABELS = (
+    "invoice date", "date of issue", "date de facture", "date de facturation", "rechnungsdatum",
+    "factuurdatum", "fecha de factura", "issued", "date", "datum", "fecha",
+)
+TOTAL_LABELS = (
+    "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "net à payer",
+    "gesamtbetrag", "rechnungsbetrag", "due payable", "to pay", "totaal", "total", "gesamt", "summe",
+)
+UNTAXED_LABELS = (
+    "total ht", "montant ht", "net total", "subtotal", "sub total", "total excl", "nettobetrag", "netto",
+    "hors taxe", "untaxed", "excl. btw", "excl",
+)
+
 
 class InvoiceLine(BaseModel):
     name: str | None = Field(None, description="what the line is for", json_schema_extra=extractive("line", 48))
@@ -23,16 +42,17 @@ class Invoice(BaseModel):
         None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False)
     )
     invoice_number: str | None = Field(
-        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False)
+        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS)
     )
     date: ISODate | None = Field(
-        None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False)
+        None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS)
     )
     amount: Amount | None = Field(
-        None, description="grand total including tax", json_schema_extra=extractive("amount", 16, nullable=False)
+        None, description="grand total including tax",
+        json_schema_extra=extractive("amount", 16, nullable=False, near=TOTAL_LABELS),
     )
     amount_untaxed: Amount | None = Field(
-        None, description="total before tax", json_schema_extra=extractive("amount", 16)
+        None, description="total before tax", json_schema_extra=extractive("amount", 16, near=UNTAXED_LABELS)
     )
     currency: CurrencyCode | None = Field(
         None, description="currency: code or symbol", json_schema_extra=extractive("currency", 8, nullable=False)
