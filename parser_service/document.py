@@ -73,10 +73,14 @@ class Table:
     provenance: Provenance
     preamble: list[str] = field(default_factory=list)
 
+    def lines(self, sep: str = " | ") -> list[tuple[str, Provenance]]:
+        """The header and each row as one line of text, with where it came from."""
+        lines = [(sep.join(self.header), self.provenance)] if self.header else []
+        lines += [(sep.join(_cell_text(v) for v in row.values), row.provenance) for row in self.rows]
+        return lines
+
     def as_text(self, sep: str = " | ") -> str:
-        lines = [sep.join(self.header)] if self.header else []
-        lines += [sep.join(_cell_text(v) for v in row.values) for row in self.rows]
-        return "\n".join(lines)
+        return "\n".join(text for text, _ in self.lines(sep))
 
 
 @dataclass(slots=True)

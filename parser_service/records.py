@@ -100,9 +100,7 @@ def _page_pieces(page: Page) -> list[tuple[str, Provenance]]:
     pieces = []
     for table in page.tables:
         pieces += [(line, table.provenance) for line in table.preamble]
-        if table.header:
-            pieces.append((" | ".join(table.header), table.provenance))
-        pieces += [(" | ".join("" if v is None else str(v) for v in row.values), row.provenance) for row in table.rows]
+        pieces += table.lines()
     return pieces
 
 
