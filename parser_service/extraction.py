@@ -44,10 +44,11 @@ def extract_records(
     *,
     max_prompt_tokens: int,
     retries: int = 1,
+    batch_size: int = 8,
     progress: Progress | None = None,
 ) -> list[RecordResult]:
     states = [_start(record, domain) for record in records]
-    asker = _Asker(domain, backend, max_prompt_tokens, progress)
+    asker = _Asker(domain, backend, max_prompt_tokens, batch_size, progress)
     asker.ask(states, lambda s: _missing(s, domain), hint=None)
     for state in states:
         _validate(state, domain)
@@ -77,16 +78,18 @@ def _missing(state: _State, domain: Domain) -> list[str]:
 class _Asker:
     """Builds prompts for a set of records and fields, and merges the answers back."""
 
-    def __init__(self, domain: Domain, backend: Backend, max_prompt_tokens: int, progress: Progress | None):
+    def __init__(
+        self, domain: Domain, backend: Backend, max_prompt_tokens: int, batch_size: int, progress: Progress | None
+    ):
         self.domain, self.backend = domain, backend
-        self.max_prompt_tokens, self.progress = max_prompt_tokens, progress
+        self.max_prompt_tokens, self.batch_size, self.progress = max_prompt_tokens, batch_size, progress
 
     def ask(self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None) -> None:
         jobs = [(s, fields_of(s)) for s in states if not s.failure]
         jobs = [(s, names) for s, names in jobs if names]
         requests = [self._request(s, names, hint) for s, names in jobs]
         answers: list[Generation] = []
-        step = max(1, getattr(getattr(self.backend, "settings", None), "batch_size", 8))
+        step = self.batch_size  # one progress report per batch
         for start in range(0, len(requests), step):
             answers += self.backend.generate(requests[start : start + step], logprobs=self.backend.supports_logprobs)
             if self.progress:

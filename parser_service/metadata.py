@@ -56,12 +56,17 @@ def _list_of(options: list[str], most: int) -> dict[str, Any]:
 
 
 def metadata_request(
-    document: Document, domains: Sequence[Domain], backend: Backend, ask_language: bool = True
+    document: Document,
+    domains: Sequence[Domain],
+    backend: Backend,
+    ask_language: bool = True,
+    text: str | None = None,
 ) -> GenerationRequest:
+    """``text``: the document's text when the caller already has it (it is built per call)."""
     domain_candidates = candidate_types(document, domains)
     types = "\n".join(f"- {d.document_type}: {d.description}" for d in domain_candidates)
     types += f"\n- {OTHER}: anything else"
-    text = backend.truncate(document.text, METADATA_PROMPT_TOKENS)
+    text = backend.truncate(document.text if text is None else text, METADATA_PROMPT_TOKENS)
     schema = metadata_schema([d.document_type for d in domain_candidates], text, ask_language)
     messages = [
         {"role": "system", "content": SYSTEM},
@@ -72,8 +77,9 @@ def metadata_request(
 
 def infer_metadata(document: Document, domains: Sequence[Domain], backend: Backend) -> dict[str, Any]:
     """The language comes from code when it is clear (``detect_language``), else from the model."""
-    language = detect_language(document.text)
-    (answer,) = backend.generate([metadata_request(document, domains, backend, language is None)])
+    text = document.text
+    language = detect_language(text)
+    (answer,) = backend.generate([metadata_request(document, domains, backend, language is None, text)])
     if answer.truncated or not isinstance(answer.data, dict):
         return {"document_type": None, "language": language, "title": None, "dates": [], "parties": [],
                 "error": "the model's metadata answer was cut off"}

@@ -102,6 +102,7 @@ class Pipeline:
             self.backend,
             max_prompt_tokens=self.settings.max_prompt_tokens,
             retries=self.settings.retries,
+            batch_size=self.settings.batch_size,
             progress=progress,
         )
 
