@@ -75,6 +75,10 @@ class EncodingError(InputError):
     pass
 
 
+class FileTooLargeError(InputError):
+    pass
+
+
 class PluginError(ParserServiceError):
     pass
 

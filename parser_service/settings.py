@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,33 @@ class Settings(BaseSettings):
         False, description="Let torch.compile build the grammar-mask kernel (pays off on a GPU only)."
     )
     retries: int = Field(1, ge=0, le=3, description="Re-asks for fields that failed validation.")
+
+    # --- the service (API, workers, scheduled ingestion) ---
+    data_dir: Path = Field(
+        Path("./parser-service-data"),
+        description="Where the service keeps its SQLite database (the default) and its blob store.",
+    )
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASE_URL", "PARSER_SERVICE_DATABASE_URL"),
+        description="SQLAlchemy URL, read from DATABASE_URL, e.g. postgresql+psycopg://user@host/db "
+        "(default: an SQLite file in the data folder).",
+    )
+    blob_dir: Path | None = Field(None, description="Content-addressed file store (default: DATA_DIR/blobs).")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "PARSER_SERVICE_REDIS_URL"),
+        description="Celery broker and result backend, read from REDIS_URL.",
+    )
+    max_upload_mb: float = Field(50, gt=0, description="Uploads larger than this are refused (413).")
+
+    def database(self) -> str:
+        """The database URL in effect."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'parser-service.db').resolve()}"
+
+    def blobs(self) -> Path:
+        """The blob store folder in effect."""
+        return self.blob_dir or self.data_dir / "blobs"
 
 
 @lru_cache(maxsize=1)
