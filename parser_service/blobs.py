@@ -7,9 +7,18 @@ same ``BlobStore`` protocol later.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from parser_service.errors import FileTooLargeError
+
+CHUNK = 1 << 20
+_LOCATION = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +39,62 @@ class BlobStore(Protocol):
         ...
 
     def exists(self, location: str) -> bool: ...
+
+
+class LocalBlobStore:
+    """Blobs as files under ``root``, at ``ab/cd/<sha256>``.
+
+    A put streams into a temporary file in ``root`` (same file system, so the final
+    rename is atomic) while hashing; only a complete file ever appears at its final
+    name, so a crash mid-upload leaves no half blob behind a valid name.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, stream: BinaryIO, *, max_bytes: int | None = None) -> StoredBlob:
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                sha256, size = _copy_hashing(stream, out, max_bytes)
+            location = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+            self._settle(temp, self.root / location)
+        finally:
+            temp.unlink(missing_ok=True)
+        return StoredBlob(sha256=sha256, size=size, location=location)
+
+    def local_path(self, location: str) -> Path:
+        if not _LOCATION.match(location):
+            raise ValueError(f"not a blob location: {location!r}")
+        return self.root / location
+
+    def exists(self, location: str) -> bool:
+        return bool(_LOCATION.match(location)) and (self.root / location).is_file()
+
+    @staticmethod
+    def _settle(temp: Path, final: Path) -> None:
+        """Move ``temp`` to ``final`` unless the same bytes are already there (stored once)."""
+        if final.is_file():
+            return
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, final)
+
+
+def _copy_hashing(stream: BinaryIO, out: BinaryIO, max_bytes: int | None) -> tuple[str, int]:
+    """Copy ``stream`` to ``out``; read at most ``max_bytes + 1`` bytes, raising past the limit."""
+    digest, size = hashlib.sha256(), 0
+    while True:
+        want = CHUNK if max_bytes is None else min(CHUNK, max_bytes + 1 - size)
+        chunk = stream.read(want)
+        if not chunk:
+            break
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise FileTooLargeError("upload", f"larger than the limit of {max_bytes} bytes")
+        digest.update(chunk)
+        out.write(chunk)
+    out.flush()
+    os.fsync(out.fileno())
+    return digest.hexdigest(), size

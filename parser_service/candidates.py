@@ -20,9 +20,9 @@ _MONTH = r"[A-Za-zÀ-ÿ]{3,10}\.?"
 _DATE_PATTERNS = [
     re.compile(r"\b\d{4}[./-]\d{1,2}[./-]\d{1,2}\b"),
     re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b"),
-    re.compile(rf"\b\d{{1,2}}\.?\s?(?:de\s)?{_MONTH}\s?(?:de\s)?\d{{4}}\b"),
+    re.compile(rf"\b\d{{1,2}}\.?[ \t]?(?:de[ \t])?{_MONTH}[ \t]?(?:de[ \t])?\d{{4}}\b"),
     re.compile(rf"\b\d{{1,2}}-{_MONTH}-\d{{2,4}}\b"),
-    re.compile(rf"\b{_MONTH}\s\d{{1,2}}\s?,?\s\d{{4}}\b"),
+    re.compile(rf"\b{_MONTH}[ \t]\d{{1,2}}[ \t]?,?[ \t]\d{{4}}\b"),
 ]
 _AMOUNT = re.compile(
     r"(?<![\w.,])[-−(]?(?:\d{1,3}(?:[ .,'\u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?\)?-?(?![\w]|[.,]\d)"
@@ -118,15 +118,25 @@ FINDERS: dict[str, Callable[[str, int], list[str]]] = {
 
 def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
     """The ``spans`` written within ``window`` characters after one of ``keywords`` on the
-    same line ("Invoice No: 42183017", "Grand Total Rs 1939"), in order of appearance;
-    all ``spans`` when none is."""
+    same line ("Invoice No: 42183017", "Grand Total Rs 1939") or at the start of the next
+    line (a value under its label), in order of appearance; all ``spans`` when none is."""
     lowered = text.casefold()
     found: list[tuple[int, str]] = []
     for keyword in keywords:
         for hit in re.finditer(re.escape(keyword.casefold()), lowered):
             end = hit.end()
-            stop = text.find("\n", end)
-            after = text[end : min(end + window, stop if stop >= 0 else len(text))]
-            found += [(end + after.find(span), span) for span in spans if span in after]
+            found += [(end + at, span) for at, span in _after(text, end, spans, window)]
     ordered = [span for _, span in sorted(found)]
     return list(dict.fromkeys(ordered)) or spans
+
+
+def _after(text: str, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:
+    """Spans in the rest of the label's line, else in the first ``window`` characters of the next."""
+    stop = text.find("\n", end)
+    stop = len(text) if stop < 0 else stop
+    same = text[end : min(end + window, stop)]
+    hits = [(same.find(span), span) for span in spans if span in same]
+    if hits or stop >= len(text):
+        return hits
+    below = text[stop + 1 : stop + 1 + window].split("\n", 1)[0]
+    return [(stop + 1 - end + below.find(span), span) for span in spans if span in below]

@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins and parsers with their versions")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
     plugins.set_defaults(handler=cmd_plugins)
+    from parser_service.cli_adapters import add_adapters
+    from parser_service.cli_service import COMMANDS
+
+    for add_command in COMMANDS:
+        add_command(commands)
+    add_adapters(commands)
     return parser
 
 
@@ -59,31 +65,50 @@ def _add_eval(commands: Any) -> None:
         "eval",
         help="score a plugin's extraction against expected outputs in a folder",
         description="Extract every document in DATA_DIR that has an expected output beside it "
-        "(by the plugin's naming rules) and print per-field accuracy and seconds per document.",
+        "(by the plugin's naming rules) and print precision, recall and F1 per field, missing and "
+        "invented values, and seconds per document, for each variant of the pipeline asked for.",
     )
     evaluate.add_argument("data_dir", type=Path, help="folder of documents with expected outputs")
     evaluate.add_argument("--plugin", required=True, help="the plugin to evaluate")
+    evaluate.add_argument(
+        "--variants",
+        type=_variants,
+        help="comma-separated configurations to compare on the same documents: base (no adapter, "
+        "free strings), adapter, base+extractive, adapter+extractive (default: the pipeline as configured)",
+    )
     evaluate.add_argument("--json", type=Path, help="also write the full report as JSON here")
+    evaluate.add_argument("--chart", type=Path, help="also draw F1 per field and invented rate per variant (PNG)")
+    evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     evaluate.set_defaults(handler=cmd_eval)
 
 
+def _variants(text: str) -> list[Any]:
+    from parser_service.evaluation import parse_variants
+
+    try:
+        return parse_variants(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    from parser_service import evaluation
+    from parser_service import eval_report, evaluation, report_chart
     from parser_service.pipeline import Pipeline
     from parser_service.progress import StderrProgress
     from parser_service.settings import Settings
 
     pipeline = Pipeline(Settings())
     domain = pipeline.host.domain(args.plugin)
-    found = evaluation.pairs(domain, args.data_dir)
-    fields = [n for n in domain.schema.model_fields if n != "lines"]
-    progress = StderrProgress()
-    scores = evaluation.evaluate(lambda p: pipeline.extract(p, plugin=args.plugin), domain, found, fields, progress)
-    progress.close()
-    report = evaluation.summary(scores, fields)
-    print(evaluation.format_table(report))
+    variants = args.variants or [evaluation.default_variant(domain, pipeline.settings.extractive_decoding)]
+    progress = None if args.quiet else StderrProgress()
+    report = evaluation.evaluate_folder(pipeline, domain, args.data_dir, variants, progress)
+    if progress:
+        progress.close()
+    print(eval_report.format_table(report))
     if args.json:
         _write_json(report, args.json)
+    if args.chart:
+        report_chart.write_chart(report, args.chart)
     return 0
 
 

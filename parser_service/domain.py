@@ -8,6 +8,7 @@ prompt has a sensible default.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 
 from parser_service.document import Document
 from parser_service.records import FieldIssue, Record, whole_document
+from parser_service.synth.document import SyntheticDoc
 
 Splitter = Callable[[Document], list[Record]]
 #: A cross-field check on a validated record; returns the problems it finds.
@@ -24,6 +26,9 @@ CrossValidator = Callable[[BaseModel], list[FieldIssue]]
 #: Fills fields straight from a record (e.g. a row's cells) without the model.
 #: Returns field -> raw value; the schema's types still normalise and validate them.
 Prefill = Callable[[Record], dict[str, Any]]
+#: Renders ``count`` synthetic documents into a folder with their ground truth, drawing
+#: every choice from the ``random.Random`` given (same seed, same documents).
+Synthesize = Callable[[random.Random, Path, int], list[SyntheticDoc]]
 
 DEFAULT_PROMPT = (
     "Extract the fields below from the document.\n"
@@ -48,6 +53,9 @@ class Domain:
     ``{fields}`` (one line per field: name and description from the schema).
     ``document_type`` is the label metadata inference chooses among the installed
     domains; ``media_types`` limits which parsed formats this domain accepts.
+    ``synthesize(rng, folder, count)`` renders synthetic documents with their ground
+    truth (``SyntheticDoc``) into ``folder``, the training data of the plugin's adapter
+    (``parser-service adapters synth`` / ``adapters dataset``); None: the plugin has none.
     """
 
     name: str
@@ -70,6 +78,10 @@ class Domain:
     expected_reader: Callable[[Path], list[dict[str, Any]]] | None = None
     #: Fields that identify a record when a document holds many (date, amount).
     key_fields: tuple[str, ...] = ()
+    #: Renders synthetic documents with ground truth for adapter training data.
+    synthesize: Synthesize | None = None
+    #: A record with a field whose calibrated confidence is below this is flagged for review.
+    review_threshold: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
 
     def expected_for(self, document: Path) -> Path | None:

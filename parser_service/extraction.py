@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from parser_service.answers import field_confidence, locate
 from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.confidence import Calibration, Evidence, needs_review, score
 from parser_service.document import Provenance
 from parser_service.domain import Domain
 from parser_service.gen_schema import generation_schema
@@ -46,9 +47,11 @@ def extract_records(
     retries: int = 1,
     batch_size: int = 8,
     progress: Progress | None = None,
+    extractive_decoding: bool = True,
 ) -> list[RecordResult]:
     states = [_start(record, domain) for record in records]
     asker = _Asker(domain, backend, max_prompt_tokens, batch_size, progress)
+    asker.extractive_decoding = extractive_decoding
     asker.ask(states, lambda s: _missing(s, domain), hint=None)
     for state in states:
         _validate(state, domain)
@@ -59,7 +62,8 @@ def extract_records(
         asker.ask(again, _retry_fields, hint=_hint)
         for state in again:
             _validate(state, domain)
-    return [_result(state, domain) for state in states]
+    calibration = Calibration.load(domain.adapter)
+    return [_result(state, domain, calibration) for state in states]
 
 
 def _start(record: Record, domain: Domain) -> _State:
@@ -83,6 +87,8 @@ class _Asker:
     ):
         self.domain, self.backend = domain, backend
         self.max_prompt_tokens, self.batch_size, self.progress = max_prompt_tokens, batch_size, progress
+        #: False: extractive fields are free bounded strings, not enums of the text's spans.
+        self.extractive_decoding = True
 
     def ask(self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None) -> None:
         jobs = [(s, fields_of(s)) for s in states if not s.failure]
@@ -98,13 +104,40 @@ class _Asker:
             _merge(state, names, answer)
 
     def _request(self, state: _State, names: list[str], hint: Callable[[_State], str] | None) -> GenerationRequest:
-        text = self.backend.truncate(state.record.text, self.max_prompt_tokens)
-        schema = generation_schema(self.domain.schema, names, text)
-        user = self.domain.prompt.format(text=text, fields=schema.field_lines)
-        if hint is not None:
-            user += "\n\n" + hint(state)
-        messages = [{"role": "system", "content": self.domain.system_prompt}, {"role": "user", "content": user}]
-        return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, self.domain.adapter)
+        return build_request(
+            state.record,
+            self.domain,
+            names,
+            truncate=self.backend.truncate,
+            max_prompt_tokens=self.max_prompt_tokens,
+            hint=hint(state) if hint is not None else None,
+            extractive_decoding=self.extractive_decoding,
+        )
+
+
+def build_request(
+    record: Record,
+    domain: Domain,
+    names: Sequence[str],
+    *,
+    truncate: Callable[[str, int], str],
+    max_prompt_tokens: int,
+    hint: str | None = None,
+    extractive_decoding: bool = True,
+) -> GenerationRequest:
+    """The request the model gets for ``names`` of ``record``: the record's text cut to
+    ``max_prompt_tokens`` by ``truncate`` (a backend's tokenizer), the plugin's prompt
+    and the generation schema for that text, then ``hint`` (a re-ask's problems).
+
+    Public so that training data is built from exactly the prompts inference sends.
+    """
+    text = truncate(record.text, max_prompt_tokens)
+    schema = generation_schema(domain.schema, names, text, extractive_decoding=extractive_decoding)
+    user = domain.prompt.format(text=text, fields=schema.field_lines)
+    if hint is not None:
+        user += "\n\n" + hint
+    messages = [{"role": "system", "content": domain.system_prompt}, {"role": "user", "content": user}]
+    return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, domain.adapter)
 
 
 def _merge(state: _State, names: list[str], answer: Generation) -> None:
@@ -176,13 +209,18 @@ def _hint(state: _State) -> str:
     return f"Your previous answer had problems:\n{problems}\nAnswer again for these fields only."
 
 
-def _result(state: _State, domain: Domain) -> RecordResult:
+def _result(state: _State, domain: Domain, calibration: Calibration | None = None) -> RecordResult:
     if state.failure:
         status, data = "failed", None
         errors = [FieldIssue(None, state.failure)]
     else:
         status = "ok" if state.model is not None and not state.issues else "invalid"
         data, errors = _best_data(state, domain), state.issues
+    provenance = _provenance(state)
+    evidence = _evidence(state, provenance["fields"])
+    confidence = {name: score(e, calibration) for name, e in evidence.items()}
+    given = {name for name, value in state.raw.items() if value is not None}
+    flagged = {i.field for i in errors if i.field} | set(needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold))
     return RecordResult(
         index=state.record.index,
         plugin=domain.name,
@@ -190,10 +228,26 @@ def _result(state: _State, domain: Domain) -> RecordResult:
         status=status,  # type: ignore[arg-type]
         data=data,
         errors=errors,
-        provenance=_provenance(state),
-        confidence=state.confidence,
+        provenance=provenance,
+        confidence=confidence,
         truncated=state.truncated,
+        review_fields=sorted(flagged),
+        evidence=evidence,
     )
+
+
+def _evidence(state: _State, where: dict[str, Any]) -> dict[str, Evidence]:
+    """Per field: the model's token probability, found verbatim, passed validation."""
+    bad = {i.field for i in state.issues if i.field}
+    return {
+        name: Evidence(
+            token_prob=state.confidence.get(name),
+            verbatim=bool(where.get(name, {}).get("verbatim")) or state.raw.get(name) is None,
+            valid=name not in bad and not state.failure,
+            prefilled=state.source.get(name) == "prefill",
+        )
+        for name in state.raw
+    }
 
 
 def _best_data(state: _State, domain: Domain) -> dict[str, Any]:

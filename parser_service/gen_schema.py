@@ -37,15 +37,22 @@ class GenerationSchema:
 
 
 def generation_schema(
-    model: type[BaseModel], fields: Sequence[str] | None = None, text: str | None = None
+    model: type[BaseModel],
+    fields: Sequence[str] | None = None,
+    text: str | None = None,
+    *,
+    extractive_decoding: bool = True,
 ) -> GenerationSchema:
     """The raw-text schema for ``fields`` of ``model`` (all fields by default).
 
     With ``text``, fields marked ``extractive(kind)`` become an enum of the spans of
     that kind found in ``text`` (or null): the model can only copy, never invent.
+    ``extractive_decoding=False`` turns that off (free bounded strings instead), so
+    an evaluation can measure what it is worth.
     """
     names = tuple(fields) if fields is not None else tuple(model.model_fields)
-    props = {name: _field_schema(model.model_fields[name], text) for name in names}
+    source = text if extractive_decoding else None
+    props = {name: _field_schema(model.model_fields[name], source) for name in names}
     schema = {"type": "object", "properties": props, "required": list(names), "additionalProperties": False}
     budget = max_json_chars(schema) + TOKEN_SLACK
     return GenerationSchema(schema, names, budget, describe_fields(model, names))
@@ -57,6 +64,11 @@ def describe_fields(model: type[BaseModel], names: Sequence[str]) -> str:
         info = model.model_fields[name]
         lines.append(f"- {name}: {info.description or name.replace('_', ' ')}")
     return "\n".join(lines)
+
+
+def is_list_field(info: FieldInfo) -> bool:
+    """Whether the field is a list of sub-models (invoice lines), not a scalar value."""
+    return _list_item_model(_strip_optional(info.annotation)) is not None
 
 
 def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:

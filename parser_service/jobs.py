@@ -2,18 +2,40 @@
 workers and scheduled ingestion call this module; it is the one place that
 writes documents, jobs and records.
 
-CONTRACT (being implemented; signatures are fixed, bodies to come).
+A job runs in batches of ``batch_size`` records, and each batch is committed before
+the next starts, so a worker that dies loses at most one batch, and a job run again
+(by a retry, the reconciler or a second worker) skips every record already stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, BinaryIO
 
-from parser_service.blobs import BlobStore
-from parser_service.db import Database, Document, Job
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from parser_service.blobs import BlobStore, LocalBlobStore
+from parser_service.db import Database, Document, Job, JobStatus, Record
+from parser_service.db.models import new_id, utcnow
+from parser_service.document import Document as ParsedDocument
+from parser_service.domain import Domain
+from parser_service.errors import FileNotFound, FileTooLargeError, InputError, ParserServiceError, PluginError
+from parser_service.parsers.sniff import detect
 from parser_service.pipeline import Pipeline
-from parser_service.settings import Settings
+from parser_service.records import Record as PendingRecord
+from parser_service.records import RecordResult
+from parser_service.settings import Settings, get_settings
+
+#: ``progress(records_done, records_total)`` after each stored batch.
+JobProgress = Callable[[int, int], None]
 
 
 class Service:
@@ -27,13 +49,44 @@ class Service:
         store: BlobStore | None = None,
         pipeline: Pipeline | None = None,
     ) -> None:
-        raise NotImplementedError
+        self.settings = settings or (pipeline.settings if pipeline else get_settings())
+        self.db = db or Database(self.settings.database())
+        self.store: BlobStore = store or LocalBlobStore(self.settings.blobs())
+        self._pipeline = pipeline
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """Built on first use: the model backend itself loads only when a job needs it."""
+        if self._pipeline is None:
+            self._pipeline = Pipeline(self.settings)
+        return self._pipeline
+
+    # --- documents and jobs -------------------------------------------------------------
 
     def add_document(self, stream: BinaryIO, filename: str) -> tuple[Document, bool]:
         """Store the bytes (size limit enforced while streaming, ``FileTooLargeError``), sniff the
         format (``UnsupportedFormatError`` for anything no parser claims) and return the document
         and whether it is new. The same bytes twice give the same document."""
-        raise NotImplementedError
+        try:
+            blob = self.store.put(stream, max_bytes=int(self.settings.max_upload_mb * 1024 * 1024))
+        except FileTooLargeError as exc:
+            raise FileTooLargeError(filename, f"larger than the {self.settings.max_upload_mb:g} MB limit") from exc
+        existing = self._document_by_sha(blob.sha256)
+        if existing is not None:
+            return existing, False
+        parser = detect(self.store.local_path(blob.location), self.pipeline.host.parser_list(), filename)
+        document = Document(
+            sha256=blob.sha256, blob=blob.location, media_type=parser.media_type, size=blob.size, filename=filename
+        )
+        try:
+            with self.db.session() as session:
+                session.add(document)
+        except IntegrityError:  # the same bytes, uploaded at the same moment by someone else
+            raced = self._document_by_sha(blob.sha256)
+            if raced is None:
+                raise
+            return raced, False
+        return document, True
 
     def submit(
         self, stream: BinaryIO, filename: str, plugin: str | None = None, options: dict[str, Any] | None = None
@@ -41,11 +94,49 @@ class Service:
         """``add_document`` then a pending job for it. An unknown plugin raises ``UnknownPluginError``
         before anything is stored. A duplicate upload (same bytes, same plugin) returns the
         existing document and its latest job, and ``False``; it creates no new job."""
-        raise NotImplementedError
+        if plugin:
+            self.pipeline.host.domain(plugin)
+        document, new = self.add_document(stream, filename)
+        latest = None if new else self._latest_job(document.id, plugin)
+        if latest is not None:
+            return document, latest, False
+        return document, self.new_job(document.id, plugin, options), True
 
     def new_job(self, document_id: str, plugin: str | None = None, options: dict[str, Any] | None = None) -> Job:
-        """An explicit new job for a stored document (processing again after a version change)."""
-        raise NotImplementedError
+        """An explicit new job for a stored document (processing again after a version change).
+        ``UnknownPluginError`` for a plugin not installed, ``LookupError`` for no such document."""
+        if plugin:
+            self.pipeline.host.domain(plugin)
+        with self.db.session() as session:
+            if session.get(Document, document_id) is None:
+                raise LookupError(f"no document {document_id}")
+            job = Job(document_id=document_id, plugin=plugin, options=options or {}, status=JobStatus.pending)
+            session.add(job)
+        return job
+
+    def job(self, job_id: str) -> Job:
+        """The job as stored now; ``LookupError`` when there is none."""
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise LookupError(f"no job {job_id}")
+            return job
+
+    def set_task(self, job_id: str, task_id: str) -> None:
+        """Remember the queue task last sent for the job (the workers' ``enqueue``)."""
+        self._update(job_id, task_id=task_id)
+
+    def fail(self, job_id: str, reason: str) -> Job:
+        """End an open job ``failed`` with ``reason`` (a finished job is left as it is)."""
+        with self.db.session() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(JobStatus.open()))
+                .values(status=JobStatus.failed, error=reason, finished_at=utcnow())
+            )
+        return self.job(job_id)
+
+    # --- running a job ------------------------------------------------------------------
 
     def run_job(self, job_id: str, progress: Callable[[int, int], None] | None = None) -> Job:
         """Process a job to the end. Idempotent: records already stored for the job are kept and
@@ -54,9 +145,196 @@ class Service:
         unknown plugin) ends the job ``failed`` with its reason and does not raise; retryable
         errors (``BackendError`` with ``retryable``, lost DB connection) raise for the caller to
         retry."""
-        raise NotImplementedError
+        job = self.job(job_id)
+        if job.status not in JobStatus.open():
+            return job
+        job = self._start(job_id)
+        try:
+            self._process(job, progress)
+        except (InputError, PluginError) as exc:
+            return self.fail(job_id, exc.message)
+        except ParserServiceError as exc:
+            if exc.retryable:
+                self._note_retry(job_id, exc)
+                raise
+            return self.fail(job_id, exc.message)
+        return self._finish(job_id)
 
     def open_jobs(self, older_than_s: float = 0) -> list[Job]:
         """Jobs still pending or running whose ``updated_at`` is older than ``older_than_s``
         (the reconciler re-enqueues those with no live task)."""
-        raise NotImplementedError
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        with self.db.session() as session:
+            query = select(Job).where(Job.status.in_(JobStatus.open()), Job.updated_at <= cutoff)
+            return list(session.scalars(query.order_by(Job.updated_at)))
+
+    def _process(self, job: Job, progress: JobProgress | None) -> None:
+        document = self.job_document(job)
+        parsed = self.pipeline.parse(self._blob_path(document), document.filename)
+        chosen = self.pipeline.host.domain(job.plugin) if job.plugin else None
+        metadata = job.document_metadata or self._store_metadata(job.id, parsed)
+        domain = chosen or self.pipeline.host.domain_for_type(str(metadata.get("document_type")))
+        if domain is None:  # no installed plugin for this kind of document: metadata only
+            self._update(job.id, records_total=0)
+            return
+        self._store_versions(job.id, domain)
+        self._run_records(job.id, domain.splitter(parsed), domain, progress)
+
+    def _run_records(
+        self, job_id: str, records: Sequence[PendingRecord], domain: Domain, progress: JobProgress | None
+    ) -> None:
+        """Extract and store, batch by batch, the records not stored yet."""
+        self._update(job_id, records_total=len(records))
+        stored = self._stored_indices(job_id)
+        todo = [record for record in records if record.index not in stored]
+        for batch in _batches(todo, self.pipeline.settings.batch_size):
+            self._store_records(job_id, self.pipeline.extract_batch(batch, domain))
+            done = self._count_records(job_id)
+            if progress is not None:
+                progress(done, len(records))
+
+    def _store_metadata(self, job_id: str, parsed: ParsedDocument) -> dict[str, Any]:
+        metadata = self.pipeline.metadata(parsed)
+        self._update(job_id, document_metadata=metadata, model_version=_describe(self.pipeline.backend.describe()))
+        return metadata
+
+    def _store_versions(self, job_id: str, domain: Domain) -> None:
+        self._update(
+            job_id,
+            plugin_version=self._plugin_version(domain),
+            model_version=_describe(self.pipeline.backend.describe()),
+            adapter_version=adapter_version(domain.adapter),
+        )
+
+    def _plugin_version(self, domain: Domain) -> str:
+        registered = self.pipeline.host.domains.get(domain.name)
+        return (registered.version if registered else None) or domain.version
+
+    # --- rows ---------------------------------------------------------------------------
+
+    def _store_records(self, job_id: str, results: Sequence[RecordResult]) -> int:
+        """Insert the results whose index is not stored yet; the unique (job, index) key makes
+        a second worker's identical insert a no-op instead of an error. Returns rows inserted."""
+        rows = [_record_row(job_id, result) for result in results]
+        if not rows:
+            return 0
+        with self.db.session() as session:
+            inserted = session.execute(_insert_ignoring_duplicates(session, rows))
+            done = session.scalar(select(func.count()).select_from(Record).where(Record.job_id == job_id))
+            session.execute(update(Job).where(Job.id == job_id).values(records_done=done, updated_at=utcnow()))
+        return int(getattr(inserted, "rowcount", 0) or 0)
+
+    def _start(self, job_id: str) -> Job:
+        with self.db.session() as session:
+            job = session.get(Job, job_id, with_for_update=_locks(session))
+            assert job is not None
+            job.status = JobStatus.running
+            job.attempts += 1
+            job.started_at = job.started_at or utcnow()
+            job.updated_at = utcnow()
+        return job
+
+    def _finish(self, job_id: str) -> Job:
+        done = self._count_records(job_id)
+        self._update(job_id, status=JobStatus.succeeded, records_done=done, error=None, finished_at=utcnow())
+        return self.job(job_id)
+
+    def _note_retry(self, job_id: str, exc: ParserServiceError) -> None:
+        """Leave a trace of the transient error; the job stays open for the retry."""
+        with suppress(OperationalError):  # when the database is what failed, the caller retries anyway
+            self._update(job_id, status=JobStatus.pending, error=f"will retry: {exc.message}")
+
+    def _update(self, job_id: str, **values: Any) -> None:
+        with self.db.session() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values))
+
+    def _stored_indices(self, job_id: str) -> set[int]:
+        with self.db.session() as session:
+            return set(session.scalars(select(Record.index).where(Record.job_id == job_id)))
+
+    def _count_records(self, job_id: str) -> int:
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(Record).where(Record.job_id == job_id)) or 0)
+
+    def job_document(self, job: Job) -> Document:
+        with self.db.session() as session:
+            document = session.get(Document, job.document_id)
+            if document is None:
+                raise LookupError(f"job {job.id}: no document {job.document_id}")
+            return document
+
+    def _blob_path(self, document: Document) -> Path:
+        if not self.store.exists(document.blob):
+            raise FileNotFound(document.filename, "the stored file is missing from the blob store")
+        return self.store.local_path(document.blob)
+
+    def _document_by_sha(self, sha256: str) -> Document | None:
+        with self.db.session() as session:
+            return session.scalar(select(Document).where(Document.sha256 == sha256))
+
+    def _latest_job(self, document_id: str, plugin: str | None) -> Job | None:
+        same_plugin = Job.plugin.is_(None) if plugin is None else Job.plugin == plugin
+        query = select(Job).where(Job.document_id == document_id, same_plugin)
+        with self.db.session() as session:
+            return session.scalar(query.order_by(Job.created_at.desc()).limit(1))
+
+
+def _record_row(job_id: str, result: RecordResult) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "job_id": job_id,
+        "index": result.index,
+        "status": result.status,
+        "data": result.data,
+        "errors": [issue.to_dict() for issue in result.errors],
+        "provenance": result.provenance,
+        "confidence": result.confidence,
+        "review": bool(getattr(result, "review", False)),
+        "created_at": utcnow(),
+    }
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> Any:
+    """``INSERT ... ON CONFLICT (job_id, index) DO NOTHING`` in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(Record).values(rows).on_conflict_do_nothing(index_elements=["job_id", "index"])
+    if dialect == "sqlite":
+        return sqlite.insert(Record).values(rows).on_conflict_do_nothing(index_elements=["job_id", "index"])
+    raise NotImplementedError(f"records cannot be stored idempotently on {dialect}")
+
+
+def _locks(session: Session) -> bool:
+    """Row locks where the database has them (SQLite locks the whole file anyway)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _batches(items: Sequence[PendingRecord], size: int) -> Iterator[Sequence[PendingRecord]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _describe(facts: dict[str, Any]) -> str:
+    """``backend.describe()`` as one short line for the job row."""
+    return " ".join(f"{key}={value}" for key, value in facts.items())[:256]
+
+
+def adapter_version(folder: Path | None) -> str | None:
+    """``<folder name>@<sha256 prefix of its files>``: changes whenever the adapter's files do."""
+    if folder is None:
+        return None
+    files = sorted(p for p in Path(folder).iterdir() if p.is_file())
+    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return f"{Path(folder).name}@{_hash_files(tuple(files), stamp)}"
+
+
+@lru_cache(maxsize=32)
+def _hash_files(files: tuple[Path, ...], stamp: tuple[tuple[str, int, int], ...]) -> str:
+    """Cached on the files' names, sizes and times, so an unchanged adapter is hashed once."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]

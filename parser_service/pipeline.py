@@ -7,7 +7,7 @@ loads the model backend once, lazily, and keeps it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from parser_service.extraction import extract_records
 from parser_service.metadata import infer_metadata
 from parser_service.parsers.sniff import parse_file
 from parser_service.plugin_host import PluginHost, build_host
-from parser_service.records import RecordResult
+from parser_service.records import Record, RecordResult
 from parser_service.settings import Settings, get_settings
 
 Progress = Callable[[str, int, int], None]
@@ -87,15 +87,39 @@ class Pipeline:
         _report(progress, "loading model", 0, 1)
         backend = self.backend
         _report(progress, "metadata", 0, 1)
-        metadata = infer_metadata(document, self.host.domain_list(), backend)
+        metadata = self.metadata(document)
         _report(progress, "metadata", 1, 1)
         domain = domain or self.host.domain_for_type(str(metadata.get("document_type")))
         records = self.run_domain(document, domain, progress) if domain else []
         return Extraction(document, metadata, records, domain.name if domain else None, backend.describe())
 
-    def run_domain(self, document: Document, domain: Domain, progress: Progress | None) -> list[RecordResult]:
+    def run_domain(
+        self,
+        document: Document,
+        domain: Domain,
+        progress: Progress | None,
+        *,
+        extractive_decoding: bool | None = None,
+    ) -> list[RecordResult]:
+        """Extract ``domain``'s records; ``extractive_decoding`` overrides the setting (evaluations)."""
         records = domain.splitter(document)
         _report(progress, "records", 0, len(records))
+        return self.extract_batch(records, domain, progress=progress, extractive_decoding=extractive_decoding)
+
+    def metadata(self, document: Document) -> dict[str, Any]:
+        """Document type, language, title, dates and parties (one model call)."""
+        return infer_metadata(document, self.host.domain_list(), self.backend)
+
+    def extract_batch(
+        self,
+        records: Sequence[Record],
+        domain: Domain,
+        *,
+        progress: Progress | None = None,
+        extractive_decoding: bool | None = None,
+    ) -> list[RecordResult]:
+        """Results for some of a document's records. The service calls it a batch at a
+        time, so each batch is stored before the next one starts."""
         return extract_records(
             records,
             domain,
@@ -104,6 +128,9 @@ class Pipeline:
             retries=self.settings.retries,
             batch_size=self.settings.batch_size,
             progress=progress,
+            extractive_decoding=(
+                self.settings.extractive_decoding if extractive_decoding is None else extractive_decoding
+            ),
         )
 
 

@@ -14,6 +14,7 @@ from parser_service.domain import (
     Example,
     Prefill,
     Splitter,
+    Synthesize,
     adapter_folder,
     extractive,
     max_chars,
@@ -31,6 +32,25 @@ from parser_service.normalize import (
 )
 from parser_service.parsers.base import Parser
 from parser_service.records import FieldIssue, Record, table_rows, whole_document
+from parser_service.synth import (
+    LANGUAGES,
+    VARIANTS,
+    Language,
+    Party,
+    SyntheticDoc,
+    TruthRecord,
+    chance,
+    company,
+    format_date,
+    format_money,
+    format_number,
+    format_quantity,
+    party,
+    person,
+    pick,
+    reference,
+)
+from parser_service.synth.files import freeze_zip, write_text_file
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -63,4 +83,24 @@ __all__ = [
     "to_date",
     "to_number",
     "whole_document",
+    # synthetic training documents
+    "LANGUAGES",
+    "VARIANTS",
+    "Language",
+    "Party",
+    "Synthesize",
+    "SyntheticDoc",
+    "TruthRecord",
+    "chance",
+    "company",
+    "format_date",
+    "format_money",
+    "format_number",
+    "format_quantity",
+    "freeze_zip",
+    "party",
+    "person",
+    "pick",
+    "reference",
+    "write_text_file",
 ]

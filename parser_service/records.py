@@ -65,6 +65,14 @@ class RecordResult:
     provenance: dict[str, Any]
     confidence: dict[str, float]
     truncated: bool = False
+    #: Fields under the plugin's confidence threshold, or failing validation: a person should look.
+    review_fields: list[str] = field(default_factory=list)
+    #: What each field's confidence was computed from (for calibration; not in the output).
+    evidence: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def review(self) -> bool:
+        return self.status != "ok" or bool(self.review_fields)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +85,8 @@ class RecordResult:
             "provenance": self.provenance,
             "confidence": self.confidence,
             "truncated": self.truncated,
+            "review": self.review,
+            "review_fields": self.review_fields,
         }
 
 

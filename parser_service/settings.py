@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         False, description="Let torch.compile build the grammar-mask kernel (pays off on a GPU only)."
     )
     retries: int = Field(1, ge=0, le=3, description="Re-asks for fields that failed validation.")
+    extractive_decoding: bool = Field(
+        True,
+        description="Decode fields a plugin marks extractive as one of the spans found in the text "
+        "(false: free bounded strings, to measure what extractive decoding is worth).",
+    )
 
     # --- the service (API, workers, scheduled ingestion) ---
     data_dir: Path = Field(
@@ -62,6 +67,22 @@ class Settings(BaseSettings):
         description="Celery broker and result backend, read from REDIS_URL.",
     )
     max_upload_mb: float = Field(50, gt=0, description="Uploads larger than this are refused (413).")
+    queue: str = Field(
+        "parser-service",
+        description="Celery queue the workers consume; also the prefix of every Redis key the service "
+        "writes, so two deployments (or test runs) can share one Redis.",
+    )
+    heartbeat_s: float = Field(
+        30, gt=0, description="Lifetime of a running job's liveness key in Redis; refreshed every third of it."
+    )
+    stale_job_s: float = Field(
+        120, ge=0, description="The reconciler re-enqueues open jobs not updated for this long that have no live task."
+    )
+    reconcile_every_s: float = Field(60, gt=0, description="How often the beat scheduler runs the reconciler.")
+    scan_every_s: float = Field(
+        10, gt=0, description="How often beat checks the watched folders; each source's own interval decides "
+        "whether it is scanned."
+    )
 
     def database(self) -> str:
         """The database URL in effect."""

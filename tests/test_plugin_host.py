@@ -114,4 +114,6 @@ def test_plugin_api_exports_what_it_lists():
 
     missing = [name for name in plugin_api.__all__ if not hasattr(plugin_api, name)]
     assert missing == []
-    assert {"Domain", "hookimpl", "extractive", "max_chars", "plausible_date"} <= set(plugin_api.__all__)
+    assert {"Domain", "hookimpl", "extractive", "max_chars", "plausible_date", "SyntheticDoc", "Synthesize"} <= set(
+        plugin_api.__all__
+    )

@@ -17,6 +17,7 @@ __all__ = ["BACKENDS", "Backend", "Generation", "GenerationRequest", "TokenLogpr
 #: name -> "module:class", imported only when chosen.
 BACKENDS: dict[str, str] = {
     "transformers": "parser_service.backends.transformers_backend:TransformersBackend",
+    "deterministic": "parser_service.backends.deterministic:DeterministicBackend",  # tests only: no model
 }
 
 

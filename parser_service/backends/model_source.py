@@ -52,14 +52,37 @@ def resolve_model(model: str, cache_dir: Path) -> Path:
     return folder
 
 
+def embedded_folder(cache_dir: Path) -> Path:
+    """Where the embedded model is (or will be) converted to under ``cache_dir``."""
+    return cache_dir / "models" / f"smollm2-135m-instruct-{metadata.version(EMBEDDED_DIST)}"
+
+
 def _converted_embedded(cache_dir: Path) -> Path:
     gguf = embedded_gguf()
-    version = metadata.version(EMBEDDED_DIST)
-    target = cache_dir / "models" / f"smollm2-135m-instruct-{version}"
+    target = embedded_folder(cache_dir)
     if (target / "config.json").is_file():
         return target
     _convert_gguf(gguf, target)
     return target
+
+
+def load_tokenizer(model: str, cache_dir: Path) -> Any:
+    """The tokenizer of ``model`` alone, its weights never loaded: building training data
+    needs prompts cut exactly as the backend cuts them, not the model. The embedded
+    model's comes from its converted folder when there is one, else from the GGUF file."""
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    try:
+        if model != EMBEDDED:
+            return AutoTokenizer.from_pretrained(resolve_model(model, cache_dir))
+        folder = embedded_folder(cache_dir)
+        if (folder / "tokenizer_config.json").is_file():
+            return AutoTokenizer.from_pretrained(folder)
+        gguf = embedded_gguf()
+        return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"could not load the tokenizer of {model!r}: {exc}") from exc
 
 
 def _convert_gguf(gguf: Path, target: Path) -> None:

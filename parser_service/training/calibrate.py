@@ -52,7 +52,7 @@ def _paired(
     if len(expected) == 1 and len(results) == 1:
         return [(expected[0], results[0])]
     left = [r for r in results if r.data]
-    pairs = []
+    pairs: list[tuple[Mapping[str, Any], RecordResult]] = []
     for want in expected:
         for i, got in enumerate(left):
             if keys and all(field_matches(k, want.get(k), (got.data or {}).get(k)) for k in keys):

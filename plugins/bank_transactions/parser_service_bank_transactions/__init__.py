@@ -14,6 +14,7 @@ from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl
 from parser_service_bank_transactions.expected import read_expected
 from parser_service_bank_transactions.schema import Transaction
 from parser_service_bank_transactions.splitter import prefill_transaction, split_transactions
+from parser_service_bank_transactions.synth import synthesize
 from parser_service_bank_transactions.validators import VALIDATORS
 
 __version__ = "0.1.0"
@@ -66,6 +67,7 @@ DOMAIN = Domain(
     expected_suffixes=(".expected.ofx", ".expected.qif"),
     expected_reader=read_expected,
     key_fields=("date", "amount"),
+    synthesize=synthesize,
 )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl, whole_document
 from parser_service_invoices.schema import Invoice, InvoiceLine
+from parser_service_invoices.synth import synthesize
 from parser_service_invoices.validators import VALIDATORS
 
 __version__ = "0.1.0"
@@ -40,6 +41,7 @@ DOMAIN = Domain(
     adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"application/pdf", "text/plain"}),
+    synthesize=synthesize,
 )
 
 

@@ -9,8 +9,9 @@ from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text,
 #: Labels after which the value is usually written, in the languages of our users.
 NUMBER_LABELS = (
     "invoice number", "invoice no", "invoice #", "invoice", "bill no", "receipt no", "booking id",
-    "facture n°", "facture", "numéro", "rechnungsnummer", "rechnung nr", "rechnung", "factuurnummer",
-    "factuur", "factura", "nummer", "n°", "nr.", "no.",
+    "facture n°", "n° de facture", "numéro de facture", "facture", "numéro", "rechnungsnummer", "rechnungs-nr",
+    "rechnung nr", "beleg-nr", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
+    "número de factura", "factura n.º", "nº factura", "factura número", "factura", "nummer", "n°", "nr.", "no.",
 )
 DATE_LABELS = (
     "invoice date", "date of issue", "date de facture", "date de facturation", "rechnungsdatum",
@@ -18,11 +19,14 @@ DATE_LABELS = (
 )
 TOTAL_LABELS = (
     "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "net à payer",
-    "gesamtbetrag", "rechnungsbetrag", "due payable", "to pay", "totaal", "total", "gesamt", "summe",
+    "gesamtbetrag", "rechnungsbetrag", "endbetrag", "zu zahlen", "gesamt brutto", "due payable", "to pay",
+    "balance due", "invoice total", "total à payer", "te betalen", "totaalbedrag", "totaal incl", "importe total",
+    "total a pagar", "total factura", "totaal", "total", "gesamt", "summe",
 )
 UNTAXED_LABELS = (
     "total ht", "montant ht", "net total", "subtotal", "sub total", "total excl", "nettobetrag", "netto",
-    "hors taxe", "untaxed", "excl. btw", "excl",
+    "hors taxe", "sous-total", "untaxed", "zwischensumme", "summe netto", "gesamt netto", "subtotaal",
+    "excl. btw", "bedrag excl", "base imponible", "importe neto", "net amount", "excl",
 )
 
 

@@ -1,0 +1,77 @@
+"""Health of what the service depends on: the database, Redis and the model backend.
+
+Each check runs in a thread with a deadline, so a server that does not answer makes
+its check fail instead of hanging the health route. The backend check looks at the
+configuration only (the backend exists, its model files are there): loading a model
+belongs to the workers, not to a health probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from parser_service.api.schemas import Check, Health
+from parser_service.backends import BACKENDS
+from parser_service.backends.model_source import EMBEDDED, embedded_gguf, resolve_model
+from parser_service.db import Database
+from parser_service.errors import ConfigError
+from parser_service.settings import Settings
+
+#: Seconds one check may take.
+CHECK_TIMEOUT = 5.0
+#: Characters of an error shown (the route is public: the first line, no more).
+DETAIL_CHARS = 300
+
+
+def check_database(db: Database) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def check_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def check_backend(settings: Settings) -> None:
+    """The configured backend is installed and, for local weights, the model is there."""
+    if settings.backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {settings.backend!r}; installed: {', '.join(sorted(BACKENDS))}")
+    if settings.backend == "transformers":
+        if settings.model == EMBEDDED:
+            embedded_gguf()
+        else:
+            resolve_model(settings.model, settings.cache_dir)
+
+
+async def run_check(check: Callable[[], None], timeout: float = CHECK_TIMEOUT) -> Check:
+    try:
+        await asyncio.wait_for(run_in_threadpool(check), timeout)
+    except TimeoutError:
+        return Check(status="error", detail=f"no answer within {timeout:g} s")
+    except Exception as exc:  # any failure is the answer: the check is down
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return Check(status="error", detail=f"{type(exc).__name__}: {first_line}"[:DETAIL_CHARS])
+    return Check(status="ok")
+
+
+async def health(settings: Settings, db: Database) -> Health:
+    """Every check, run side by side; the whole is ``ok`` only if each part is."""
+    checks = {
+        "database": lambda: check_database(db),
+        "redis": lambda: check_redis(settings.redis_url),
+        "backend": lambda: check_backend(settings),
+    }
+    results = await asyncio.gather(*(run_check(check) for check in checks.values()))
+    named = dict(zip(checks, results))
+    overall = "ok" if all(result.status == "ok" for result in results) else "error"
+    return Health(status=overall, checks=named)

@@ -1,0 +1,151 @@
+"""Uploading documents, and looking them up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from parser_service.api.auth import require_key
+from parser_service.api.routes.common import errors, get_or_404
+from parser_service.api.schemas import DocumentDetail, DocumentOut, JobOut, UploadOut
+from parser_service.api.state import ApiState, SessionDep, StateDep
+from parser_service.api.upload import Upload, read_upload
+from parser_service.db import Document, Job
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["documents"], dependencies=[Depends(require_key)])
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "PDF, XLSX, CSV/TSV or text"},
+                        "plugin": {"type": "string", "description": "plugin to use (default: by document type)"},
+                        "reprocess": {"type": "boolean", "description": "a new job even if these bytes were seen"},
+                    },
+                }
+            }
+        },
+    }
+}
+TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+
+
+class JobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plugin: str | None = Field(None, description="plugin to use (default: by document type)")
+
+
+@router.post(
+    "/documents",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Upload a document and queue a job for it",
+    response_model=UploadOut,
+    responses={
+        200: {"model": UploadOut, "description": "a duplicate: these bytes were uploaded before"},
+        **errors(400, 413, 415, 422),
+    },
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_document(
+    request: Request,
+    response: Response,
+    state: StateDep,
+    reprocess: Annotated[bool, Query(description="a new job even if these bytes were seen")] = False,
+) -> UploadOut:
+    """Streams the file to the blob store (413 past the size limit, before the rest is read),
+    sniffs its format (415 for anything no parser reads), and queues a job. The same bytes
+    again give the same document and its existing job (200), unless ``reprocess``."""
+    upload = await read_upload(request, max_upload_bytes(state))
+    try:
+        plugin = upload.fields.get("plugin", "").strip() or None
+        reprocess = reprocess or _flag(upload.fields.get("reprocess", ""), "reprocess")
+        if plugin:
+            state.host.domain(plugin)  # unknown: 422 listing the installed ones, before storing anything
+        document, job, created = await run_in_threadpool(_store, state, upload, plugin, reprocess)
+    finally:
+        upload.close()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    queued = created and await enqueue(state, job.id)
+    return _answer(document, job, duplicate=not created, queued=queued)
+
+
+@router.get(
+    "/documents/{document_id}", summary="A document and its jobs", response_model=DocumentDetail,
+    responses=errors(404),
+)  # fmt: skip
+def get_document(document_id: str, session: SessionDep) -> DocumentDetail:
+    return DocumentDetail.model_validate(get_or_404(session, Document, document_id, "document"))
+
+
+@router.post(
+    "/documents/{document_id}/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Process a stored document again (a new job)",
+    response_model=UploadOut,
+    responses=errors(404, 422),
+)
+async def reprocess_document(document_id: str, state: StateDep, body: JobIn | None = None) -> UploadOut:
+    plugin = body.plugin if body else None
+    if plugin:
+        state.host.domain(plugin)
+    document, job = await run_in_threadpool(_new_job, state, document_id, plugin)
+    return _answer(document, job, duplicate=False, queued=await enqueue(state, job.id))
+
+
+def max_upload_bytes(state: ApiState) -> int:
+    return int(state.settings.max_upload_mb * (1 << 20))
+
+
+def _flag(value: str, name: str) -> bool:
+    if value.strip().lower() in TRUE | FALSE:
+        return value.strip().lower() in TRUE
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be true or false, not {value!r}")
+
+
+def _store(state: ApiState, upload: Upload, plugin: str | None, reprocess: bool) -> tuple[Document, Job, bool]:
+    assert upload.file is not None
+    service = state.service
+    if not reprocess:
+        return service.submit(upload.file, upload.filename, plugin)
+    document, _ = service.add_document(upload.file, upload.filename)
+    return document, service.new_job(document.id, plugin), True
+
+
+def _new_job(state: ApiState, document_id: str, plugin: str | None) -> tuple[Document, Job]:
+    with state.service.db.sessions() as session:
+        document = get_or_404(session, Document, document_id, "document")
+    return document, state.service.new_job(document_id, plugin)
+
+
+async def enqueue(state: ApiState, job_id: str) -> bool:
+    """Put the job on the queue. If the queue is down the job is still stored, pending, and the
+    reconciler enqueues it later: the upload is not lost, so it is not an error for the client."""
+    try:
+        await run_in_threadpool(state.enqueue, job_id)
+    except Exception:  # the broker being down must not fail a stored upload
+        log.warning("job %s stored but not queued; the reconciler will enqueue it", job_id, exc_info=True)
+        return False
+    return True
+
+
+def _answer(document: Document, job: Job, *, duplicate: bool, queued: bool) -> UploadOut:
+    return UploadOut(
+        document_id=document.id,
+        job_id=job.id,
+        duplicate=duplicate,
+        queued=queued,
+        document=DocumentOut.model_validate(document),
+        job=JobOut.model_validate(job),
+    )

@@ -1,0 +1,502 @@
+"""The HTTP API against real databases: SQLite and PostgreSQL, through FastAPI's TestClient,
+and once end to end (a uvicorn process, a real Celery worker, PostgreSQL) with the
+deterministic test backend, which answers from the schema alone (no model)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+import re
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from parser_service import apikeys
+from parser_service.api import create_app
+from parser_service.api.auth import MISSING, REJECTED
+from parser_service.bench.server import running_api
+from parser_service.db import Annotation, Database, Document, Record
+from parser_service.db.migrate import upgrade
+from parser_service.jobs import Service
+from parser_service.settings import Settings
+from tests.conftest import BANK_EXAMPLES
+from tests.service.conftest import REDIS, ROOT, settings_env, wait_for
+
+BANK_CSV = BANK_EXAMPLES / "gls.csv"
+PUBLIC_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+
+
+@dataclass
+class Api:
+    """An app on a migrated database, a client carrying a valid key, and the ids it enqueued."""
+
+    app: FastAPI
+    client: TestClient
+    key: str
+    sent: list[str] = field(default_factory=list)
+
+    @property
+    def service(self) -> Service:
+        return self.app.state.api.service
+
+    @property
+    def db(self) -> Database:
+        return self.service.db
+
+    def anonymous(self) -> TestClient:
+        return TestClient(self.app)
+
+    def upload(self, name: str, body: bytes, **form: str) -> httpx.Response:
+        return self.client.post("/documents", files={"file": (name, body)}, data=form)
+
+    def count(self, model: type[Any]) -> int:
+        with self.db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
+@pytest.fixture
+def make_api(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Api]]:
+    """Factory: ``make_api(**settings)`` builds an app (queue replaced by a list) on this test's database."""
+    with ExitStack() as stack:
+
+        def build(enqueue: Callable[[str], Any] | None = None, **overrides: Any) -> Api:
+            values: dict[str, Any] = {"backend": "deterministic", "data_dir": tmp_path / "data",
+                                      "DATABASE_URL": database_url, "REDIS_URL": REDIS} | overrides  # fmt: skip
+            sent: list[str] = []
+            app = create_app(Settings(**values), enqueue=enqueue or sent.append)
+            client = stack.enter_context(TestClient(app))  # runs the migrations at start-up
+            _, key = apikeys.create_key(app.state.api.service.db, "tester")
+            client.headers["X-API-Key"] = key
+            return Api(app, client, key, sent)
+
+        yield build
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api()
+
+
+def job_with_records(api: Api, statuses: list[str], data: Callable[[int], dict[str, Any] | None]) -> str:
+    """A job (through a real upload) whose records are these, stored directly."""
+    job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions").json()["job_id"]
+    with api.db.session() as session:
+        for index, status in enumerate(statuses):
+            errors = [] if status == "ok" else [{"field": "amount", "message": f"{status} here"}]
+            session.add(Record(job_id=job_id, index=index, status=status, data=data(index), errors=errors,
+                               provenance={"record": [{"line_start": index + 2}]}, confidence={"date": 1.0}))  # fmt: skip
+    return job_id
+
+
+# --- authentication -----------------------------------------------------------------------
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers (newer FastAPI wraps those)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from api_routes(inner.routes)
+
+
+def protected_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) of the app that is not public, with ids filled in."""
+    found = []
+    for route in api_routes(app.routes):
+        if route.path not in PUBLIC_PATHS:
+            path = re.sub(r"\{[^}]+\}", UNKNOWN_ID, route.path)
+            found += [(method, path) for method in sorted(route.methods)]
+    in_schema = {path for path in app.openapi()["paths"] if path not in PUBLIC_PATHS}
+    assert in_schema == {route.path for route in api_routes(app.routes)} - PUBLIC_PATHS
+    return found
+
+
+def test_every_protected_route_refuses_a_missing_wrong_or_revoked_key(api: Api):
+    revoked_key, revoked = apikeys.create_key(api.db, "former")
+    apikeys.revoke(api.db, revoked_key.id)
+    attempts = [
+        ({}, MISSING),
+        ({"Authorization": f"Basic {api.key}"}, MISSING),
+        ({"X-API-Key": "psk_wrong"}, REJECTED),
+        ({"Authorization": "Bearer psk_wrong"}, REJECTED),
+        ({"X-API-Key": revoked}, REJECTED),
+        ({"Authorization": f"Bearer {revoked}"}, REJECTED),
+    ]
+    routes = protected_routes(api.app)
+    assert {path.split("/")[1] for _, path in routes} == {"documents", "jobs", "records", "plugins"}
+    assert len(routes) >= 9
+    anonymous = api.anonymous()
+    for method, path in routes:
+        for headers, message in attempts:
+            response = anonymous.request(method, path, headers=headers)
+            assert response.status_code == 401, (method, path, headers)
+            assert response.json() == {"detail": message}
+            assert response.headers["www-authenticate"] == "Bearer"
+        for good in ({"Authorization": f"Bearer {api.key}"}, {"X-API-Key": api.key}):
+            assert anonymous.request(method, path, headers=good).status_code != 401, (method, path)
+
+
+def test_health_and_the_openapi_pages_need_no_key(api: Api):
+    anonymous = api.anonymous()
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert anonymous.get(path).status_code == 200, path
+    assert anonymous.get("/health").status_code in (200, 503)
+    schema = anonymous.get("/openapi.json").json()
+    assert {"HTTPBearer", "APIKeyHeader"} <= set(schema["components"]["securitySchemes"])
+    upload = schema["paths"]["/documents"]["post"]
+    assert "file" in upload["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert {"202", "200", "413", "415", "422"} <= set(upload["responses"])
+
+
+# --- uploads ----------------------------------------------------------------------------------
+
+
+def test_an_upload_becomes_a_pending_job_on_the_queue(api: Api):
+    body = BANK_CSV.read_bytes()
+    response = api.upload("gls.csv", body, plugin="bank_transactions")
+    assert response.status_code == 202
+    out = response.json()
+    assert (out["duplicate"], out["queued"]) == (False, True)
+    assert api.sent == [out["job_id"]]
+    assert out["document"]["sha256"] == hashlib.sha256(body).hexdigest()
+    assert (out["document"]["size"], out["document"]["media_type"]) == (len(body), "text/csv")
+    job = api.client.get(f"/jobs/{out['job_id']}").json()
+    assert (job["status"], job["plugin"], job["records_done"], job["document_id"]) == (
+        "pending", "bank_transactions", 0, out["document_id"])  # fmt: skip
+    document = api.client.get(f"/documents/{out['document_id']}").json()
+    assert document["filename"] == "gls.csv"
+    assert [j["id"] for j in document["jobs"]] == [out["job_id"]]
+
+
+def test_a_duplicate_upload_is_the_same_document_and_job_unless_reprocessed(api: Api):
+    body = BANK_CSV.read_bytes()
+    first = api.upload("gls.csv", body, plugin="bank_transactions").json()
+    again = api.upload("renamed.csv", body, plugin="bank_transactions")
+    assert again.status_code == 200
+    assert (again.json()["document_id"], again.json()["job_id"]) == (first["document_id"], first["job_id"])
+    assert (again.json()["duplicate"], again.json()["queued"]) == (True, False)
+    assert api.sent == [first["job_id"]]  # not enqueued twice
+    redo = api.client.post("/documents?reprocess=true", files={"file": ("gls.csv", body)},
+                           data={"plugin": "bank_transactions"})  # fmt: skip
+    assert redo.status_code == 202 and redo.json()["document_id"] == first["document_id"]
+    assert redo.json()["job_id"] != first["job_id"]
+    assert api.sent == [first["job_id"], redo.json()["job_id"]]
+    jobs = api.client.get(f"/documents/{first['document_id']}").json()["jobs"]
+    assert [job["id"] for job in jobs] == [first["job_id"], redo.json()["job_id"]]
+    assert api.count(Document) == 1
+
+
+def test_a_stored_document_can_be_processed_again_without_uploading_it(api: Api):
+    first = api.upload("gls.csv", BANK_CSV.read_bytes()).json()
+    redo = api.client.post(f"/documents/{first['document_id']}/jobs", json={"plugin": "bank_transactions"})
+    assert redo.status_code == 202
+    assert redo.json()["job"]["plugin"] == "bank_transactions" and redo.json()["job_id"] != first["job_id"]
+    assert api.sent == [first["job_id"], redo.json()["job_id"]]
+    assert api.client.post(f"/documents/{UNKNOWN_ID}/jobs").status_code == 404
+
+
+def test_an_unsupported_file_is_415_and_nothing_is_recorded(api: Api):
+    response = api.upload("picture.png", PNG)
+    assert response.status_code == 415
+    assert "picture.png: unsupported file type" in response.json()["detail"]
+    not_multipart = api.client.post("/documents", content=b"hello", headers={"Content-Type": "text/plain"})
+    assert not_multipart.status_code == 415 and "multipart/form-data" in not_multipart.json()["detail"]
+    assert api.count(Document) == 0 and api.sent == []
+
+
+def test_bad_uploads_get_clear_errors(api: Api):
+    unknown = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="receipts")
+    assert unknown.status_code == 422
+    assert "unknown plugin 'receipts'" in unknown.json()["detail"] and "bank_transactions" in unknown.json()["detail"]
+    empty = api.upload("empty.csv", b"")
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+    no_file = api.client.post("/documents", data={"plugin": "invoices"}, files={"other": ("x.csv", b"a,b")})
+    assert no_file.status_code == 400 and "'file'" in no_file.json()["detail"]
+    flag = api.upload("gls.csv", BANK_CSV.read_bytes(), reprocess="perhaps")
+    assert flag.status_code == 422
+    assert api.count(Document) == 0 and api.sent == []
+
+
+def test_an_upload_over_the_limit_is_refused(make_api: Callable[..., Api]):
+    api = make_api(max_upload_mb=0.25)
+    response = api.upload("big.txt", b"word " * 60_000)  # 300 kB, declared in Content-Length
+    assert response.status_code == 413
+    assert "upload limit of 0.25 MB" in response.json()["detail"]
+    assert api.upload("small.txt", b"word " * 40_000).status_code == 202  # 200 kB is fine
+    assert api.count(Document) == 1
+
+
+def test_an_upload_over_the_limit_is_cut_off_while_streaming(make_api: Callable[..., Api]):
+    """A chunked body (no Content-Length): the API stops reading soon after the limit."""
+    api = make_api(max_upload_mb=0.25)
+    chunk, chunks = 64 * 1024, 160  # 10 MiB offered
+    boundary = "streamingboundary"
+    read = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal read
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+               "Content-Type: text/plain\r\n\r\n").encode()  # fmt: skip
+        for _ in range(chunks):
+            read += 1
+            yield b"x" * chunk
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "X-API-Key": api.key}
+            return await client.post("/documents", content=body(), headers=headers)
+
+    response = asyncio.run(post())
+    assert response.status_code == 413 and "upload limit" in response.json()["detail"]
+    assert read <= 6, f"read {read} chunks of {chunks} before refusing"  # 0.25 MiB = 4 chunks
+    assert api.count(Document) == 0
+
+
+def test_a_real_server_hangs_up_on_an_oversized_upload(sqlite_url: str, tmp_path: Path):
+    """Over a socket (uvicorn): the 413 comes while the client is still sending, and the
+    connection is closed, so the client stops sending instead of pushing the rest."""
+    upgrade(sqlite_url)
+    db = Database(sqlite_url)
+    _, key = apikeys.create_key(db, "big sender")
+    db.dispose()
+    offered, read = 3200, 0  # 200 MiB in 64 KiB chunks
+
+    def body() -> Iterator[bytes]:
+        nonlocal read
+        yield b'--bb\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n\r\n'
+        for _ in range(offered):
+            read += 1
+            yield b"x" * 65536
+        yield b"\r\n--bb--\r\n"
+
+    env = {"DATABASE_URL": sqlite_url, "PARSER_SERVICE_DATA_DIR": str(tmp_path / "data"),
+           "PARSER_SERVICE_MAX_UPLOAD_MB": "1", "PYTHONPATH": str(ROOT)}  # fmt: skip
+    with running_api(env, log=tmp_path / "api.log") as base_url:
+        headers = {"X-API-Key": key, "Content-Type": "multipart/form-data; boundary=bb"}
+        response = httpx.post(f"{base_url}/documents", content=body(), headers=headers, timeout=30)
+    assert response.status_code == 413 and response.headers["connection"] == "close"
+    assert read < offered // 10, f"the client sent {read} of {offered} chunks"
+
+
+def test_an_upload_is_kept_when_the_queue_is_down(make_api: Callable[..., Api]):
+    def broken(_job_id: str) -> None:
+        raise ConnectionError("Redis is down")
+
+    api = make_api(enqueue=broken)
+    response = api.upload("gls.csv", BANK_CSV.read_bytes())
+    assert response.status_code == 202 and response.json()["queued"] is False
+    assert api.client.get(f"/jobs/{response.json()['job_id']}").json()["status"] == "pending"
+
+
+# --- records, exports, corrections ------------------------------------------------------------
+
+
+def test_records_are_paginated_with_a_total_and_filtered_by_status(api: Api):
+    statuses = ["ok", "invalid", "ok", "failed", "ok", "invalid", "ok"]
+    job_id = job_with_records(api, statuses, lambda i: {"amount": float(i)})
+
+    def page(**params: Any) -> tuple[int, list[int]]:
+        response = api.client.get(f"/jobs/{job_id}/records", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["total"], [item["index"] for item in response.json()["items"]]
+
+    assert page(limit=3) == (7, [0, 1, 2])
+    assert page(offset=3, limit=3) == (7, [3, 4, 5])
+    assert page(offset=6, limit=3) == (7, [6])
+    assert page(offset=10) == (7, [])
+    assert page(status="ok") == (4, [0, 2, 4, 6])
+    assert page(status="invalid", offset=1, limit=1) == (2, [5])
+    assert page(status="failed") == (1, [3])
+    item = api.client.get(f"/jobs/{job_id}/records", params={"limit": 1}).json()["items"][0]
+    assert (item["data"], item["confidence"], item["job_id"]) == ({"amount": 0.0}, {"date": 1.0}, job_id)
+    for bad in ({"status": "done"}, {"limit": 0}, {"limit": 501}, {"offset": -1}):
+        assert api.client.get(f"/jobs/{job_id}/records", params=bad).status_code == 422, bad
+    assert api.client.get(f"/jobs/{UNKNOWN_ID}/records").status_code == 404
+
+
+def exported_data(index: int) -> dict[str, Any] | None:
+    if index == 2:
+        return None
+    payee = '=HYPERLINK("http://evil.example","click")' if index == 0 else f"Payee {index}"
+    return {"date": "2024-01-0" + str(index + 1), "amount": -12.5 * (index + 1), "payee": payee,
+            "memo": "+31 20 555 0100" if index == 1 else None, "tags": ["a", "@b"]}  # fmt: skip
+
+
+def test_export_in_all_four_formats_parses_back(api: Api):
+    job_id = job_with_records(api, ["ok", "invalid", "failed"], exported_data)
+
+    def get(fmt: str) -> httpx.Response:
+        response = api.client.get(f"/jobs/{job_id}/export", params={"format": fmt})
+        assert response.status_code == 200, response.text
+        assert f'filename="job-{job_id}.{fmt}"' in response.headers["content-disposition"]
+        assert response.headers["x-job-status"] == "pending"
+        return response
+
+    whole = get("json").json()
+    assert whole["job"]["id"] == job_id
+    assert [(r["index"], r["status"], r["data"]) for r in whole["records"]] == [
+        (i, s, exported_data(i)) for i, s in enumerate(["ok", "invalid", "failed"])]  # fmt: skip
+    lines = [json.loads(line) for line in get("jsonl").text.splitlines()]
+    assert lines == whole["records"]
+
+    rows = list(csv.DictReader(io.StringIO(get("csv").content.decode("utf-8-sig"))))
+    assert [row["record_status"] for row in rows] == ["ok", "invalid", "failed"]
+    assert rows[0]["payee"] == """'=HYPERLINK("http://evil.example","click")"""
+    assert rows[0]["amount"] == "-12.5" and rows[0]["tags"] == "a; @b"
+    assert rows[1]["memo"] == "'+31 20 555 0100" and rows[1]["record_errors"] == "amount: invalid here"
+    assert rows[2]["payee"] == "" and rows[2]["record_errors"] == "amount: failed here"
+
+    sheet = openpyxl.load_workbook(io.BytesIO(get("xlsx").content)).active
+    assert sheet is not None
+    table = list(sheet.iter_rows(values_only=True))
+    cells = [dict(zip(table[0], row)) for row in table[1:]]
+    assert [c["record_index"] for c in cells] == [0, 1, 2]
+    assert cells[0]["payee"] == rows[0]["payee"] and cells[0]["amount"] == -12.5
+    assert cells[1]["memo"] == "'+31 20 555 0100"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_export_errors(api: Api):
+    job_id = job_with_records(api, ["ok"], exported_data)
+    assert api.client.get(f"/jobs/{job_id}/export", params={"format": "pdf"}).status_code == 422
+    assert api.client.get(f"/jobs/{UNKNOWN_ID}/export").status_code == 404
+
+
+def test_a_correction_updates_the_record_and_keeps_the_old_value(api: Api):
+    job_id = job_with_records(api, ["invalid"], lambda i: {"date": None, "amount": -98.76, "payee": "ACME"})
+    record_id = api.client.get(f"/jobs/{job_id}/records").json()["items"][0]["id"]
+    response = api.client.post(f"/records/{record_id}/annotations", json={"field": "date", "new_value": "13.11.2017"})
+    assert response.status_code == 201, response.text
+    note = response.json()
+    assert (note["field"], note["old_value"], note["new_value"], note["author"]) == (
+        "date", None, "2017-11-13", "tester")  # normalised by the plugin's schema  # fmt: skip
+    record = api.client.get(f"/records/{record_id}").json()
+    assert record["data"]["date"] == "2017-11-13" and record["data"]["payee"] == "ACME"
+    assert [a["id"] for a in record["annotations"]] == [note["id"]]
+    again = api.client.post(f"/records/{record_id}/annotations", json={"field": "payee", "new_value": "Acme GmbH"})
+    assert again.json()["old_value"] == "ACME"
+    assert api.count(Annotation) == 2
+
+
+def test_a_bad_correction_is_refused_and_changes_nothing(api: Api):
+    job_id = job_with_records(api, ["ok"], lambda i: {"date": "2024-01-01", "amount": 1.0})
+    record_id = api.client.get(f"/jobs/{job_id}/records").json()["items"][0]["id"]
+    url = f"/records/{record_id}/annotations"
+    unknown = api.client.post(url, json={"field": "colour", "new_value": "red"})
+    assert unknown.status_code == 422 and "no field 'colour'" in unknown.json()["detail"]
+    refused = api.client.post(url, json={"field": "amount", "new_value": "lots"})
+    assert refused.status_code == 422 and "cannot read 'lots' as a number" in refused.json()["detail"]
+    assert api.client.post(url, json={"value": 1}).status_code == 422
+    assert api.client.post(f"/records/{UNKNOWN_ID}/annotations", json={"field": "a", "new_value": 1}).status_code == 404
+    assert api.client.get(f"/records/{record_id}").json()["data"] == {"date": "2024-01-01", "amount": 1.0}
+    assert api.count(Annotation) == 0
+
+
+def test_plugins_are_listed_with_their_fields(api: Api):
+    plugins = {p["name"]: p for p in api.client.get("/plugins").json()}
+    assert {"invoices", "bank_transactions"} <= set(plugins)
+    assert {"date", "amount", "payee"} <= set(plugins["bank_transactions"]["fields"])
+
+
+def test_unknown_ids_are_404(api: Api):
+    for path in (f"/jobs/{UNKNOWN_ID}", f"/documents/{UNKNOWN_ID}", f"/records/{UNKNOWN_ID}"):
+        response = api.client.get(path)
+        assert response.status_code == 404 and UNKNOWN_ID in response.json()["detail"], path
+
+
+# --- health -----------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
+
+
+def test_health_reports_a_down_redis_as_503(make_api: Callable[..., Api]):
+    api = make_api(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    response = api.anonymous().get("/health")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert response.json()["status"] == "error"
+    assert checks["redis"]["status"] == "error" and "ConnectionError" in checks["redis"]["detail"]
+    assert checks["database"]["status"] == "ok" and checks["backend"]["status"] == "ok"
+
+
+def test_health_reports_a_misconfigured_backend(make_api: Callable[..., Api]):
+    api = make_api(backend="transformers", model="/nowhere/model")
+    backend = api.anonymous().get("/health").json()["checks"]["backend"]
+    assert backend["status"] == "error" and "not a model folder" in backend["detail"]
+
+
+def test_health_is_ok_when_everything_is_up(make_api: Callable[..., Api], redis_url: str):
+    response = make_api(REDIS_URL=redis_url).anonymous().get("/health")
+    assert response.status_code == 200
+    assert {name: check["status"] for name, check in response.json()["checks"].items()} == {
+        "database": "ok", "redis": "ok", "backend": "ok"}  # fmt: skip
+
+
+# --- end to end -----------------------------------------------------------------------------
+
+
+def test_upload_through_a_real_worker_to_postgres_and_export(service_settings: Settings, worker, tmp_path: Path):
+    """uvicorn (the real app, its own migrations and its Celery queue) -> a Celery worker
+    process -> records in PostgreSQL -> export. Deterministic backend: no model loaded."""
+    upgrade(service_settings.database())
+    db = Database(service_settings.database())
+    _, key = apikeys.create_key(db, "e2e")
+    consumer = worker(service_settings)
+    env = {**settings_env(service_settings), "PYTHONPATH": str(ROOT)}
+    with running_api(env, log=tmp_path / "api.log") as base_url, httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as client:
+        consumer.wait_ready()
+        body = BANK_CSV.read_bytes()
+        response = client.post("/documents", files={"file": ("gls.csv", body)}, data={"plugin": "bank_transactions"})
+        assert response.status_code == 202, response.text
+        assert response.json()["queued"] is True
+        job_id = response.json()["job_id"]
+
+        def finished() -> dict[str, Any] | None:
+            job = client.get(f"/jobs/{job_id}").json()
+            return job if job["status"] in ("succeeded", "failed") else None
+
+        job = wait_for(finished, 120, what=f"job {job_id} to finish")
+        assert job["status"] == "succeeded", job["error"]
+        assert job["records_total"] == job["records_done"] > 0
+        assert job["model_version"] and "deterministic" in job["model_version"]
+        with db.session() as session:
+            stored = list(session.scalars(select(Record).where(Record.job_id == job_id).order_by(Record.index)))
+        assert len(stored) == job["records_total"]
+        exported = [json.loads(line) for line in client.get(f"/jobs/{job_id}/export?format=jsonl").text.splitlines()]
+        assert [(r["id"], r["data"]) for r in exported] == [(r.id, r.data) for r in stored]
+        rows = list(csv.DictReader(io.StringIO(client.get(f"/jobs/{job_id}/export?format=csv").text.lstrip("\ufeff"))))
+        assert len(rows) == len(stored) and rows[0]["date"] == stored[0].data["date"]  # type: ignore[index]
+        duplicate = client.post("/documents", files={"file": ("again.csv", body)}, data={"plugin": "bank_transactions"})
+        assert duplicate.status_code == 200 and duplicate.json()["job"]["status"] == "succeeded"
+    db.dispose()

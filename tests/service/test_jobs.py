@@ -1,0 +1,206 @@
+"""``Service``: documents, jobs and ``run_job`` on a real PostgreSQL database, with the
+deterministic test backend (no model)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from parser_service.backends.base import Generation, GenerationRequest
+from parser_service.backends.deterministic import DeterministicBackend
+from parser_service.db import Document, Job, JobStatus, Record
+from parser_service.errors import FileTooLargeError, GenerationError, UnknownPluginError, UnsupportedFormatError
+from parser_service.jobs import Service
+from parser_service.pipeline import Pipeline
+from parser_service.settings import Settings
+
+ROWS = 60
+
+
+def submit(service: Service, path: Path, plugin: str | None = "bank_transactions") -> Job:
+    with path.open("rb") as handle:
+        _, job, _ = service.submit(handle, path.name, plugin)
+    return job
+
+
+def records_of(service: Service, job_id: str) -> list[Record]:
+    with service.db.session() as session:
+        return list(session.scalars(select(Record).where(Record.job_id == job_id).order_by(Record.index)))
+
+
+def count(service: Service, model: type[Any]) -> int:
+    with service.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+class FlakyBackend(DeterministicBackend):
+    """Fails with a retryable error on one chosen call, like a model server that went away."""
+
+    def __init__(self, settings: Settings, fail_on_call: int) -> None:
+        super().__init__(settings)
+        self.calls, self.fail_on_call = 0, fail_on_call
+
+    def generate(self, requests: Sequence[GenerationRequest], *, logprobs: bool = False) -> list[Generation]:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise GenerationError("model server timed out", retryable=True)
+        return super().generate(requests, logprobs=logprobs)
+
+
+# --- documents and jobs ---------------------------------------------------------------------
+
+
+def test_submit_stores_the_document_and_a_pending_job(service: Service, bank_csv: Path) -> None:
+    with bank_csv.open("rb") as handle:
+        document, job, new = service.submit(handle, "export.csv", "bank_transactions", {"note": "x"})
+    assert new and job.status == JobStatus.pending and job.options == {"note": "x"}
+    assert (document.media_type, document.size, document.filename) == ("text/csv", bank_csv.stat().st_size, "export.csv")
+    assert service.store.local_path(document.blob).read_bytes() == bank_csv.read_bytes()
+
+
+def test_a_duplicate_upload_returns_the_existing_job(service: Service, bank_csv: Path) -> None:
+    first = submit(service, bank_csv)
+    with bank_csv.open("rb") as handle:
+        document, again, new = service.submit(handle, "renamed.csv", "bank_transactions")
+    assert not new and again.id == first.id and document.id == first.document_id
+    with bank_csv.open("rb") as handle:
+        _, other, new = service.submit(handle, "renamed.csv", None)  # another plugin choice: a new job
+    assert new and other.id != first.id
+    assert (count(service, Document), count(service, Job)) == (1, 2)
+
+
+def test_an_unknown_plugin_is_refused_before_anything_is_stored(service: Service, bank_csv: Path) -> None:
+    with bank_csv.open("rb") as handle, pytest.raises(UnknownPluginError, match="bank_transactions"):
+        service.submit(handle, bank_csv.name, "no_such_plugin")
+    assert count(service, Document) == 0
+    assert not service.settings.blobs().exists() or not any(service.settings.blobs().rglob("*"))
+
+
+def test_an_unsupported_file_is_refused(service: Service) -> None:
+    with pytest.raises(UnsupportedFormatError, match="junk.bin"):
+        service.submit(io.BytesIO(bytes(range(256)) * 4), "junk.bin")
+    assert count(service, Document) == 0
+
+
+def test_an_upload_over_the_limit_is_refused(service_settings: Settings, service: Service) -> None:
+    small = Service(service_settings.model_copy(update={"max_upload_mb": 0.001}), db=service.db)
+    with pytest.raises(FileTooLargeError, match="big.csv"):
+        small.add_document(io.BytesIO(b"a,b\n" * 1000), "big.csv")
+    assert count(service, Document) == 0
+
+
+# --- running jobs -----------------------------------------------------------------------------
+
+
+def test_run_job_stores_every_record_and_the_job_facts(service: Service, bank_csv: Path) -> None:
+    job = submit(service, bank_csv)
+    seen: list[tuple[int, int]] = []
+    done = service.run_job(job.id, progress=lambda d, t: seen.append((d, t)))
+
+    assert done.status == JobStatus.succeeded, done.error
+    assert (done.records_total, done.records_done, done.attempts) == (ROWS, ROWS, 1)
+    assert seen == [(min(n, ROWS), ROWS) for n in range(4, ROWS + 1, 4)]  # batch by batch
+    assert done.document_metadata and done.document_metadata["document_type"] == "bank_statement"
+    assert done.plugin_version == "0.1.0" and "deterministic" in str(done.model_version)
+    assert done.started_at and done.finished_at and done.started_at <= done.finished_at
+    rows = records_of(service, job.id)
+    assert [r.index for r in rows] == list(range(ROWS))
+    assert rows[2].data and rows[2].data["payee"] == "Payment 2 to Shop 2" and rows[2].data["amount"] == -2.5
+    assert all(r.status == "ok" and r.review is False for r in rows)
+
+
+def test_run_job_twice_stores_nothing_twice(service: Service, bank_csv: Path) -> None:
+    job = submit(service, bank_csv)
+    service.run_job(job.id)
+    ids = {r.index: r.id for r in records_of(service, job.id)}
+    again = service.run_job(job.id)  # finished: returned as it is
+    assert again.attempts == 1 and count(service, Record) == ROWS
+
+    # a worker died after some batches: reopen the job with only part of its records
+    with service.db.session() as session:
+        session.execute(delete(Record).where(Record.job_id == job.id, Record.index >= 30))
+        session.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.running, records_done=30))
+    resumed = service.run_job(job.id)
+    rows = records_of(service, job.id)
+    assert resumed.status == JobStatus.succeeded and resumed.attempts == 2 and resumed.records_done == ROWS
+    assert [r.index for r in rows] == list(range(ROWS))
+    assert all(ids[r.index] == r.id for r in rows if r.index < 30)  # kept, not redone
+
+
+def test_two_workers_on_one_job_store_each_record_once(service_settings: Settings, service: Service, bank_csv: Path) -> None:
+    job = submit(service, bank_csv)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            Service(service_settings, db=service.db).run_job(job.id)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [r.index for r in records_of(service, job.id)] == list(range(ROWS))
+    assert service.job(job.id).status == JobStatus.succeeded
+
+
+def test_a_corrupt_file_fails_the_job_with_its_reason(service: Service, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)
+    job = submit(service, broken, plugin=None)
+    failed = service.run_job(job.id)
+    assert failed.status == JobStatus.failed
+    assert failed.error and failed.error.startswith("broken.pdf:")
+    assert failed.finished_at is not None and count(service, Record) == 0
+
+
+def test_a_missing_blob_fails_the_job(service: Service, bank_csv: Path) -> None:
+    job = submit(service, bank_csv)
+    service.store.local_path(service.job_document(job).blob).unlink()
+    failed = service.run_job(job.id)
+    assert failed.status == JobStatus.failed and "missing from the blob store" in str(failed.error)
+
+
+def test_a_retryable_error_raises_and_the_retry_finishes_the_job(
+    service_settings: Settings, service: Service, bank_csv: Path
+) -> None:
+    job = submit(service, bank_csv)
+    flaky = Pipeline(service_settings, backend=FlakyBackend(service_settings, fail_on_call=5))
+    with pytest.raises(GenerationError):
+        Service(service_settings, db=service.db, pipeline=flaky).run_job(job.id)
+    stuck = service.job(job.id)
+    assert stuck.status == JobStatus.pending and "will retry" in str(stuck.error)
+    assert stuck.records_done == 12  # metadata + 3 batches stored before the 5th call failed
+
+    done = service.run_job(job.id)
+    assert done.status == JobStatus.succeeded and done.error is None and done.attempts == 2
+    assert [r.index for r in records_of(service, job.id)] == list(range(ROWS))
+
+
+def test_open_jobs_lists_stale_pending_and_running_jobs(service: Service, bank_csv: Path, tmp_path: Path) -> None:
+    pending = submit(service, bank_csv)
+    finished = submit(service, bank_csv, plugin=None)
+    service.run_job(finished.id)
+    assert [j.id for j in service.open_jobs()] == [pending.id]
+    assert service.open_jobs(older_than_s=3600) == []
+
+
+def test_run_job_on_sqlite(sqlite_url: str, tmp_path: Path, bank_csv: Path) -> None:
+    from parser_service.db.migrate import upgrade
+
+    upgrade(sqlite_url)
+    service = Service(Settings(backend="deterministic", batch_size=8, data_dir=tmp_path, DATABASE_URL=sqlite_url))
+    job = submit(service, bank_csv)
+    service.run_job(job.id)
+    job = service.run_job(job.id)
+    assert job.status == JobStatus.succeeded and count(service, Record) == ROWS
+    service.db.dispose()

@@ -1,0 +1,162 @@
+"""The queue with real Celery worker processes on real Redis and PostgreSQL: a job runs,
+survives a ``kill -9`` of its worker, and survives Redis losing its messages.
+
+Each test has its own queue and Redis key prefix (``service_settings``), so concurrent
+test runs on one Redis never take each other's tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import select, update
+
+from parser_service.db import Job, JobStatus, Record
+from parser_service.db.models import utcnow
+from parser_service.jobs import Service
+from parser_service.settings import Settings
+from tests.conftest import INVOICE_EXAMPLES
+from tests.service.conftest import WorkerProcess, flush_queue_keys, wait_for, write_bank_csv
+from workers.tasks import JobQueue
+
+ROWS = 60
+
+
+@pytest.fixture
+def queue(service_settings: Settings, service: Service) -> Iterator[JobQueue]:
+    jobs = JobQueue.for_settings(service_settings, service)
+    yield jobs
+    jobs.celery.close()
+
+
+def submit(service: Service, path: Path, plugin: str | None = "bank_transactions") -> Job:
+    with path.open("rb") as handle:
+        _, job, _ = service.submit(handle, path.name, plugin)
+    return job
+
+
+def stored(service: Service, job_id: str) -> list[tuple[int, str]]:
+    """(index, row id) of the job's records, in index order."""
+    with service.db.session() as session:
+        rows = session.execute(select(Record.index, Record.id).where(Record.job_id == job_id).order_by(Record.index))
+        return [(index, row_id) for index, row_id in rows]
+
+
+def finished(service: Service, job_id: str) -> Callable[[], Job | None]:
+    def check() -> Job | None:
+        job = service.job(job_id)
+        return job if job.status not in JobStatus.open() else None
+
+    return check
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url)
+
+
+def test_a_job_runs_through_a_real_worker(
+    service: Service, queue: JobQueue, worker: Callable[..., WorkerProcess], bank_csv: Path
+) -> None:
+    worker(service.settings)
+    job = submit(service, bank_csv)
+    task_id = queue.enqueue(job.id)
+    assert queue.live.alive(job.id)  # queued
+
+    done = wait_for(finished(service, job.id), 60, what="the job to finish")
+    assert done.status == JobStatus.succeeded, done.error
+    assert done.task_id == task_id and done.records_done == ROWS and done.attempts == 1
+    assert [index for index, _ in stored(service, job.id)] == list(range(ROWS))
+    assert not queue.live.alive(job.id)  # released when the task ended
+
+
+def test_bad_input_through_a_worker_fails_the_job_without_retrying(
+    service: Service, queue: JobQueue, worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)  # a PDF header and nothing readable behind it
+    worker(service.settings)
+    job = submit(service, broken, plugin=None)
+    queue.enqueue(job.id)
+    done = wait_for(finished(service, job.id), 60, what="the job to fail")
+    assert done.status == JobStatus.failed and str(done.error).startswith("broken.pdf:")
+    assert done.attempts == 1
+
+
+def test_reconcile_sends_only_lost_jobs(service: Service, queue: JobQueue, bank_csv: Path, tmp_path: Path) -> None:
+    """No worker here: the messages stay in Redis, where the test counts them."""
+    queued, lost, fresh = (submit(service, write_bank_csv(tmp_path / f"{n}.csv", rows=n)) for n in (3, 4, 5))
+    queue.enqueue(queued.id)
+    queue.live.queued(fresh.id, "from the API, a moment ago")
+    with service.db.session() as session:  # make the first two stale; "fresh" was just updated
+        old = utcnow().replace(year=2000)
+        session.execute(update(Job).where(Job.id.in_([queued.id, lost.id])).values(updated_at=old))
+    service.fail(fresh.id, "")  # and fresh is finished anyway
+    assert queue.reconcile() == [lost.id]
+    assert queue.reconcile() == []  # its new message is queued now
+    messages = redis_client(service.settings).llen(f"{service.settings.queue}:{service.settings.queue}")
+    assert messages == 2  # queued's and lost's, under this run's own key prefix
+
+
+def test_a_killed_worker_loses_no_record_and_duplicates_none(
+    service: Service, queue: JobQueue, worker: Callable[..., WorkerProcess], bank_csv: Path
+) -> None:
+    first = worker(service.settings, delay_s=0.25)
+    job = submit(service, bank_csv)
+    task_id = queue.enqueue(job.id)
+    wait_for(lambda: service.job(job.id).records_done >= 8, 60, interval=0.05, what="a few batches")
+    first.kill()  # SIGKILL: nothing acknowledged, nothing cleaned up
+
+    before = stored(service, job.id)
+    assert 8 <= len(before) < ROWS and service.job(job.id).status == JobStatus.running
+    worker(service.settings, beat=True)  # a fresh worker, with the reconciler scheduled
+    done = wait_for(finished(service, job.id), 90, what="the job to finish after the kill")
+
+    assert done.status == JobStatus.succeeded, done.error
+    after = stored(service, job.id)
+    assert [index for index, _ in after] == list(range(ROWS))  # every record, once
+    assert set(before) <= set(after)  # records stored before the kill were kept, not redone
+    assert done.attempts == 2 and done.task_id != task_id  # run again from a reconciler message
+
+
+def test_jobs_survive_redis_losing_their_messages(
+    service: Service, queue: JobQueue, worker: Callable[..., WorkerProcess], bank_csv: Path, tmp_path: Path
+) -> None:
+    worker(service.settings, delay_s=0.2, beat=True)
+    running = submit(service, bank_csv)
+    waiting = submit(service, write_bank_csv(tmp_path / "second.csv", rows=20))
+    queue.enqueue(running.id)
+    waiting_task = queue.enqueue(waiting.id)  # behind the first: the worker runs one task at a time
+    wait_for(lambda: service.job(running.id).records_done >= 4, 60, interval=0.05, what="the first job to start")
+
+    assert flush_queue_keys(service.settings.redis_url, service.settings.queue) > 0
+    for job, rows in ((running, ROWS), (waiting, 20)):
+        done = wait_for(finished(service, job.id), 90, what="both jobs to finish after the flush")
+        assert done.status == JobStatus.succeeded, done.error
+        assert [index for index, _ in stored(service, job.id)] == list(range(rows))
+    assert service.job(waiting.id).task_id != waiting_task  # its message was lost and sent again
+
+
+@pytest.mark.model
+def test_the_embedded_model_extracts_an_invoice_through_a_worker(
+    service_settings: Settings, service: Service, worker: Callable[..., WorkerProcess]
+) -> None:
+    real = service_settings.model_copy(update={"backend": "transformers"})
+    queue = JobQueue.for_settings(real)
+    try:
+        worker(real)
+        job = submit(Service(real, db=service.db), INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")
+        queue.enqueue(job.id)
+        done = wait_for(finished(service, job.id), 600, interval=1, what="the model to extract the invoice")
+    finally:
+        queue.celery.close()
+    assert done.status == JobStatus.succeeded, done.error
+    assert done.records_total == 1 and "SmolLM2" in str(done.model_version)
+    with service.db.session() as session:
+        (record,) = session.scalars(select(Record).where(Record.job_id == job.id))
+    assert record.status in {"ok", "invalid"}, record.errors
+    data: dict[str, Any] = record.data or {}
+    assert any(data.get(name) is not None for name in ("invoice_number", "amount", "date", "issuer"))

