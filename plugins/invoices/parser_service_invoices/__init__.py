@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl, whole_document
 from parser_service_invoices.schema import Invoice, InvoiceLine
@@ -18,6 +20,16 @@ PROMPT = (
     "Invoice:\n{text}\n\n"
     "From the invoice above, copy these fields exactly as written:\n{fields}"
 )
+
+
+#: Factur-X expected outputs name the tax total differently from invoice2data.
+RENAMED = {"tax_total": "amount_tax"}
+
+
+def read_expected(path: Path) -> list[dict[str, Any]]:
+    """invoice2data JSON (a list or one object) and Factur-X ``*.expected.json``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [{RENAMED.get(k, k): v for k, v in item.items()} for item in (data if isinstance(data, list) else [data])]
 
 
 def examples() -> list[Example]:
@@ -41,6 +53,7 @@ DOMAIN = Domain(
     adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"application/pdf", "text/plain"}),
+    expected_reader=read_expected,
     synthesize=synthesize,
 )
 

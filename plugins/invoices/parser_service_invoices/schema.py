@@ -29,6 +29,11 @@ UNTAXED_LABELS = (
     "excl. btw", "bedrag excl", "base imponible", "importe neto", "net amount", "excl",
 )
 
+TAX_LABELS = (
+    "total tax", "tax amount", "vat amount", "total vat", "vat", "tax", "gst", "mwst", "ust", "umsatzsteuer",
+    "tva", "montant tva", "btw", "iva", "cuota iva", "impuestos",
+)
+
 
 class InvoiceLine(BaseModel):
     name: str | None = Field(None, description="what the line is for", json_schema_extra=extractive("line", 48))
@@ -57,6 +62,9 @@ class Invoice(BaseModel):
     )
     amount_untaxed: Amount | None = Field(
         None, description="total before tax", json_schema_extra=extractive("amount", 16, near=UNTAXED_LABELS)
+    )
+    amount_tax: Amount | None = Field(
+        None, description="total tax (VAT)", json_schema_extra=extractive("amount", 16, near=TAX_LABELS)
     )
     currency: CurrencyCode | None = Field(
         None, description="currency: code or symbol", json_schema_extra=extractive("currency", 8, nullable=False)

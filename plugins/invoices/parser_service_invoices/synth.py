@@ -312,12 +312,14 @@ def _truth(inv: _Invoice) -> TruthRecord:
     fields = {
         "issuer": inv.issuer.name, "invoice_number": inv.number, "date": inv.date.isoformat(),
         "amount": inv.total, "amount_untaxed": inv.untaxed, "currency": inv.currency,
+        "amount_tax": inv.tax if inv.tax_rate else None,
         "lines": [{"name": li.name, "qty": li.qty, "price_unit": li.unit, "price_subtotal": li.subtotal}
                   for li in inv.lines],
     }
     surface = {
         "issuer": inv.issuer.name, "invoice_number": inv.number, "date": inv.day(inv.date),
         "amount": inv.number_text(inv.total), "amount_untaxed": inv.number_text(inv.untaxed), "currency": mark,
+        "amount_tax": inv.number_text(inv.tax) if inv.tax_rate else None,
         "lines": [{"name": li.name, "qty": format_quantity(li.qty, inv.number_style),
                    "price_unit": inv.number_text(li.unit), "price_subtotal": inv.number_text(li.subtotal)}
                   for li in inv.lines],

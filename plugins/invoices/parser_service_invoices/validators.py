@@ -32,7 +32,15 @@ def lines_sum_to_untaxed(invoice: BaseModel) -> list[FieldIssue]:
     return []
 
 
+def tax_adds_up(invoice: BaseModel) -> list[FieldIssue]:
+    """The untaxed total plus the tax is the grand total."""
+    amount, untaxed, tax = invoice.amount, invoice.amount_untaxed, invoice.amount_tax
+    if amount is None or untaxed is None or tax is None or abs(untaxed + tax - amount) <= TOLERANCE:
+        return []
+    message = f"untaxed total {untaxed} plus tax {tax} is {round(untaxed + tax, 2)}, not the grand total {amount}"
+    return [FieldIssue(name, message) for name in ("amount", "amount_untaxed", "amount_tax")]
+
 
 date_plausible = plausible_date("date", EARLIEST, "an invoice")
 
-VALIDATORS = (totals_consistent, lines_sum_to_untaxed, date_plausible)
+VALIDATORS = (totals_consistent, tax_adds_up, lines_sum_to_untaxed, date_plausible)
