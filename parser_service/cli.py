@@ -73,11 +73,12 @@ def _add_eval(commands: Any) -> None:
     evaluate.add_argument(
         "--variants",
         type=_variants,
+        metavar="LIST",
         help="comma-separated configurations to compare on the same documents: base (no adapter, "
         "free strings), adapter, base+extractive, adapter+extractive (default: the pipeline as configured)",
     )
-    evaluate.add_argument("--json", type=Path, help="also write the full report as JSON here")
-    evaluate.add_argument("--chart", type=Path, help="also draw F1 per field and invented rate per variant (PNG)")
+    evaluate.add_argument("--json", type=Path, metavar="REPORT", help="also write the full report as JSON here")
+    evaluate.add_argument("--chart", type=Path, metavar="PNG", help="also draw F1 per field and invented rate per variant (PNG)")
     evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     evaluate.set_defaults(handler=cmd_eval)
 

@@ -97,17 +97,17 @@ def add_calibrate(sub: Any) -> None:
         "confidence evidence with whether it was right, fit the calibration and save it beside the "
         "adapter. Use a validation split, never the documents the plugin is evaluated on.",
     )
-    calibrate.add_argument("data_dir", type=Path, help="folder of documents with expected outputs")
+    calibrate.add_argument("data_dir", type=Path, help="folder of documents with expected outputs, or of "
+                           "synthetic documents with their truth (from 'adapters synth')")
     calibrate.add_argument("--plugin", required=True, help="the plugin to calibrate")
     calibrate.add_argument("--out", type=Path, help="folder to write calibration.json (default: the adapter's)")
     calibrate.set_defaults(handler=cmd_calibrate)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from parser_service.evaluation import pairs
     from parser_service.pipeline import Pipeline
     from parser_service.progress import StderrProgress
-    from parser_service.training.calibrate import calibrate, collect
+    from parser_service.training.calibrate import calibrate, collect, labelled_documents
 
     if not args.data_dir.is_dir():
         raise ConfigError(f"{args.data_dir}: no such folder")
@@ -115,7 +115,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     domain = pipeline.host.domain(args.plugin)
     out = args.out or domain.adapter or _plugin_adapter_folder(domain)
     progress = StderrProgress()
-    samples = collect(lambda p: pipeline.extract(p, plugin=domain.name).records, domain, pairs(domain, args.data_dir), progress)
+    found = labelled_documents(domain, args.data_dir)
+    samples = collect(lambda p: pipeline.extract(p, plugin=domain.name).records, domain, found, progress)
     progress.close()
     if not samples.evidence:
         raise ConfigError(f"{args.data_dir}: no field with a known answer to calibrate on")

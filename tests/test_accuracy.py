@@ -18,23 +18,32 @@ from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
 
 #: Per plugin: the lowest F1 allowed per field ("all fields": micro-averaged), the
 #: highest invented rate, and (bank) the fewest records matched on date and amount.
+#: Measured with the base model (no adapter yet) and extractive decoding: invoices
+#: issuer 0.20, invoice_number 0.20, date 0.80, amount 0.60, amount_untaxed 0.75,
+#: currency 1.00, all 0.59 (17 of 29), nothing invented; bank date 0.85, amount 0.74,
+#: payee 0.50, memo 0.40, all 0.66, 20 of 23 records matched, nothing invented.
 THRESHOLDS: dict[str, dict[str, Any]] = {
     "invoices": {
-        "f1": {"date": 0.0, "amount": 0.0, "currency": 0.0, "all fields": 0.0},
-        "max_invented_rate": 1.0,
+        "f1": {
+            "issuer": 0.15, "invoice_number": 0.15, "date": 0.75, "amount": 0.55, "amount_untaxed": 0.7,
+            "currency": 0.95, "all fields": 0.55,
+        },
+        "max_invented_rate": 0.0,
     },
     "bank_transactions": {
-        "f1": {"date": 0.0, "amount": 0.0, "all fields": 0.0},
-        "max_invented_rate": 1.0,
-        "min_records_matched": 0,
+        "f1": {"date": 0.84, "amount": 0.73, "payee": 0.49, "memo": 0.39, "all fields": 0.65},
+        "max_invented_rate": 0.0,
+        "min_records_matched": 20,
     },
 }
 
-#: The documents scored (about 20 s per invoice on 2 CPU cores; bank rows are mostly read in code).
+#: The documents scored: the plugins' own examples (about 20 s per invoice on 2 CPU
+#: cores; bank rows are read in code through the inferred column mapping).
 DOCUMENTS = {
     "invoices": (INVOICE_EXAMPLES, ("AmazonWebServices.pdf", "Facture_FR_BASICWL.pdf", "NetpresseInvoice.pdf",
                                     "free_fiber.pdf", "oyo.pdf")),
-    "bank_transactions": (BANK_EXAMPLES, ("gls.csv", "creditunion.csv", "payoneer.csv", "xero.csv")),
+    "bank_transactions": (BANK_EXAMPLES, ("creditunion.csv", "gls.csv", "payoneer.csv", "pcmastercard.csv",
+                                          "stripe-default.csv", "xero.csv")),
 }
 
 

@@ -32,18 +32,31 @@ class Samples:
 def collect(
     extract: Callable[[Path], list[RecordResult]],
     domain: Domain,
-    found: Iterable[tuple[Path, Path]],
+    found: Iterable[tuple[Path, list[dict[str, Any]]]],
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Samples:
+    """``found``: documents with their expected records (normalised values)."""
     samples = Samples([], [], [])
     found = list(found)
-    for n, (document, expected_path) in enumerate(found):
+    for n, (document, expected) in enumerate(found):
         if progress:
             progress(f"documents ({document.name})", n, len(found))
         results = extract(document)
-        for want, got in _paired(domain.read_expected(expected_path), results, domain.key_fields):
+        for want, got in _paired(expected, results, domain.key_fields):
             _add(samples, want, got)
     return samples
+
+
+def labelled_documents(domain: Domain, folder: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
+    """Documents of ``folder`` with expected outputs by the plugin's naming rules, and
+    synthetic documents with their ``*.truth.json`` (from ``adapters synth``)."""
+    from parser_service.evaluation import pairs
+    from parser_service.training.dataset import synthetic
+
+    found = [(document, domain.read_expected(expected)) for document, expected in pairs(domain, folder)]
+    for item in synthetic(folder):
+        found.append((item.document, [dict(record.fields) for record in item.records]))
+    return found
 
 
 def _paired(

@@ -123,7 +123,7 @@ def train(config: TrainConfig, settings: Settings, progress: Callable[[int, int,
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 10) * max(0.05, 1 - s / total))
     started = time.monotonic()
-    state = _Loop(model, optimizer, scheduler, config)
+    state = _Loop(model, optimizer, scheduler, config, on_best=lambda: save_adapter(model, config.out))
     state.run(train_set, val_set, total, progress)
     state.restore_best()
     seconds = time.monotonic() - started
@@ -146,8 +146,11 @@ def train(config: TrainConfig, settings: Settings, progress: Callable[[int, int,
 class _Loop:
     """Gradient steps with periodic validation; keeps the best adapter weights seen."""
 
-    def __init__(self, model: Any, optimizer: Any, scheduler: Any, config: TrainConfig) -> None:
+    def __init__(
+        self, model: Any, optimizer: Any, scheduler: Any, config: TrainConfig, on_best: Callable[[], object] | None = None
+    ) -> None:
         self.model, self.optimizer, self.scheduler, self.config = model, optimizer, scheduler, config
+        self.on_best = on_best  # saves each new best at once, so an interrupted run leaves a usable adapter
         self.step, self.best_step, self.bad_evals = 0, 0, 0
         self.best_val, self.train_loss = float("inf"), float("nan")
         self.best_weights: dict[str, Any] | None = None
@@ -170,16 +173,22 @@ class _Loop:
                     return
 
     def _train_step(self, batch: list[_Example]) -> float:
-        self.model.train()
-        loss = _loss(self.model, batch, self.config.bf16)
-        loss.backward()
+        """One optimiser step; examples go through one at a time (gradient accumulation),
+        weighted by their answer tokens, so memory holds one example's activations."""
         import torch
 
+        self.model.train()
+        tokens = [sum(1 for label in e.labels if label != -100) for e in batch]
+        total = 0.0
+        for example, n in zip(batch, tokens):
+            loss = _loss(self.model, [example], self.config.bf16) * (n / sum(tokens))
+            loss.backward()
+            total += float(loss.detach())
         torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        return total
 
     def _evaluate_now(self, total: int) -> bool:
         return self.step % self.config.eval_every == 0 or self.step == total
@@ -194,6 +203,8 @@ class _Loop:
         if val < self.best_val:
             self.best_val, self.best_step, self.bad_evals = val, self.step, 0
             self.best_weights = {k: v.detach().clone() for k, v in self.model.named_parameters() if v.requires_grad}
+            if self.on_best:
+                self.on_best()
             return False
         self.bad_evals += 1
         return self.bad_evals >= self.config.patience
@@ -259,7 +270,13 @@ def write_card(config: TrainConfig, result: TrainResult, train_rows: list[dict[s
         "plugin": config.plugin,
         "base_model": EMBEDDED_ID if config.base == EMBEDDED else config.base,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {"file": config.data.name, "validation": config.val.name if config.val else f"{config.val_fraction:.0%} split", "sources": sources, **result.examples},
+        "data": {
+            "file": config.data.name,
+            "validation": config.val.name if config.val else f"{config.val_fraction:.0%} split",
+            "sources": sources,
+            "public_documents": sorted({str(r["source"]).split(":", 1)[1] for r in train_rows if str(r.get("source", "")).startswith("public:")}),
+            **result.examples,
+        },
         "hyperparameters": {k: v for k, v in asdict(config).items() if k not in {"plugin", "data", "out", "val", "base"}},
         "metrics": {"train_loss": result.train_loss, "val_loss": result.val_loss, "best_step": result.best_step, "steps": result.steps, "history": result.history},
         "training_seconds": result.seconds,

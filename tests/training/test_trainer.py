@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from parser_service.backends.base import GenerationRequest
 from parser_service.settings import Settings
 from parser_service.training.trainer import CARD, TrainConfig, encode, read_jsonl, split, train
 
@@ -25,14 +26,21 @@ def _rows(n: int) -> list[dict]:
     return rows
 
 
-def test_training_saves_a_small_fp16_adapter_with_a_card_and_lowers_the_loss(tmp_path):
-    data = tmp_path / "train.jsonl"
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train")
+    data = folder / "train.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in _rows(12)), encoding="utf-8")
-    out = tmp_path / "adapter"
-    config = TrainConfig(plugin="invoices", data=data, out=out, max_steps=6, eval_every=3, batch_size=4, lr=2e-3, val_fraction=0.25)
-    result = train(config, Settings(threads=2))
+    config = TrainConfig(plugin="invoices", data=data, out=folder / "adapter", max_steps=6, eval_every=3,
+                         batch_size=4, lr=2e-3, val_fraction=0.25)
+    return config, train(config, Settings(threads=2))
+
+
+def test_training_saves_a_small_fp16_adapter_with_a_card_and_lowers_the_loss(trained):
+    config, result = trained
+    out = config.out
     assert result.steps == 6 and result.examples["train"] == 9 and result.examples["val"] == 3
-    assert result.history[-1]["val_loss"] < result.history[0]["val_loss"] * 1.01
+    assert result.history[-1]["val_loss"] < result.history[0]["val_loss"]
     from safetensors import safe_open
 
     with safe_open(str(out / "adapter_model.safetensors"), "pt") as weights:
@@ -45,19 +53,19 @@ def test_training_saves_a_small_fp16_adapter_with_a_card_and_lowers_the_loss(tmp
     assert (out / "adapter_config.json").is_file()
 
 
-def test_the_saved_adapter_loads_in_the_backend_and_changes_its_answers(tmp_path, pipeline):
-    pytest.importorskip("peft")
-    data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in _rows(8)), encoding="utf-8")
-    out = tmp_path / "adapter"
-    train(TrainConfig(plugin="invoices", data=data, out=out, max_steps=2, eval_every=2, batch_size=4), Settings(threads=2))
+def test_the_backend_loads_the_adapter_and_it_makes_the_trained_answer_likelier(trained, pipeline):
+    config, _ = trained
     backend = pipeline.backend
-    from parser_service.backends.base import GenerationRequest
+    row = _rows(1)[0]
+    prompt = backend.prompt_text(GenerationRequest(row["messages"], {}, 1))
 
-    schema = {"type": "object", "properties": {"invoice_number": {"type": "string", "maxLength": 12}}, "required": ["invoice_number"]}
-    messages = _rows(1)[0]["messages"]
-    with_adapter = backend.generate([GenerationRequest(messages, schema, 20, out)], logprobs=True)[0]
-    assert isinstance(with_adapter.data, dict) and "invoice_number" in with_adapter.data
+    def answer_logprob(adapter):
+        backend._activate_adapter(adapter)
+        return sum(t.logprob for t in backend.score(prompt, row["answer"]))
+
+    base, tuned = answer_logprob(None), answer_logprob(config.out)
+    backend._activate_adapter(None)
+    assert tuned > base + 1.0, (base, tuned)
 
 
 def test_rows_are_read_checked_and_split_deterministically(tmp_path):
