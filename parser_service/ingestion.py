@@ -13,7 +13,6 @@ finds it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 from parser_service.db import Document, IngestedFile, IngestionSource, Job
 from parser_service.errors import ConfigError, InputError
 from parser_service.jobs import Service
+from parser_service.parsers.sniff import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ MARKER_SUFFIXES = (".ready", ".done")
 TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".swx", "~")
 
 SEEN, INGESTED, DUPLICATE, ERROR = "seen", "ingested", "duplicate", "error"
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -301,7 +300,7 @@ def _ingest(
               "limit (PARSER_SERVICE_MAX_UPLOAD_MB)", status=ERROR)
         return
     try:
-        digest = file_sha256(path)
+        digest = sha256_of(path)
     except FileNotFoundError:
         return
     except OSError as exc:
@@ -411,13 +410,6 @@ def move_file(path: Path, folder: Path) -> Path:
         return target
     raise FileExistsError(f"no free name for {path.name} in {folder}")
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fail(service: Service, source: IngestionSource, relative: str, report: ScanReport, reason: str,

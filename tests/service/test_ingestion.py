@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from parser_service import ingestion
 from parser_service.db import Document, IngestedFile, Job, JobStatus, Record
 from parser_service.errors import ConfigError, UnknownPluginError
+from parser_service.parsers.sniff import sha256_of
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service.conftest import ROOT, settings_env, wait_for
 
@@ -76,7 +77,7 @@ def test_each_new_file_is_ingested_exactly_once_across_scans(service, inbox):
     with service.db.session() as session:
         job = session.get(Job, seen["oyo.pdf"].job_id)
         assert job is not None and job.plugin == "invoices" and job.status == JobStatus.pending
-        assert job.document.sha256 == ingestion.file_sha256(OYO) == seen["oyo.pdf"].sha256
+        assert job.document.sha256 == sha256_of(OYO) == seen["oyo.pdf"].sha256
     assert (inbox / "oyo.pdf").exists()  # no move_to: files stay where they are
 
 
@@ -99,7 +100,7 @@ def test_a_file_still_being_written_waits_until_its_size_is_stable(service, inbo
     assert done.ingested == ["growing.pdf"]
     with service.db.session() as session:
         (document,) = session.scalars(select(Document))
-        assert document.size == len(data) and document.sha256 == ingestion.file_sha256(OYO)
+        assert document.size == len(data) and document.sha256 == sha256_of(OYO)
 
 
 def test_a_file_touched_without_growing_still_waits(service, inbox):
