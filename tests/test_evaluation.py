@@ -138,6 +138,34 @@ def test_the_default_variant_is_what_extract_runs(tmp_path):
     assert evaluation.default_variant(with_adapter, extractive_decoding=True).name == "adapter+extractive"
 
 
+def test_variants_switch_the_adapter_and_extractive_decoding_on_one_pipeline(tmp_path):
+    calls = []
+
+    class RecordingPipeline:
+        def run_domain(self, document, domain, progress, *, extractive_decoding):
+            calls.append((domain.adapter, extractive_decoding))
+            return []
+
+    (tmp_path / "adapter_config.json").write_text("{}")
+    domain = Domain(name="b", version="1", schema=Bill, document_type="b", description="b", adapter=tmp_path)
+    run = evaluation.pipeline_runner(RecordingPipeline(), domain)  # type: ignore[arg-type]
+    for variant in evaluation.parse_variants("base,adapter,base+extractive,adapter+extractive"):
+        run(Document("0", "x.txt", "text/plain", []), variant)
+    assert calls == [(None, False), (tmp_path, False), (None, True), (tmp_path, True)]
+    assert domain.adapter == tmp_path  # the plugin's own description is left alone
+
+
+def test_without_extractive_decoding_span_fields_become_free_bounded_strings():
+    from parser_service.gen_schema import generation_schema
+
+    invoice = build_host().domain("invoices").schema
+    text = "Invoice no. 4711\nDate 01.02.2024\nTotal 12,50 EUR"
+    spans = generation_schema(invoice, ["date"], text).json_schema["properties"]["date"]
+    free = generation_schema(invoice, ["date"], text, extractive_decoding=False).json_schema["properties"]["date"]
+    assert '"01.02.2024"' in json.dumps(spans) and '"string"' not in json.dumps(spans)  # one of the text's spans
+    assert {"type": "string", "minLength": 1, "maxLength": 24} in free["anyOf"]  # anything, within the bound
+
+
 def test_counts_give_precision_recall_f1_and_invented_rate():
     counts = FieldCounts(correct=3, wrong=1, missing=2, spurious=1, invented=2, unscored=3)
     assert (counts.given, counts.expected) == (5, 6)
@@ -253,15 +281,15 @@ def test_eval_command_writes_table_json_and_chart(pipeline, tmp_path, capsys, mo
         shutil.copy(BANK_EXAMPLES / name, tmp_path / name)
     monkeypatch.setattr("parser_service.pipeline.Pipeline", lambda settings: pipeline)  # share the loaded model
     report_path, chart_path = tmp_path / "out" / "report.json", tmp_path / "out" / "chart.png"
-    argv = ["eval", "--plugin", "bank_transactions", str(tmp_path), "--variants", "adapter,base+extractive",
+    argv = ["eval", "--plugin", "bank_transactions", str(tmp_path), "--variants", "base,base+extractive",
             "--json", str(report_path), "--chart", str(chart_path), "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "records matched on key fields (date, amount): 9/9" in out
+    assert "records matched on key fields (date, amount): 9/9" in out and "F1 by variant:" in out
     report = json.loads(report_path.read_text())
     jsonschema.validate(report, eval_report.REPORT_SCHEMA)
-    skipped, ran = report["variants"]
-    assert skipped["skipped"] == evaluation.NO_ADAPTER
-    assert {d["name"] for d in ran["per_document"]} == {"gls.csv", "creditunion.csv"}
-    assert ran["fields"]["date"]["correct"] == 9 and ran["fields"]["amount"]["correct"] == 9
+    assert [v["name"] for v in report["variants"]] == ["base", "base+extractive"]
+    for variant in report["variants"]:
+        assert {d["name"] for d in variant["per_document"]} == {"gls.csv", "creditunion.csv"}
+        assert variant["fields"]["date"]["correct"] == 9 and variant["fields"]["amount"]["correct"] == 9
     assert chart_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -15,6 +15,7 @@ from typing import Any
 
 from parser_service.confidence import Calibration, Evidence, ece, fit
 from parser_service.domain import Domain
+from parser_service.errors import InputError
 from parser_service.records import RecordResult
 from parser_service.scoring import field_matches
 
@@ -53,7 +54,10 @@ def labelled_documents(domain: Domain, folder: Path) -> list[tuple[Path, list[di
     from parser_service.evaluation import pairs
     from parser_service.training.dataset import synthetic
 
-    found = [(document, domain.read_expected(expected)) for document, expected in pairs(domain, folder)]
+    try:
+        found = [(document, domain.read_expected(expected)) for document, expected in pairs(domain, folder)]
+    except InputError:  # a folder of synthetic documents only
+        found = []
     for item in synthetic(folder):
         found.append((item.document, [dict(record.fields) for record in item.records]))
     return found
