@@ -25,8 +25,9 @@ from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
 #:   amount_untaxed 0.50, currency 1.00, all 0.57 (17 of 30), nothing invented;
 #: invoices, adapter+extractive (first adapter): issuer 0.20, invoice_number 0.40,
 #:   date 0.60, amount 0.80, amount_untaxed 0.75, currency 1.00, all 0.63 (19 of 30), nothing invented;
-#: bank (every field read in code, so the same for both): date 0.85, amount 0.74,
-#:   payee 0.50, memo 0.40, all 0.66, 20 of 23 records matched, nothing invented.
+#: bank (every field read in code, so the same for both), on the exports the bank
+#:   adapter was not trained on: date 0.71, amount 0.50, payee 0.15, memo 0.10, all 0.39,
+#:   7 of 10 records matched, nothing invented.
 THRESHOLDS: dict[str, dict[str, dict[str, Any]]] = {
     "invoices": {
         "base+extractive": {
@@ -46,9 +47,9 @@ THRESHOLDS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "bank_transactions": {
         variant: {
-            "f1": {"date": 0.84, "amount": 0.73, "payee": 0.49, "memo": 0.39, "all fields": 0.65},
+            "f1": {"date": 0.7, "amount": 0.49, "payee": 0.14, "memo": 0.09, "all fields": 0.38},
             "max_invented_rate": 0.0,
-            "min_records_matched": 20,
+            "min_records_matched": 7,
         }
         for variant in ("base+extractive", "adapter+extractive")
     },
@@ -59,8 +60,8 @@ THRESHOLDS: dict[str, dict[str, dict[str, Any]]] = {
 DOCUMENTS = {
     "invoices": (INVOICE_EXAMPLES, ("AmazonWebServices.pdf", "Facture_FR_BASICWL.pdf", "NetpresseInvoice.pdf",
                                     "free_fiber.pdf", "oyo.pdf")),
-    "bank_transactions": (BANK_EXAMPLES, ("creditunion.csv", "gls.csv", "payoneer.csv", "pcmastercard.csv",
-                                          "stripe-default.csv", "xero.csv")),
+    # not creditunion.csv or stripe-default.csv: the bank adapter was trained on them
+    "bank_transactions": (BANK_EXAMPLES, ("gls.csv", "payoneer.csv", "pcmastercard.csv", "xero.csv")),
 }
 
 
