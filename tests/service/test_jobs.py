@@ -4,7 +4,6 @@ deterministic test backend (no model)."""
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from parser_service.errors import FileTooLargeError, GenerationError, UnknownPlu
 from parser_service.jobs import Service
 from parser_service.pipeline import Pipeline
 from parser_service.settings import Settings
+from tests.service.conftest import concurrently
 
 ROWS = 60
 
@@ -135,20 +135,7 @@ def test_run_job_twice_stores_nothing_twice(service: Service, bank_csv: Path) ->
 
 def test_two_workers_on_one_job_store_each_record_once(service_settings: Settings, service: Service, bank_csv: Path) -> None:
     job = submit(service, bank_csv)
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            Service(service_settings, db=service.db).run_job(job.id)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert concurrently(lambda: Service(service_settings, db=service.db).run_job(job.id), 2) == []
     assert [r.index for r in records_of(service, job.id)] == list(range(ROWS))
     assert service.job(job.id).status == JobStatus.succeeded
 

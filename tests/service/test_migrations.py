@@ -3,7 +3,6 @@ the migrated schema is exactly what ``parser_service.db.models`` declares."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import create_engine, inspect, pool, text
 
 from parser_service.db import Base
 from parser_service.db.migrate import current, downgrade, head, upgrade
+from tests.service.conftest import concurrently
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -74,18 +74,5 @@ def test_the_diff_check_sees_a_schema_that_differs(sqlite_url: str) -> None:
 
 def test_upgrade_is_safe_when_processes_start_together(pg_url: str) -> None:
     """API, workers and CLI all migrate on start; the lock makes the second one a no-op."""
-    errors: list[BaseException] = []
-
-    def migrate() -> None:
-        try:
-            upgrade(pg_url)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=migrate) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert concurrently(lambda: upgrade(pg_url), 3) == []
     assert current(pg_url) == head()
