@@ -27,7 +27,14 @@ from parser_service.db import Database, Document, Job, JobStatus, Record
 from parser_service.db.models import new_id, utcnow
 from parser_service.document import Document as ParsedDocument
 from parser_service.domain import Domain
-from parser_service.errors import FileNotFound, FileTooLargeError, InputError, ParserServiceError, PluginError
+from parser_service.errors import (
+    ConfigError,
+    FileNotFound,
+    FileTooLargeError,
+    InputError,
+    ParserServiceError,
+    PluginError,
+)
 from parser_service.parsers.sniff import detect
 from parser_service.pipeline import Pipeline
 from parser_service.records import Record as PendingRecord
@@ -289,7 +296,7 @@ def _record_row(job_id: str, result: RecordResult) -> dict[str, Any]:
         "errors": [issue.to_dict() for issue in result.errors],
         "provenance": result.provenance,
         "confidence": result.confidence,
-        "review": bool(getattr(result, "review", False)),
+        "review": result.review,
         "created_at": utcnow(),
     }
 
@@ -301,7 +308,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         return postgresql.insert(Record).values(rows).on_conflict_do_nothing(index_elements=["job_id", "index"])
     if dialect == "sqlite":
         return sqlite.insert(Record).values(rows).on_conflict_do_nothing(index_elements=["job_id", "index"])
-    raise NotImplementedError(f"records cannot be stored idempotently on {dialect}")
+    raise ConfigError(f"DATABASE_URL: the service runs on PostgreSQL or SQLite, not {dialect}")
 
 
 def _locks(session: Session) -> bool:

@@ -135,7 +135,11 @@ def train(config: TrainConfig, settings: Settings, progress: Callable[[int, int,
         train_loss=round(state.train_loss, 4),
         val_loss=round(state.best_val, 4),
         best_step=state.best_step,
-        examples={"train": len(train_set), "val": len(val_set), "skipped_too_long": len(rows) + (len(val_rows) if config.val else 0) - len(train_set) - len(val_set)},
+        examples={
+            "train": len(train_set),
+            "val": len(val_set),
+            "skipped_too_long": len(train_rows) + len(val_rows) - len(train_set) - len(val_set),
+        },
         size_bytes=size,
         history=state.history,
     )
@@ -169,7 +173,8 @@ class _Loop:
                 self.step += 1
                 if progress:
                     progress(self.step, total, self.train_loss)
-                if self._evaluate_now(total) and self._validate(val_set) or self.step >= total:
+                stop_early = self._evaluate_now(total) and self._validate(val_set)
+                if stop_early or self.step >= total:
                     return
 
     def _train_step(self, batch: list[_Example]) -> float:
