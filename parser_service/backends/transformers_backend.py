@@ -19,6 +19,7 @@ from typing import Any
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest, TokenLogprob
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
+from parser_service.backends.tokens import Tokens
 from parser_service.errors import GenerationError, ModelLoadError
 from parser_service.settings import Settings
 
@@ -50,6 +51,7 @@ class TransformersBackend(Backend):
             if self.settings.threads:
                 torch.set_num_threads(self.settings.threads)
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+            self.tokens = Tokens(self.tokenizer)
             dtype = getattr(torch, self.settings.dtype)
             self.model = AutoModelForCausalLM.from_pretrained(str(self.model_path), dtype=dtype)
             self.model.to(self.settings.device).eval()  # type: ignore[arg-type]
@@ -79,14 +81,10 @@ class TransformersBackend(Backend):
         return [r for r in results if r is not None]
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return self.tokens.count(text)
 
     def truncate(self, text: str, max_tokens: int) -> str:
-        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = encoded["offset_mapping"]
-        if len(offsets) <= max_tokens:
-            return text
-        return text[: offsets[max_tokens - 1][1]]
+        return self.tokens.truncate(text, max_tokens)
 
     def describe(self) -> dict[str, Any]:
         import outlines
@@ -104,9 +102,7 @@ class TransformersBackend(Backend):
     # -- internals ----------------------------------------------------------
 
     def prompt_text(self, request: GenerationRequest) -> str:
-        return str(
-            self.tokenizer.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
-        )
+        return self.tokens.prompt(request.messages)
 
     def _generate_batch(self, batch: list[GenerationRequest], logprobs: bool) -> list[Generation]:
         first = batch[0]

