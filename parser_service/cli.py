@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     for add_command in COMMANDS:
         add_command(commands)
     add_adapters(commands)
+    from parser_service.cli_bench import add_bench
+
+    add_bench(commands)
     return parser
 
 

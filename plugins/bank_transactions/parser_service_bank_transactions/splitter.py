@@ -106,16 +106,20 @@ def is_transaction(record: Record, mapping: Mapping) -> bool:
     has_amount = values.get("amount") not in (None, UNREADABLE)
     if mapping.confident and not has_date and not has_amount:
         return False
+    if not has_date and _labelled_total(filled, mapping):
+        return False
+    # a lone note or footer line is no transaction
+    return mapping.confident or len(filled) != 1 or len(cells) <= 2
+
+
+def _labelled_total(filled: dict[str, CellValue], mapping: Mapping) -> bool:
+    """A "Total"/"Summe"/"Saldo" label outside the amount columns."""
     amount_columns = {mapping.amount, mapping.debit, mapping.credit, mapping.balance}
-    labelled_total = any(
+    return any(
         isinstance(v, str) and _TOTAL_LABELS.match(normalise_header(v))
         for name, v in filled.items()
         if name not in amount_columns
     )
-    if labelled_total and not has_date:
-        return False
-    # a lone note or footer line is no transaction
-    return mapping.confident or len(filled) != 1 or len(cells) <= 2
 
 
 def read_row(cells: dict[str, CellValue], mapping: Mapping) -> dict[str, Any]:

@@ -1,0 +1,131 @@
+"""Backend figures, each (backend, dtype) measured in a child process of its own.
+
+A child loads one backend, builds the workload (``workload.py``) and prints one JSON
+object: load time, the first and a repeated call on one request (grammar compile,
+then cached), and a ``Timing`` for every (adapter on/off, batch size) asked for;
+the transformers child adds raw greedy generation and the naive approach, the vllm
+child vLLM's own offline engine on the same prompts. The ``vllm-server`` child talks
+to a server the parent started for that dtype (``vllm_launch.VllmServer``).
+
+    python -m parser_service.bench.backend_runs '{"backend": "transformers", "dtype": "float32", ...}'
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parser_service.bench import baselines
+from parser_service.bench.measure import Timing, time_batches
+
+
+@dataclass
+class Spec:
+    backend: str
+    dtype: str
+    records: int = 16
+    batches: list[int] = field(default_factory=lambda: [16])
+    adapters: list[bool] = field(default_factory=lambda: [False, True])
+    raw: bool = False  # raw greedy generation at batch 1 (transformers)
+    naive_records: int = 0  # the naive approach on this many records (transformers)
+    offline: bool = False  # vLLM's own engine on the same prompts (vllm)
+    url: str | None = None  # vllm-server
+    raw_tokens: int = 128
+
+
+def run_child(spec: Spec, timeout_s: float = 3600) -> dict[str, Any]:
+    """Run ``spec`` in a fresh process and return what it measured."""
+    command = [sys.executable, "-m", "parser_service.bench.backend_runs", json.dumps(spec.__dict__)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = "\n".join(done.stderr.splitlines()[-15:])
+        return {"error": f"{spec.backend} {spec.dtype} exited {done.returncode}: {tail}"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def measure(spec: Spec) -> dict[str, Any]:
+    from parser_service.backends import load_backend
+    from parser_service.bench.workload import build_workload
+    from parser_service.pipeline import Pipeline
+    from parser_service.settings import Settings
+
+    overrides: dict[str, Any] = {"backend": spec.backend, "dtype": spec.dtype, "batch_size": 256}
+    if spec.url:
+        overrides["vllm_url"] = spec.url
+    settings = Settings(**overrides)
+    started = time.perf_counter()
+    backend = load_backend(settings)
+    out: dict[str, Any] = {"spec": spec.__dict__, "load_s": time.perf_counter() - started}
+    pipeline = Pipeline(settings, backend=backend)
+    workload = build_workload(pipeline, spec.records, backend.truncate)
+    domains = {d.name: d for d in pipeline.host.domain_list()}
+    out["compile"] = compile_times(backend, workload.requests[0])
+    out["runs"] = []
+    for adapter in spec.adapters:
+        requests = workload.with_adapter(adapter, domains)
+        for batch in spec.batches:
+            timing = time_batches(backend, requests, batch)
+            out["runs"].append({"adapter": adapter, "batch": batch} | timing.to_dict())
+    with_adapter = workload.with_adapter(True, domains)
+    if spec.raw:
+        out["raw"] = baselines.raw_greedy(backend, with_adapter, spec.raw_tokens).to_dict()
+    if spec.naive_records:
+        out |= naive_versus_pipeline(pipeline, backend, spec.naive_records, domains)
+    if spec.offline:
+        out["offline"] = baselines.vllm_offline(backend, with_adapter).to_dict()
+        out["offline_pipeline"] = time_batches(backend, with_adapter, len(with_adapter)).to_dict()
+    return out
+
+
+def naive_versus_pipeline(pipeline: Any, backend: Any, count: int, domains: dict[str, Any]) -> dict[str, Any]:
+    """The naive approach and the pipeline on the same records, against the free-string
+    schema (the target schema a user would check against)."""
+    from parser_service.bench.workload import build_workload
+
+    free = build_workload(pipeline, count, backend.truncate, extractive=False).with_adapter(True, domains)
+    constrained = build_workload(pipeline, count, backend.truncate).with_adapter(True, domains)
+    return {
+        "naive": baselines.naive(backend, free).to_dict(),
+        "naive_pipeline": time_batches(backend, constrained, count).to_dict(),
+    }
+
+
+def compile_times(backend: Any, request: Any) -> dict[str, float]:
+    """Seconds of the first call on a new schema, then of the same call again."""
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        backend.generate([request])
+        times.append(time.perf_counter() - started)
+    return {"first_s": times[0], "cached_s": times[1]}
+
+
+def server_runs(spec: Spec, log_dir: Path | None = None) -> dict[str, Any]:
+    """A vLLM server for ``spec.dtype`` (with every plugin adapter), then the child."""
+    from parser_service.backends.adapters import installed_adapters
+    from parser_service.backends.model_source import resolve_model
+    from parser_service.backends.vllm_launch import VllmServer
+    from parser_service.settings import Settings
+
+    settings = Settings(dtype=spec.dtype)
+    log = (log_dir or Path(tempfile.mkdtemp())) / f"vllm-server-{spec.dtype}.log"
+    model = resolve_model(settings.model, settings.cache_dir)
+    with VllmServer(settings, model, installed_adapters(), log=log) as server:
+        spec.url = server.url
+        return run_child(spec)
+
+
+def _timing(data: dict[str, Any]) -> Timing:
+    return Timing(data["records"], data["valid"], data["out_tokens"], data["seconds"])
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(Spec(**json.loads(sys.argv[1])))))

@@ -1,0 +1,176 @@
+"""``parser-service bench``: every section, side by side in one run, as one table.
+
+Each backend is measured in a child process of its own (``backend_runs``); the
+figures that are ratios are computed here from rows of the same run, so the noise
+of a shared machine falls on both sides of a ratio alike. The table goes to stdout
+and to ``BENCHMARKS.md`` with the machine's description and the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parser_service.bench.backend_runs import Spec, run_child, server_runs
+from parser_service.bench.table import Row, markdown
+
+SECTIONS = ("backends", "batching", "baselines", "large")
+
+
+@dataclass
+class BenchConfig:
+    sections: Sequence[str] = SECTIONS
+    backends: Sequence[str] = ("transformers", "vllm", "vllm-server")
+    dtypes: Sequence[str] = ("float32", "bfloat16")
+    records: int = 16
+    batches: Sequence[int] = (1, 8, 16, 32)
+    naive_records: int = 8
+    sizes: Sequence[int] = (10_000, 100_000)
+    pages: int = 200
+    work_dir: Path = field(default_factory=lambda: Path(".bench"))
+    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
+
+
+def run(config: BenchConfig) -> list[Row]:
+    rows: list[Row] = []
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    if "backends" in config.sections:
+        for dtype in config.dtypes:
+            for backend in config.backends:
+                config.say(f"bench: {backend} {dtype}, {config.records} records, with and without adapter")
+                results[(backend, dtype)] = _measure(Spec(backend, dtype, records=config.records,
+                                                          batches=[config.records],
+                                                          offline=backend == "vllm"), config)  # fmt: skip
+        rows += backend_rows(results, config.records)
+    if "batching" in config.sections or "baselines" in config.sections:
+        batching: dict[str, dict[str, Any]] = {}
+        count = max(config.batches)
+        for backend in config.backends:
+            config.say(f"bench: {backend}, batches {list(config.batches)} on {count} records")
+            spec = Spec(backend, config.dtypes[0], records=count, batches=list(config.batches), adapters=[True],
+                        raw=backend == "transformers", naive_records=config.naive_records if backend == "transformers" else 0)  # fmt: skip
+            batching[backend] = _measure(spec, config)
+        rows += batching_rows(batching, config)
+    if "large" in config.sections:
+        from parser_service.bench import large_inputs
+
+        config.say(f"bench: spreadsheets of {list(config.sizes)} rows, a {config.pages}-page PDF")
+        rows += large_inputs.run(config.work_dir, sizes=config.sizes, pages=config.pages, progress=config.say)
+    return rows
+
+
+def _measure(spec: Spec, config: BenchConfig) -> dict[str, Any]:
+    if spec.backend == "vllm-server":
+        return server_runs(spec, config.work_dir)
+    return run_child(spec)
+
+
+def backend_rows(results: dict[tuple[str, str], dict[str, Any]], records: int) -> list[Row]:
+    rows = []
+    section = f"backends: {records} example records at once, greedy"
+    for (backend, dtype), result in results.items():
+        if "error" in result:
+            rows.append(Row(section, f"{backend} {dtype}", "failed", note=result["error"][:200]))
+            continue
+        for run_ in result["runs"]:
+            label = f"{backend} {dtype} {'+ adapter' if run_['adapter'] else 'base'}"
+            valid = f"{run_['valid']}/{run_['records']} valid"
+            rows.append(Row(section, f"{label}: output tokens/s", run_["tokens_per_s"], "tok/s", valid))
+            rows.append(Row(section, f"{label}: records/s", run_["records_per_s"], "rec/s"))
+        rows.append(Row(section, f"{backend} {dtype}: cold start (backend load)", result["load_s"], "s"))
+        compile_ = result["compile"]
+        rows.append(Row(section, f"{backend} {dtype}: first call on a new schema / the same call again",
+                        f"{compile_['first_s']:.2f} / {compile_['cached_s']:.2f}", "s",
+                        "first includes compiling the grammar"))  # fmt: skip
+        if "offline" in result:
+            ours, theirs = result["offline_pipeline"], result["offline"]
+            rows.append(Row(section, f"vLLM's own offline engine {dtype}, same prompts: output tokens/s",
+                            theirs["tokens_per_s"], "tok/s", f"{theirs['valid']}/{theirs['records']} valid"))  # fmt: skip
+            rows.append(Row(section, f"vllm backend {dtype} (with logprobs), same call: output tokens/s",
+                            ours["tokens_per_s"], "tok/s"))  # fmt: skip
+            rows.append(Row(section, f"vLLM offline / vllm backend ({dtype})",
+                            _ratio(theirs["tokens_per_s"], ours["tokens_per_s"]), "×", "target ≤ 1.2"))  # fmt: skip
+    return rows
+
+
+def batching_rows(batching: dict[str, dict[str, Any]], config: BenchConfig) -> list[Row]:
+    section = f"batching and baselines ({config.dtypes[0]}, with adapter)"
+    rows: list[Row] = []
+    raw = batching.get("transformers", {}).get("raw")
+    if raw:
+        rows.append(Row(section, "raw greedy generation, batch 1 (transformers, no grammar)",
+                        raw["tokens_per_s"], "tok/s", "the reference of every ratio below"))  # fmt: skip
+    for backend, result in batching.items():
+        if "error" in result:
+            rows.append(Row(section, backend, "failed", note=result["error"][:200]))
+            continue
+        for run_ in result["runs"]:
+            note = f"{run_['valid']}/{run_['records']} valid"
+            if raw:
+                note += f"; {_ratio(run_['tokens_per_s'], raw['tokens_per_s']):.2f}× raw batch 1"
+            rows.append(Row(section, f"{backend} pipeline, batch {run_['batch']}: output tokens/s",
+                            run_["tokens_per_s"], "tok/s", note))  # fmt: skip
+            rows.append(Row(section, f"{backend} pipeline, batch {run_['batch']}: records/s",
+                            run_["records_per_s"], "rec/s"))  # fmt: skip
+    rows += baseline_rows(batching.get("transformers", {}), section)
+    return rows
+
+
+def baseline_rows(result: dict[str, Any], section: str) -> list[Row]:
+    rows: list[Row] = []
+    raw = result.get("raw")
+    one = next((r for r in result.get("runs", []) if r["batch"] == 1), None)
+    if raw and one:
+        rows.append(Row(section, "constrained overhead at batch 1: raw tok/s / pipeline tok/s",
+                        _ratio(raw["tokens_per_s"], one["tokens_per_s"]), "×", "target ≤ 1.15"))  # fmt: skip
+    if "naive" in result:
+        naive, ours = result["naive"], result["naive_pipeline"]
+        n = naive["records"]
+        rows.append(Row(section, f"naive (free generation, json.loads, ≤3 re-asks), {n} records: valid records/s",
+                        naive["valid"] / naive["seconds"], "rec/s", f"{naive['valid']}/{n} valid"))  # fmt: skip
+        rows.append(Row(section, f"pipeline, same {n} records at once: valid records/s",
+                        ours["valid"] / ours["seconds"], "rec/s", f"{ours['valid']}/{n} valid"))  # fmt: skip
+        rows.append(Row(section, "pipeline / naive, valid records/s",
+                        _ratio(ours["valid"] / ours["seconds"], naive["valid"] / naive["seconds"]), "×",
+                        "target ≥ 3"))  # fmt: skip
+    return rows
+
+
+def _ratio(a: float, b: float) -> float | str:
+    return a / b if b else "∞"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB memory"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} CPU cores ({cpu}){memory}, no GPU, Python {platform.python_version()}"
+
+
+def write_markdown(rows: Sequence[Row], path: Path, argv: Sequence[str], seconds: float) -> None:
+    command = "parser-service bench " + " ".join(shlex.quote(a) for a in argv)
+    text = (
+        "# Benchmarks\n\n"
+        f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}, in {seconds / 60:.0f} minutes.\n"
+        "Every ratio compares figures of this one run. Reproduce with:\n\n"
+        f"```sh\n{command.strip()}\n```\n\n" + markdown(rows)
+    )
+    path.write_text(text, encoding="utf-8")
