@@ -42,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
         add_command(commands)
     add_adapters(commands)
     from parser_service.cli_bench import add_bench
+    from parser_service.cli_model import add_model
 
     add_bench(commands)
+    add_model(commands)
     return parser
 
 

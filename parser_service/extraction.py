@@ -9,7 +9,9 @@ only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,21 +51,34 @@ def extract_records(
     progress: Progress | None = None,
     extractive_decoding: bool = True,
 ) -> list[RecordResult]:
-    states = [_start(record, domain) for record in records]
-    asker = _Asker(domain, backend, max_prompt_tokens, batch_size, progress)
-    asker.extractive_decoding = extractive_decoding
-    asker.ask(states, lambda s: _missing(s, domain), hint=None)
-    for state in states:
-        _validate(state, domain)
-    for _ in range(retries):
-        again = [s for s in states if _retry_fields(s)]
-        if not again:
-            break
-        asker.ask(again, _retry_fields, hint=_hint)
-        for state in again:
+    with _long_lived_left_out():
+        states = [_start(record, domain) for record in records]
+        asker = _Asker(domain, backend, max_prompt_tokens, batch_size, progress)
+        asker.extractive_decoding = extractive_decoding
+        asker.ask(states, lambda s: _missing(s, domain), hint=None)
+        for state in states:
             _validate(state, domain)
-    calibration = Calibration.load(domain.adapter)
-    return [_result(state, domain, calibration) for state in states]
+        for _ in range(retries):
+            again = [s for s in states if _retry_fields(s)]
+            if not again:
+                break
+            asker.ask(again, _retry_fields, hint=_hint)
+            for state in again:
+                _validate(state, domain)
+        calibration = Calibration.load(domain.adapter)
+        return [_result(state, domain, calibration) for state in states]
+
+
+@contextmanager
+def _long_lived_left_out() -> Iterator[None]:
+    """What is alive when extraction starts (the parsed document, its records) stays out
+    of the garbage collector's full passes until it ends: on a 100,000-row export those
+    passes, walking every cell again and again, took about 40% of the time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _start(record: Record, domain: Domain) -> _State:

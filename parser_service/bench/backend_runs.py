@@ -12,6 +12,7 @@ to a server the parent started for that dtype (``vllm_launch.VllmServer``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.bench import baselines
-from parser_service.bench.measure import Timing, time_batches
+from parser_service.bench.measure import time_batches
 
 
 @dataclass
@@ -38,9 +39,28 @@ class Spec:
     url: str | None = None  # vllm-server
     raw_tokens: int = 128
 
+    def key(self) -> str:
+        fields = {k: v for k, v in self.__dict__.items() if k != "url"}
+        digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+        return f"{self.backend}-{self.dtype}-{digest}"
 
-def run_child(spec: Spec, timeout_s: float = 3600) -> dict[str, Any]:
-    """Run ``spec`` in a fresh process and return what it measured."""
+
+def run_child(spec: Spec, saved: Path | None = None, timeout_s: float = 3600) -> dict[str, Any]:
+    """Run ``spec`` in a fresh process and return what it measured; with ``saved`` (a
+    folder), a result saved there for the same spec is returned instead, and a new
+    one is saved (so a long benchmark can be resumed or assembled section by section)."""
+    path = saved / f"{spec.key()}.json" if saved else None
+    if path and path.is_file():
+        cached: dict[str, Any] = json.loads(path.read_text())
+        return cached
+    result = _run_child(spec, timeout_s)
+    if path and "error" not in result:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
+    return result
+
+
+def _run_child(spec: Spec, timeout_s: float) -> dict[str, Any]:
     command = [sys.executable, "-m", "parser_service.bench.backend_runs", json.dumps(spec.__dict__)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -108,8 +128,10 @@ def compile_times(backend: Any, request: Any) -> dict[str, float]:
     return {"first_s": times[0], "cached_s": times[1]}
 
 
-def server_runs(spec: Spec, log_dir: Path | None = None) -> dict[str, Any]:
+def server_runs(spec: Spec, log_dir: Path | None = None, saved: Path | None = None) -> dict[str, Any]:
     """A vLLM server for ``spec.dtype`` (with every plugin adapter), then the child."""
+    if saved and (saved / f"{spec.key()}.json").is_file():
+        return run_child(spec, saved)
     from parser_service.backends.adapters import installed_adapters
     from parser_service.backends.model_source import resolve_model
     from parser_service.backends.vllm_launch import VllmServer
@@ -120,11 +142,7 @@ def server_runs(spec: Spec, log_dir: Path | None = None) -> dict[str, Any]:
     model = resolve_model(settings.model, settings.cache_dir)
     with VllmServer(settings, model, installed_adapters(), log=log) as server:
         spec.url = server.url
-        return run_child(spec)
-
-
-def _timing(data: dict[str, Any]) -> Timing:
-    return Timing(data["records"], data["valid"], data["out_tokens"], data["seconds"])
+        return run_child(spec, saved)
 
 
 if __name__ == "__main__":

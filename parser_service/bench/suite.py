@@ -35,6 +35,7 @@ class BenchConfig:
     sizes: Sequence[int] = (10_000, 100_000)
     pages: int = 200
     work_dir: Path = field(default_factory=lambda: Path(".bench"))
+    reuse: bool = False  # take a backend's figures saved by an earlier run of the same spec
     say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
 
 
@@ -45,19 +46,12 @@ def run(config: BenchConfig) -> list[Row]:
         for dtype in config.dtypes:
             for backend in config.backends:
                 config.say(f"bench: {backend} {dtype}, {config.records} records, with and without adapter")
-                results[(backend, dtype)] = _measure(Spec(backend, dtype, records=config.records,
-                                                          batches=[config.records],
-                                                          offline=backend == "vllm"), config)  # fmt: skip
+                spec = Spec(backend, dtype, records=config.records, batches=[config.records], offline=backend == "vllm")
+                results[(backend, dtype)] = _measure(spec, config)
         rows += backend_rows(results, config.records)
     if "batching" in config.sections or "baselines" in config.sections:
-        batching: dict[str, dict[str, Any]] = {}
-        count = max(config.batches)
-        for backend in config.backends:
-            config.say(f"bench: {backend}, batches {list(config.batches)} on {count} records")
-            spec = Spec(backend, config.dtypes[0], records=count, batches=list(config.batches), adapters=[True],
-                        raw=backend == "transformers", naive_records=config.naive_records if backend == "transformers" else 0)  # fmt: skip
-            batching[backend] = _measure(spec, config)
-        rows += batching_rows(batching, config)
+        batching = {backend: _measure(batching_spec(backend, config), config) for backend in config.backends}
+        rows += batching_rows(batching, config, results)
     if "large" in config.sections:
         from parser_service.bench import large_inputs
 
@@ -66,10 +60,26 @@ def run(config: BenchConfig) -> list[Row]:
     return rows
 
 
+def batching_spec(backend: str, config: BenchConfig) -> Spec:
+    """The vLLM backends on max(batches) records at each batch size. transformers batches
+    only requests that share one grammar, and extractive schemas differ per record, so
+    its batched figure is the backends section's; here it runs batch 1 beside raw greedy
+    generation and the naive approach."""
+    dtype = config.dtypes[0]
+    if backend != "transformers":
+        count = max(config.batches)
+        config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records")
+        return Spec(backend, dtype, records=count, batches=list(config.batches), adapters=[True])
+    config.say(f"bench: {backend} {dtype}, batch 1 on {config.records} records, raw greedy, naive approach")
+    return Spec(backend, dtype, records=config.records, batches=[1], adapters=[True], raw=True,
+                naive_records=config.naive_records)  # fmt: skip
+
+
 def _measure(spec: Spec, config: BenchConfig) -> dict[str, Any]:
+    saved = config.work_dir / "runs" if config.reuse else None
     if spec.backend == "vllm-server":
-        return server_runs(spec, config.work_dir)
-    return run_child(spec)
+        return server_runs(spec, config.work_dir, saved)
+    return run_child(spec, saved)
 
 
 def backend_rows(results: dict[tuple[str, str], dict[str, Any]], records: int) -> list[Row]:
@@ -100,9 +110,14 @@ def backend_rows(results: dict[tuple[str, str], dict[str, Any]], records: int) -
     return rows
 
 
-def batching_rows(batching: dict[str, dict[str, Any]], config: BenchConfig) -> list[Row]:
+def batching_rows(
+    batching: dict[str, dict[str, Any]], config: BenchConfig, results: dict[tuple[str, str], dict[str, Any]]
+) -> list[Row]:
     section = f"batching and baselines ({config.dtypes[0]}, with adapter)"
     rows: list[Row] = []
+    batched = results.get(("transformers", config.dtypes[0]), {}).get("runs", [])
+    if "transformers" in batching and "runs" in batching["transformers"]:
+        batching["transformers"]["runs"] += [r for r in batched if r["adapter"]]
     raw = batching.get("transformers", {}).get("raw")
     if raw:
         rows.append(Row(section, "raw greedy generation, batch 1 (transformers, no grammar)",
