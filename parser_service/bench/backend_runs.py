@@ -91,7 +91,9 @@ def measure(spec: Spec) -> dict[str, Any]:
     out["runs"] = []
     for adapter in spec.adapters:
         requests = workload.with_adapter(adapter, domains)
+        warm_up(backend, requests)
         for batch in spec.batches:
+            fresh_cache(backend)
             timing = time_batches(backend, requests, batch)
             out["runs"].append({"adapter": adapter, "batch": batch} | timing.to_dict())
     with_adapter = workload.with_adapter(True, domains)
@@ -100,7 +102,9 @@ def measure(spec: Spec) -> dict[str, Any]:
     if spec.naive_records:
         out |= naive_versus_pipeline(pipeline, backend, spec.naive_records, domains)
     if spec.offline:
+        fresh_cache(backend)
         out["offline"] = baselines.vllm_offline(backend, with_adapter).to_dict()
+        fresh_cache(backend)
         out["offline_pipeline"] = time_batches(backend, with_adapter, len(with_adapter)).to_dict()
     return out
 
@@ -116,6 +120,29 @@ def naive_versus_pipeline(pipeline: Any, backend: Any, count: int, domains: dict
         "naive": baselines.naive(backend, free).to_dict(),
         "naive_pipeline": time_batches(backend, constrained, count).to_dict(),
     }
+
+
+def fresh_cache(backend: Any) -> None:
+    """Empty vLLM's prefix cache, so a run does not reuse the prompts of the run before
+    (the pipeline never sends a record twice); sharing within a run stays."""
+    if backend.name == "vllm":
+        backend.llm.reset_prefix_cache()
+    elif backend.name == "vllm-server":
+        import httpx
+
+        httpx.post(f"{backend.url}/reset_prefix_cache", timeout=30).raise_for_status()
+
+
+def warm_up(backend: Any, requests: list[Any]) -> None:
+    """One call per adapter in ``requests``: vLLM's CPU build spends about a minute on
+    the first batch through a LoRA slot, a cost paid once per process, not per record."""
+    from dataclasses import replace
+
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    adapters = {str(r.adapter): r.adapter for r in requests}
+    messages = [{"role": "user", "content": "Warm-up: answer ok."}]  # no prompt of the workload gets cached
+    backend.generate([replace(requests[0], messages=messages, schema=schema, max_new_tokens=8, adapter=a)
+                      for a in adapters.values()])  # fmt: skip
 
 
 def compile_times(backend: Any, request: Any) -> dict[str, float]:
@@ -140,7 +167,8 @@ def server_runs(spec: Spec, log_dir: Path | None = None, saved: Path | None = No
     settings = Settings(dtype=spec.dtype)
     log = (log_dir or Path(tempfile.mkdtemp())) / f"vllm-server-{spec.dtype}.log"
     model = resolve_model(settings.model, settings.cache_dir)
-    with VllmServer(settings, model, installed_adapters(), log=log) as server:
+    dev = {"VLLM_SERVER_DEV_MODE": "1"}  # its /reset_prefix_cache route (see fresh_cache)
+    with VllmServer(settings, model, installed_adapters(), log=log, env=dev) as server:
         spec.url = server.url
         return run_child(spec, saved)
 

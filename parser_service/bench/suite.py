@@ -21,7 +21,7 @@ from typing import Any
 from parser_service.bench.backend_runs import Spec, run_child, server_runs
 from parser_service.bench.table import Row, markdown
 
-SECTIONS = ("backends", "batching", "baselines", "large")
+SECTIONS = ("backends", "batching", "baselines", "accuracy", "large")
 
 
 @dataclass
@@ -52,6 +52,11 @@ def run(config: BenchConfig) -> list[Row]:
     if "batching" in config.sections or "baselines" in config.sections:
         batching = {backend: _measure(batching_spec(backend, config), config) for backend in config.backends}
         rows += batching_rows(batching, config, results)
+    if "accuracy" in config.sections:
+        from parser_service.bench import accuracy
+
+        config.say(f"bench: invoice accuracy per dtype {list(config.dtypes)}")
+        rows += accuracy.run(config.work_dir, config.dtypes)
     if "large" in config.sections:
         from parser_service.bench import large_inputs
 

@@ -1,0 +1,54 @@
+"""Field accuracy per weights dtype: ``parser-service eval`` on the invoices plugin's
+own example invoices (real documents with third-party expected outputs), the default
+pipeline (adapter + extractive decoding), one process per dtype.
+
+int8 is not among the dtypes: torch's dynamic int8 quantization replaces the linear
+layers that the plugins' LoRA adapters wrap, so the two do not combine in the
+transformers backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from parser_service.bench.table import Row
+
+SECTION = "accuracy per dtype (invoices examples, adapter + extractive, transformers)"
+
+
+def run(work_dir: Path, dtypes: Sequence[str]) -> list[Row]:
+    from parser_service.plugin_host import build_host
+
+    domain = build_host().domain("invoices")
+    folder = Path(domain.examples[0].document).parent
+    rows: list[Row] = []
+    for dtype in dtypes:
+        report = evaluate(folder, dtype, work_dir / f"eval-invoices-{dtype}.json")
+        if "error" in report:
+            rows.append(Row(SECTION, dtype, "failed", note=report["error"]))
+            continue
+        variant = report["variants"][0]
+        overall = variant["overall"]
+        note = f"{overall['correct']} of {overall['expected']} values right, {report['documents']} documents"
+        rows.append(Row(SECTION, f"{dtype}: F1, all fields", overall["f1"], "", note))
+        rows.append(Row(SECTION, f"{dtype}: invented rate", variant["invented_rate"] or 0.0))
+        rows.append(Row(SECTION, f"{dtype}: seconds per document", variant["seconds_per_document"], "s",
+                        "parse, metadata, extraction and re-asks"))  # fmt: skip
+    return rows
+
+
+def evaluate(folder: Path, dtype: str, report: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "parser_service.cli", "eval", "--plugin", "invoices", str(folder),
+               "--json", str(report), "--quiet"]  # fmt: skip
+    env = os.environ | {"PARSER_SERVICE_DTYPE": dtype, "PARSER_SERVICE_BACKEND": "transformers"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        return {"error": " ".join(done.stderr.split())[-200:]}
+    result: dict[str, Any] = json.loads(report.read_text())
+    return result
