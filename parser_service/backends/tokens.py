@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from parser_service.backends.base import Message, TokenLogprob
+from parser_service.backends.base import Backend, Message, TokenLogprob
 
 
 class Tokens:
@@ -49,3 +49,15 @@ class Tokens:
             out.append(TokenLogprob(text[len(previous) :], float(logprob), len(previous)))
             previous = text
         return out
+
+
+class TokenizedBackend(Backend):
+    """A backend that counts and cuts text with its model's tokenizer (``self.tokens``)."""
+
+    tokens: Tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self.tokens.count(text)
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return self.tokens.truncate(text, max_tokens)

@@ -17,9 +17,9 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from parser_service.backends.base import Backend, Generation, GenerationRequest, TokenLogprob
+from parser_service.backends.base import Generation, GenerationRequest, TokenLogprob
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
-from parser_service.backends.tokens import Tokens
+from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import GenerationError, ModelLoadError
 from parser_service.settings import Settings
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 GENERATOR_CACHE = 32
 
 
-class TransformersBackend(Backend):
+class TransformersBackend(TokenizedBackend):
     name = "transformers"
     supports_lora = True
     supports_logprobs = True
@@ -79,12 +79,6 @@ class TransformersBackend(Backend):
                 for i, answer in zip(chunk, answers):
                     results[i] = answer
         return [r for r in results if r is not None]
-
-    def count_tokens(self, text: str) -> int:
-        return self.tokens.count(text)
-
-    def truncate(self, text: str, max_tokens: int) -> str:
-        return self.tokens.truncate(text, max_tokens)
 
     def describe(self) -> dict[str, Any]:
         import outlines

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.backends.adapters import Adapter, describe_adapters
-from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
-from parser_service.backends.tokens import Tokens
+from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError, ModelLoadError
 from parser_service.settings import Settings
 
@@ -99,7 +99,7 @@ def engine_options(settings: Settings, cpu: bool) -> dict[str, Any]:
     return options
 
 
-class VllmBackend(Backend):
+class VllmBackend(TokenizedBackend):
     name = "vllm"
     supports_lora = True
     supports_logprobs = True
@@ -141,12 +141,6 @@ class VllmBackend(Backend):
         for i, output in zip(order, outputs):
             results[i] = self._generation(output.outputs[0], logprobs)
         return [r for r in results if r is not None]
-
-    def count_tokens(self, text: str) -> int:
-        return self.tokens.count(text)
-
-    def truncate(self, text: str, max_tokens: int) -> str:
-        return self.tokens.truncate(text, max_tokens)
 
     def describe(self) -> dict[str, Any]:
         model_id = EMBEDDED_ID if self.settings.model == EMBEDDED else str(self.model_path)

@@ -24,9 +24,9 @@ from typing import Any, TypeVar
 import httpx
 
 from parser_service.backends.adapters import Adapter, describe_adapters
-from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.model_source import load_tokenizer
-from parser_service.backends.tokens import Tokens
+from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError
 from parser_service.settings import Settings
 
@@ -37,7 +37,7 @@ RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_S = 0.5
 
 
-class VllmServerBackend(Backend):
+class VllmServerBackend(TokenizedBackend):
     name = "vllm-server"
     supports_lora = True
     supports_logprobs = True
@@ -70,12 +70,6 @@ class VllmServerBackend(Backend):
                     return self._generation(await self.server.post(client, "/v1/chat/completions", body), logprobs)
 
             return list(await asyncio.gather(*(one(r) for r in requests)))
-
-    def count_tokens(self, text: str) -> int:
-        return self.tokens.count(text)
-
-    def truncate(self, text: str, max_tokens: int) -> str:
-        return self.tokens.truncate(text, max_tokens)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.settings.model, "server": self.url}

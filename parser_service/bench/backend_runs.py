@@ -114,10 +114,12 @@ def naive_versus_pipeline(pipeline: Any, backend: Any, count: int, domains: dict
     schema (the target schema a user would check against)."""
     from parser_service.bench.workload import build_workload
 
-    free = build_workload(pipeline, count, backend.truncate, extractive=False).with_adapter(True, domains)
+    workload = build_workload(pipeline, count, backend.truncate, extractive=False)
+    free = workload.with_adapter(True, domains)
+    targets = [domains[label.split(":", 1)[0]].schema for label in workload.labels]
     constrained = build_workload(pipeline, count, backend.truncate).with_adapter(True, domains)
     return {
-        "naive": baselines.naive(backend, free).to_dict(),
+        "naive": baselines.naive(backend, free, targets).to_dict(),
         "naive_pipeline": time_batches(backend, constrained, count).to_dict(),
     }
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from parser_service.backends.base import Generation, GenerationRequest, Message
 from parser_service.bench.measure import Timing, is_valid
 
@@ -30,17 +32,20 @@ def raw_greedy(backend: Any, requests: Sequence[GenerationRequest], max_new_toke
     return Timing(len(requests), 0, out_tokens, time.perf_counter() - started)
 
 
-def naive(backend: Any, requests: Sequence[GenerationRequest]) -> Timing:
-    """Valid records per second of generate → json.loads → validate → re-ask."""
+def naive(backend: Any, requests: Sequence[GenerationRequest], targets: Sequence[type[BaseModel]]) -> Timing:
+    """Valid records per second of generate → json.loads → validate → re-ask. An answer
+    is valid when the plugin's target model (``targets``, one per request) accepts it,
+    with its normalisers ("1.234,56 €" is an amount): more lenient than the pipeline's
+    own check, the schema of the grammar."""
     valid = out_tokens = 0
     started = time.perf_counter()
-    for request in requests:
+    for request, target in zip(requests, targets):
         messages = list(request.messages)
         for _ in range(1 + NAIVE_REASKS):
             ids = _generate_free(backend, messages, request.max_new_tokens)
             out_tokens += len(ids)
             text = backend.tokenizer.decode(ids, skip_special_tokens=True).strip()
-            problem = _problem(text, request.schema)
+            problem = _problem(text, target)
             if problem is None:
                 valid += 1
                 break
@@ -51,11 +56,15 @@ def naive(backend: Any, requests: Sequence[GenerationRequest]) -> Timing:
     return Timing(len(requests), valid, out_tokens, time.perf_counter() - started)
 
 
-def _problem(text: str, schema: dict[str, Any]) -> str | None:
+def _problem(text: str, target: type[BaseModel]) -> str | None:
     answer = Generation.from_text(_strip_fence(text), 0)
-    if answer.data is None:
-        return "it is not JSON"
-    return None if is_valid(answer, schema) else "it does not match the schema"
+    if not isinstance(answer.data, dict):
+        return "it is not a JSON object"
+    try:
+        target.model_validate(answer.data)
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+    return None
 
 
 def _strip_fence(text: str) -> str:
