@@ -190,7 +190,10 @@ def write_markdown(rows: Sequence[Row], path: Path, argv: Sequence[str], seconds
     text = (
         "# Benchmarks\n\n"
         f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}, in {seconds / 60:.0f} minutes.\n"
-        "Every ratio compares figures of this one run. Reproduce with:\n\n"
+        "Every ratio compares figures measured in one process, side by side.\n"
+        + ("With `--reuse`, a backend's figures saved by an earlier run with the same parameters "
+           "were taken again; leave it out to measure everything anew.\n" if "--reuse" in argv else "")
+        + "Reproduce with:\n\n"
         f"```sh\n{command.strip()}\n```\n\n" + markdown(rows)
     )
     path.write_text(text, encoding="utf-8")
