@@ -89,7 +89,10 @@ class Settings(BaseSettings):
         0.85, gt=0, le=1, description="vLLM on a GPU: share of its memory the engine may take."
     )
     vllm_max_loras: int = Field(4, ge=1, description="vLLM: adapters held at once (one per plugin in use).")
-    vllm_max_lora_rank: int = Field(16, ge=1, description="vLLM: largest LoRA rank an adapter may have.")
+    vllm_max_lora_rank: int | None = Field(
+        None, ge=1, description="vLLM: largest LoRA rank an adapter may have (default: the largest rank "
+        "among the installed plugins' adapters; every unit above it costs time, 16 is 1.6x slower than 8 on a CPU).",
+    )
     vllm_structured_backend: Literal["auto", "xgrammar", "guidance", "outlines"] = Field(
         "xgrammar", description="vLLM: the library that compiles JSON schemas into grammars."
     )

@@ -83,6 +83,15 @@ def structured_outputs_config(settings: Settings) -> dict[str, Any]:
     return {"backend": settings.vllm_structured_backend, "disable_any_whitespace": True}
 
 
+def max_lora_rank(settings: Settings) -> int:
+    """The setting, else the largest rank among the installed plugins' adapters (8 without any)."""
+    if settings.vllm_max_lora_rank is not None:
+        return settings.vllm_max_lora_rank
+    from parser_service.backends.adapters import installed_adapters
+
+    return max((adapter.rank for adapter in installed_adapters()), default=8)
+
+
 def engine_options(settings: Settings, cpu: bool) -> dict[str, Any]:
     """Keyword arguments of ``vllm.LLM`` from the settings."""
     options: dict[str, Any] = {
@@ -91,7 +100,7 @@ def engine_options(settings: Settings, cpu: bool) -> dict[str, Any]:
         "seed": 0,
         "enable_lora": True,
         "max_loras": settings.vllm_max_loras,
-        "max_lora_rank": settings.vllm_max_lora_rank,
+        "max_lora_rank": max_lora_rank(settings),
         "structured_outputs_config": structured_outputs_config(settings),
     }
     if not cpu:
@@ -165,10 +174,10 @@ class VllmBackend(TokenizedBackend):
         from vllm.lora.request import LoRARequest
 
         described: Adapter = describe_adapters([adapter])[0]
-        if described.rank > self.settings.vllm_max_lora_rank:
+        if described.rank > max_lora_rank(self.settings):
             raise ConfigError(
-                f"adapter {described.path} has rank {described.rank}, above "
-                f"PARSER_SERVICE_VLLM_MAX_LORA_RANK={self.settings.vllm_max_lora_rank}; raise it"
+                f"adapter {described.path} has rank {described.rank}, above the engine's "
+                f"{max_lora_rank(self.settings)}; set PARSER_SERVICE_VLLM_MAX_LORA_RANK={described.rank}"
             )
         lora_id = self._lora_ids.setdefault(described.path, len(self._lora_ids) + 1)
         return LoRARequest(described.name, lora_id, str(described.path))

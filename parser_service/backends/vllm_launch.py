@@ -46,7 +46,7 @@ def server_command(
         "--structured-outputs-config", json.dumps(structured_outputs_config(settings)),
     ]  # fmt: skip
     if adapters:
-        rank = max([settings.vllm_max_lora_rank, *(a.rank for a in adapters)])
+        rank = max([settings.vllm_max_lora_rank or 1, *(a.rank for a in adapters)])
         command += ["--enable-lora", "--max-loras", str(settings.vllm_max_loras), "--max-lora-rank", str(rank)]
         command += ["--lora-modules", *(adapter.lora_module for adapter in adapters)]
     return command

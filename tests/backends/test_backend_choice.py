@@ -71,3 +71,11 @@ def test_a_server_that_is_not_there_is_a_retryable_error():
     assert time.monotonic() - started >= BACKOFF_S * 3  # waited 0.5 s, then 1 s, between the tries
     with pytest.raises(GenerationError, match="cannot connect"):
         backend.health()
+
+
+def test_the_engine_takes_the_largest_rank_of_the_installed_adapters():
+    from parser_service.backends.vllm_backend import max_lora_rank
+
+    ranks = [adapter.rank for adapter in installed_adapters()]
+    assert max_lora_rank(Settings()) == max(ranks) == 8  # 16 would pad every LoRA product to twice the work
+    assert max_lora_rank(Settings(vllm_max_lora_rank=32)) == 32

@@ -109,6 +109,14 @@ def test_engine_answers_follow_the_schema(engine, with_adapter):
     check_answers(engine, adapter)
 
 
+def test_an_adapter_of_a_higher_rank_than_the_engine_holds_is_a_clear_error(engine, tmp_path):
+    wide = copy_adapter(tmp_path, "wide")
+    config = json.loads((wide / "adapter_config.json").read_text())
+    (wide / "adapter_config.json").write_text(json.dumps(config | {"r": 32}))
+    with pytest.raises(ConfigError, match="rank 32, above the engine's 8.*PARSER_SERVICE_VLLM_MAX_LORA_RANK=32"):
+        engine.generate([GenerationRequest(MESSAGES, SCHEMA, 20, wide)])
+
+
 def test_engine_honours_the_token_limit(engine):
     [answer] = engine.generate([GenerationRequest(MESSAGES, SCHEMA, 5)])
     assert answer.truncated and answer.n_tokens == 5
