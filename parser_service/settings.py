@@ -19,7 +19,9 @@ def _default_cache() -> Path:
 BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
+@lru_cache(maxsize=1)
 def cpu_flags() -> frozenset[str]:
+    """Read once per process: every Settings() with dtype 'auto' asks."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -92,7 +92,7 @@ def max_lora_rank(settings: Settings) -> int:
     return max((adapter.rank for adapter in installed_adapters()), default=8)
 
 
-def engine_options(settings: Settings, cpu: bool) -> dict[str, Any]:
+def engine_options(settings: Settings, cpu: bool, lora_rank: int) -> dict[str, Any]:
     """Keyword arguments of ``vllm.LLM`` from the settings."""
     options: dict[str, Any] = {
         "dtype": settings.dtype,
@@ -100,7 +100,7 @@ def engine_options(settings: Settings, cpu: bool) -> dict[str, Any]:
         "seed": 0,
         "enable_lora": True,
         "max_loras": settings.vllm_max_loras,
-        "max_lora_rank": max_lora_rank(settings),
+        "max_lora_rank": lora_rank,
         "structured_outputs_config": structured_outputs_config(settings),
     }
     if not cpu:
@@ -116,14 +116,15 @@ class VllmBackend(TokenizedBackend):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._lora_ids: dict[Path, int] = {}
+        self._loras: dict[Path, Any] = {}  # adapter folder -> its LoRARequest
         self.model_path = resolve_model(settings.model, settings.cache_dir)
         self.cpu = on_cpu()
+        self.lora_rank = max_lora_rank(settings)
         os.environ.update(engine_environment(settings, self.cpu))
         vllm = import_vllm()
         quiet_transformers()
         try:
-            self.llm = vllm.LLM(model=str(self.model_path), **engine_options(settings, self.cpu))
+            self.llm = vllm.LLM(model=str(self.model_path), **engine_options(settings, self.cpu, self.lora_rank))
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"vLLM could not load {self.model_path}: {exc}") from exc
         self.tokens = Tokens(self.llm.get_tokenizer())
@@ -173,14 +174,17 @@ class VllmBackend(TokenizedBackend):
             return None
         from vllm.lora.request import LoRARequest
 
-        described: Adapter = describe_adapters([adapter])[0]
-        if described.rank > max_lora_rank(self.settings):
-            raise ConfigError(
-                f"adapter {described.path} has rank {described.rank}, above the engine's "
-                f"{max_lora_rank(self.settings)}; set PARSER_SERVICE_VLLM_MAX_LORA_RANK={described.rank}"
-            )
-        lora_id = self._lora_ids.setdefault(described.path, len(self._lora_ids) + 1)
-        return LoRARequest(described.name, lora_id, str(described.path))
+        folder = Path(adapter).resolve()
+        if folder not in self._loras:  # its card and config are read once
+            described: Adapter = describe_adapters([folder])[0]
+            if described.rank > self.lora_rank:
+                raise ConfigError(
+                    f"adapter {described.path} has rank {described.rank}, above the engine's "
+                    f"{self.lora_rank}; set PARSER_SERVICE_VLLM_MAX_LORA_RANK={described.rank}"
+                )
+            lora_id = len(self._loras) + 1
+            self._loras[folder] = LoRARequest(described.name, lora_id, str(described.path))
+        return self._loras[folder]
 
     def _generation(self, completion: Any, logprobs: bool) -> Generation:
         answer = Generation.from_text(completion.text, len(completion.token_ids))

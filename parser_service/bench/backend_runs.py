@@ -110,13 +110,13 @@ def measure(spec: Spec) -> dict[str, Any]:
 
 
 def naive_versus_pipeline(pipeline: Any, backend: Any, count: int, domains: dict[str, Any]) -> dict[str, Any]:
-    """The naive approach and the pipeline on the same records, against the free-string
-    schema (the target schema a user would check against)."""
+    """The naive approach (free-string prompts, judged by the plugin's target model) and
+    the pipeline (extractive grammar) on the same records."""
     from parser_service.bench.workload import build_workload
 
     workload = build_workload(pipeline, count, backend.truncate, extractive=False)
     free = workload.with_adapter(True, domains)
-    targets = [domains[label.split(":", 1)[0]].schema for label in workload.labels]
+    targets = [domains[plugin].schema for plugin in workload.plugins]
     constrained = build_workload(pipeline, count, backend.truncate).with_adapter(True, domains)
     return {
         "naive": baselines.naive(backend, free, targets).to_dict(),
@@ -136,13 +136,13 @@ def fresh_cache(backend: Any) -> None:
 
 
 def warm_up(backend: Any, requests: list[Any]) -> None:
-    """One call per adapter in ``requests``: vLLM's CPU build spends about a minute on
-    the first batch through a LoRA slot, a cost paid once per process, not per record."""
+    """One short call per adapter in ``requests``, so that loading an adapter is not
+    timed (its prompt shares nothing with the workload's, so nothing of it is cached)."""
     from dataclasses import replace
 
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
     adapters = {str(r.adapter): r.adapter for r in requests}
-    messages = [{"role": "user", "content": "Warm-up: answer ok."}]  # no prompt of the workload gets cached
+    messages = [{"role": "user", "content": "Warm-up: answer ok."}]
     backend.generate([replace(requests[0], messages=messages, schema=schema, max_new_tokens=8, adapter=a)
                       for a in adapters.values()])  # fmt: skip
 

@@ -32,12 +32,16 @@ class Workload:
     labels: list[str]
     requests: list[GenerationRequest]
 
+    @property
+    def plugins(self) -> list[str]:
+        """The plugin of each record (a label is ``plugin:where``)."""
+        return [label.split(":", 1)[0] for label in self.labels]
+
     def with_adapter(self, on: bool, domains: dict[str, Domain]) -> list[GenerationRequest]:
-        out = []
-        for label, request in zip(self.labels, self.requests):
-            adapter = domains[label.split(":", 1)[0]].adapter if on else None
-            out.append(replace(request, adapter=adapter))
-        return out
+        return [
+            replace(request, adapter=domains[plugin].adapter if on else None)
+            for plugin, request in zip(self.plugins, self.requests)
+        ]
 
 
 def build_workload(
