@@ -72,9 +72,6 @@ class Settings(BaseSettings):
         default_factory=_default_cache,
         description="Where converted model weights are cached between runs.",
     )
-    compile_kernels: bool = Field(
-        False, description="Let torch.compile build the grammar-mask kernel (pays off on a GPU only)."
-    )
     retries: int = Field(1, ge=0, le=3, description="Re-asks for fields that failed validation.")
     extractive_decoding: bool = Field(
         True,

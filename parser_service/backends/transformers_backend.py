@@ -1,31 +1,29 @@
-"""In-process backend: transformers + outlines grammar-constrained decoding.
+"""In-process backend: transformers, decoding under JSON-schema grammars (``guided.py``).
 
-One outlines ``Generator`` is built per (adapter, schema) and reused, so each
-schema's index compiles once. Requests are grouped by adapter and schema and sent
-in batches. Token log probabilities come from one teacher-forced forward pass over
-prompt + answer, which also works for text produced by any other backend.
+Requests are grouped by adapter and sent in batches, whatever their schemas: each
+row of a batch decodes under its own grammar. Log probabilities of the output tokens
+come from the decoding passes themselves; ``score`` (one teacher-forced pass over
+prompt + answer) is kept for text another backend produced.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from parser_service.backends.base import Generation, GenerationRequest, TokenLogprob
+from parser_service.backends.guided import GrammarError, Grammars, GuidedDecoder
+from parser_service.backends.lora_merge import MergedAdapter
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
 from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import GenerationError, ModelLoadError
 from parser_service.settings import Settings
 
 log = logging.getLogger(__name__)
-#: Compiled generators kept (least recently used dropped first).
-GENERATOR_CACHE = 32
 
 
 class TransformersBackend(TokenizedBackend):
@@ -36,9 +34,7 @@ class TransformersBackend(TokenizedBackend):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._generators: OrderedDict[str, Any] = OrderedDict()
         self._adapters: dict[Path, str] = {}
-        self._spelling: dict[str, bool] = {}
         self.model_path = resolve_model(settings.model, settings.cache_dir)
         self._load()
 
@@ -57,12 +53,9 @@ class TransformersBackend(TokenizedBackend):
             self.model.to(self.settings.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"could not load model from {self.model_path}: {exc}") from exc
-        self._outlines_model = self._wrap(self.model)
-
-    def _wrap(self, model: Any) -> Any:
-        import outlines
-
-        return outlines.from_transformers(model, self.tokenizer)  # type: ignore[arg-type]
+        self._merged = MergedAdapter(self.model)
+        self.grammars = Grammars(self.tokenizer)
+        self.decoder = GuidedDecoder(self.model, self.tokenizer.eos_token_id, len(self.tokenizer))
 
     # -- Backend interface -------------------------------------------------
 
@@ -70,8 +63,8 @@ class TransformersBackend(TokenizedBackend):
         self, requests: Sequence[GenerationRequest], *, logprobs: bool = False
     ) -> list[Generation]:
         results: list[Generation | None] = [None] * len(requests)
-        order = sorted(range(len(requests)), key=lambda i: _group_key(requests[i]))
-        for _, members in groupby(order, key=lambda i: _group_key(requests[i])):
+        order = sorted(range(len(requests)), key=lambda i: _batch_key(requests[i]))
+        for _, members in groupby(order, key=lambda i: str(requests[i].adapter or "")):
             indices = list(members)
             for start in range(0, len(indices), self.settings.batch_size):
                 chunk = indices[start : start + self.settings.batch_size]
@@ -81,7 +74,7 @@ class TransformersBackend(TokenizedBackend):
         return [r for r in results if r is not None]
 
     def describe(self) -> dict[str, Any]:
-        import outlines
+        import llguidance
         import transformers
 
         model_id = EMBEDDED_ID if self.settings.model == EMBEDDED else str(self.model_path)
@@ -90,7 +83,7 @@ class TransformersBackend(TokenizedBackend):
             "model": model_id,
             "dtype": self.settings.dtype,
             "transformers": transformers.__version__,
-            "outlines": getattr(outlines, "__version__", "unknown"),
+            "llguidance": getattr(llguidance, "__version__", "unknown"),
         }
 
     # -- internals ----------------------------------------------------------
@@ -99,79 +92,38 @@ class TransformersBackend(TokenizedBackend):
         return self.tokens.prompt(request.messages)
 
     def _generate_batch(self, batch: list[GenerationRequest], logprobs: bool) -> list[Generation]:
-        first = batch[0]
-        prompts = [self.prompt_text(r) for r in batch]
-        limit = max(r.max_new_tokens for r in batch)
+        prompts = [self.tokenizer(self.prompt_text(r), add_special_tokens=False)["input_ids"] for r in batch]
         with self._lock:
             try:
-                texts = self._run_with_fallback(first, prompts, limit)
+                matchers = [self.grammars.matcher(r.schema) for r in batch]
+                self._activate_adapter(batch[0].adapter)
+                decoded = self.decoder.decode(prompts, matchers, [r.max_new_tokens for r in batch])
+            except GrammarError as exc:
+                raise GenerationError(str(exc)) from exc
             except (RuntimeError, ValueError) as exc:
                 raise GenerationError(f"generation failed: {_short(exc)}") from exc
-            answers = [Generation.from_text(t, self.count_tokens(t)) for t in texts]
+        answers = []
+        for row in decoded:
+            text = str(self.tokenizer.decode(row.token_ids, skip_special_tokens=True))
+            answer = Generation.from_text(text, len(row.token_ids))
+            answer.truncated = answer.truncated or row.truncated
             if logprobs:
-                for prompt, answer in zip(prompts, answers):
-                    answer.logprobs = self.score(prompt, answer.text)
+                answer.logprobs = self.tokens.logprobs(row.token_ids, row.logprobs)
+            answers.append(answer)
         return answers
 
-    def _run(self, generator: Any, prompts: list[str], limit: int) -> list[str]:
-        import torch._dynamo
-
-        # outlines-core masks logits with a torch.compile'd kernel; compiling it costs
-        # ~40 s in each fresh process on a CPU and runs no faster than eager after.
-        with torch._dynamo.config.patch(disable=not self.settings.compile_kernels):
-            if len(prompts) == 1:
-                return [str(generator(prompts[0], max_new_tokens=limit, do_sample=False))]
-            return [str(t) for t in generator.batch(prompts, max_new_tokens=limit, do_sample=False)]
-
-    def _generator(self, request: GenerationRequest) -> Any:
-        key = request.schema_key
-        if key in self._generators:
-            self._generators.move_to_end(key)
-        else:
-            self._generators[key] = self._compile(key)
-            if len(self._generators) > GENERATOR_CACHE:  # extractive schemas differ per record
-                self._generators.popitem(last=False)
-        self._activate_adapter(request.adapter)
-        return self._generators[key]
-
-    def _run_with_fallback(self, request: GenerationRequest, prompts: list[str], limit: int) -> list[str]:
-        """Where the vocabulary cannot spell a character of a fixed value (some symbols
-        and letters have no token path as raw bytes), drop the values that hold one."""
-        try:
-            return self._run(self._generator(request), prompts, limit)
-        except ValueError as exc:
-            if "incompatible with the regex" not in str(exc):
-                raise
-            log.info("dropping fixed values this vocabulary cannot spell: %s", _short(exc))
-            spellable = prune_enums(request.schema, self._spellable)
-            self._generators[request.schema_key] = self._compile(json.dumps(spellable))
-            return self._run(self._generators[request.schema_key], prompts, limit)
-
-    def _spellable(self, char: str) -> bool:
-        if char not in self._spelling:
-            try:
-                self._compile(json.dumps({"enum": [char]}))
-                self._spelling[char] = True
-            except ValueError:
-                self._spelling[char] = False
-        return self._spelling[char]
-
-    def _compile(self, schema: str) -> Any:
-        import outlines
-        from outlines.types import JsonSchema
-
-        output_type = JsonSchema(schema, whitespace_pattern="", ensure_ascii=False)  # compact, UTF-8
-        return outlines.Generator(self._outlines_model, output_type)
-
     def _activate_adapter(self, adapter: Path | None) -> None:
-        """Switch the PEFT adapter in use (None: the base model alone)."""
+        """Switch the PEFT adapter in use (None: the base model alone), merged into the
+        base weights while it is in use (``lora_merge``)."""
         if adapter is None:
+            self._merged.use(None)
             if self._adapters:
                 self.model.disable_adapters()
             return
         adapter = Path(adapter).resolve()
         if adapter not in self._adapters:
             name = f"adapter{len(self._adapters)}"
+            self._merged.use(None)  # PEFT injects new layers around unmerged weights
             try:
                 self.model.load_adapter(str(adapter), adapter_name=name)
             except (OSError, ValueError) as exc:
@@ -179,6 +131,7 @@ class TransformersBackend(TokenizedBackend):
             self._adapters[adapter] = name
         self.model.enable_adapters()
         self.model.set_adapter(self._adapters[adapter])
+        self._merged.use(self._adapters[adapter])
 
     def score(self, prompt: str, completion: str) -> list[TokenLogprob]:
         """Log probability of each token of ``completion`` after ``prompt`` (one forward pass)."""
@@ -199,28 +152,12 @@ class TransformersBackend(TokenizedBackend):
         ]
 
 
-def prune_enums(schema: Any, spellable: Callable[[str], bool]) -> Any:
-    """``schema`` without the enum values that hold a character ``spellable`` refuses;
-    an enum left empty becomes null."""
-    if isinstance(schema, list):
-        return [prune_enums(item, spellable) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: prune_enums(value, spellable) for key, value in schema.items() if key != "enum"}
-    if "enum" in schema:
-        kept = [v for v in schema["enum"] if not isinstance(v, str) or all(c.isascii() or spellable(c) for c in v)]
-        if kept:
-            out["enum"] = kept
-        else:
-            out["type"] = "null"
-    return out
-
-
 def _short(exc: BaseException, limit: int = 300) -> str:
     """An exception's message cut to one readable line (grammar errors quote whole regexes)."""
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def _group_key(request: GenerationRequest) -> tuple[str, str]:
-    return (str(request.adapter or ""), request.schema_key)
+def _batch_key(request: GenerationRequest) -> tuple[str, str]:
+    """Same adapter together; within it, similar prompts side by side (more shared prefix)."""
+    return (str(request.adapter or ""), request.messages[-1]["content"] if request.messages else "")

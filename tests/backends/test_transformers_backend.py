@@ -44,11 +44,62 @@ def test_hitting_the_token_limit_is_reported_as_truncated(backend):
     assert answer.n_tokens <= 6
 
 
-def test_one_generator_per_schema_is_reused(backend):
+def test_one_grammar_per_schema_is_reused(backend):
     backend.generate([GenerationRequest(MESSAGES, SCHEMA, 60)])
-    generator = backend._generators[json.dumps(SCHEMA)]
+    grammar = backend.grammars.grammar(SCHEMA)
     backend.generate([GenerationRequest(MESSAGES, SCHEMA, 60)])
-    assert backend._generators[json.dumps(SCHEMA)] is generator
+    assert backend.grammars.grammar(SCHEMA) is grammar
+
+
+def _enum_schema(options):
+    return {"type": "object", "properties": {"issuer": {"enum": options}, "total": SCHEMA["properties"]["total"]},
+            "required": ["issuer", "total"]}
+
+
+def test_rows_with_different_grammars_share_a_batch_and_match_their_answers_alone(backend):
+    """Extractive schemas differ per record: they decode in one batch, and padding
+    (prompts of unequal length) changes no row's answer."""
+    requests = [
+        GenerationRequest(MESSAGES, _enum_schema(["ACME GmbH", "Total due"]), 60),
+        GenerationRequest([{"role": "user", "content": "Bill from Globex Corp, Springfield. Amount 99.50 USD. "
+                            "Payable within 30 days. Give issuer and total."}],
+                          _enum_schema(["Globex Corp", "Springfield"]), 60),
+        GenerationRequest(MESSAGES, SCHEMA, 60),
+    ]
+    before = backend.decoder.forward_passes
+    together = backend.generate(requests, logprobs=True)
+    passes_together = backend.decoder.forward_passes - before
+    alone = [backend.generate([r], logprobs=True)[0] for r in requests]
+    assert [a.text for a in together] == [a.text for a in alone]
+    assert together[0].data["issuer"] in {"ACME GmbH", "Total due"}
+    assert together[1].data["issuer"] in {"Globex Corp", "Springfield"}
+    for a, b in zip(together, alone):
+        assert [round(t.logprob, 2) for t in a.logprobs] == [round(t.logprob, 2) for t in b.logprobs]
+    assert passes_together < backend.decoder.forward_passes - before - passes_together
+
+
+def test_forced_tokens_are_fast_forwarded_in_one_pass(backend):
+    """Keys and punctuation the grammar forces take no pass of their own."""
+    before = backend.decoder.forward_passes
+    schema = {"type": "object", "properties": {"issuer": {"enum": ["ACME GmbH"]}, "total": {"enum": ["120,00 EUR"]}},
+              "required": ["issuer", "total"]}
+    (answer,) = backend.generate([GenerationRequest(MESSAGES, schema, 60)], logprobs=True)
+    passes = backend.decoder.forward_passes - before
+    assert answer.data == {"issuer": "ACME GmbH", "total": "120,00 EUR"}
+    assert answer.n_tokens > 10 and passes <= 3  # the prompt, then the whole forced answer at once
+    assert all(t.logprob <= 0.0 for t in answer.logprobs)  # forced tokens got theirs from the pass
+
+
+def test_the_shared_prompt_prefix_is_computed_once(backend):
+    first = GenerationRequest(MESSAGES, SCHEMA, 60)
+    backend.generate([first])
+    second = GenerationRequest([{"role": "user", "content": MESSAGES[0]["content"] + " Be brief."}], SCHEMA, 60)
+    before = backend.decoder.tokens_run
+    (answer,) = backend.generate([second])
+    prompt = backend.tokenizer(backend.prompt_text(second), add_special_tokens=False)["input_ids"]
+    shared = backend.tokenizer(backend.prompt_text(first), add_special_tokens=False)["input_ids"]
+    run = backend.decoder.tokens_run - before
+    assert run <= len(prompt) - len(shared) + answer.n_tokens + 5  # the shared part ran once, in the first call
 
 
 def test_truncate_cuts_at_a_token_boundary(backend):
@@ -90,20 +141,10 @@ def test_fields_are_written_in_schema_order(backend):
 
 
 def test_a_fixed_value_the_vocabulary_cannot_spell_still_decodes(backend):
-    """'✉' has no token path in this vocabulary as raw UTF-8; \\u escapes are used instead."""
+    """'✉' is spelled byte by byte: the grammar works on bytes, not on whole tokens."""
     options = ["Votre référence PO445 ✉ tony.dubois@aubonmoulin.fr", "France"]  # from a real invoice
     schema = {"type": "object", "properties": {"contact": {"enum": options}}, "required": ["contact"]}
     messages = [{"role": "user", "content": f"Lines: {options[0]}; France. Which line names a contact?"}]
     (answer,) = backend.generate([GenerationRequest(messages, schema, 80)])
     assert not answer.truncated
     assert answer.data["contact"] in options
-
-
-def test_prune_enums_drops_only_unspellable_values():
-    from parser_service.backends.transformers_backend import prune_enums
-
-    schema = {"anyOf": [{"enum": ["a ✉ b", "plain", "é"]}, {"type": "null"}],
-              "items": {"enum": ["✉"]}}
-    pruned = prune_enums(schema, lambda c: c != "✉")
-    assert pruned["anyOf"][0] == {"enum": ["plain", "é"]}
-    assert pruned["items"] == {"type": "null"}
