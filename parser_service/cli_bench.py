@@ -42,7 +42,7 @@ def add_bench(commands: Any) -> None:
     )
     bench.add_argument("--sections", type=_names(SECTIONS), default=list(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
     bench.add_argument("--backends", type=_names(("transformers", "vllm", "vllm-server")), default=["transformers", "vllm", "vllm-server"])
-    bench.add_argument("--dtypes", type=_names(("float32", "bfloat16")), default=["float32", "bfloat16"], help="the first is the one batching is measured in")
+    bench.add_argument("--dtypes", type=_names(("float32", "bfloat16", "int8")), default=["float32", "bfloat16", "int8"], help="the first is the one batching is measured in; int8: transformers only")
     bench.add_argument("--records", type=int, default=16, help="example records of the backends section (default 16)")
     bench.add_argument("--batches", type=_numbers, default=[1, 8, 16, 32], help="batch sizes of the batching section")
     bench.add_argument("--naive-records", type=int, default=8, help="records the naive approach is measured on")

@@ -52,7 +52,8 @@ class Decoded:
 
 class Grammars:
     """JSON-schema grammars for one tokenizer: compact JSON (no optional whitespace),
-    as the adapters were trained to write it."""
+    as the adapters were trained to write it, and objects closed (no property the
+    schema does not name) unless the schema sets ``additionalProperties`` itself."""
 
     def __init__(self, tokenizer: Any) -> None:
         import llguidance.hf
@@ -68,7 +69,9 @@ class Grammars:
             self._grammars.move_to_end(key)
             return self._grammars[key]
         try:
-            grammar = llguidance.LLMatcher.grammar_from_json_schema(key, defaults={"whitespace_flexible": False})
+            grammar = llguidance.LLMatcher.grammar_from_json_schema(
+                json.dumps(closed(schema)), defaults={"whitespace_flexible": False}
+            )
         except ValueError as exc:
             raise GrammarError(f"the schema cannot be turned into a grammar: {exc}") from exc
         problem = _problem(grammar, self.tokenizer)
@@ -83,6 +86,18 @@ class Grammars:
         import llguidance
 
         return llguidance.LLMatcher(self.tokenizer, self.grammar(schema))
+
+
+def closed(schema: Any) -> Any:
+    """``schema`` with ``additionalProperties: false`` on every object that leaves it unset."""
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: closed(value) for key, value in schema.items()}
+    if (schema.get("type") == "object" or "properties" in schema) and "additionalProperties" not in schema:
+        out["additionalProperties"] = False
+    return out
 
 
 def _problem(grammar: str, tokenizer: Any) -> str | None:

@@ -19,8 +19,9 @@ from parser_service.backends.base import Generation, GenerationRequest, TokenLog
 from parser_service.backends.guided import GrammarError, Grammars, GuidedDecoder
 from parser_service.backends.lora_merge import MergedAdapter
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
+from parser_service.backends.quantized import QuantizedCopies
 from parser_service.backends.tokens import TokenizedBackend, Tokens
-from parser_service.errors import GenerationError, ModelLoadError
+from parser_service.errors import ConfigError, GenerationError, ModelLoadError
 from parser_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ class TransformersBackend(TokenizedBackend):
         self._lock = threading.Lock()
         self._adapters: dict[Path, str] = {}
         self.model_path = resolve_model(settings.model, settings.cache_dir)
+        self.int8 = settings.dtype == "int8"
+        if self.int8 and settings.device != "cpu":
+            raise ConfigError("dtype int8 (torch dynamic quantization) runs on the CPU only")
         self._load()
 
     def _load(self) -> None:
@@ -48,12 +52,13 @@ class TransformersBackend(TokenizedBackend):
                 torch.set_num_threads(self.settings.threads)
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             self.tokens = Tokens(self.tokenizer)
-            dtype = getattr(torch, self.settings.dtype)
+            dtype = torch.float32 if self.int8 else getattr(torch, self.settings.dtype)
             self.model = AutoModelForCausalLM.from_pretrained(str(self.model_path), dtype=dtype)
             self.model.to(self.settings.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"could not load model from {self.model_path}: {exc}") from exc
         self._merged = MergedAdapter(self.model)
+        self._quantized = QuantizedCopies(self.model, self._merged) if self.int8 else None
         self.grammars = Grammars(self.tokenizer)
         self.decoder = GuidedDecoder(self.model, self.tokenizer.eos_token_id, len(self.tokenizer))
 
@@ -116,14 +121,14 @@ class TransformersBackend(TokenizedBackend):
         """Switch the PEFT adapter in use (None: the base model alone), merged into the
         base weights while it is in use (``lora_merge``)."""
         if adapter is None:
-            self._merged.use(None)
+            self._switch(None)
             if self._adapters:
                 self.model.disable_adapters()
             return
         adapter = Path(adapter).resolve()
         if adapter not in self._adapters:
             name = f"adapter{len(self._adapters)}"
-            self._merged.use(None)  # PEFT injects new layers around unmerged weights
+            self._switch(None)  # PEFT injects new layers around unmerged weights
             try:
                 self.model.load_adapter(str(adapter), adapter_name=name)
             except (OSError, ValueError) as exc:
@@ -131,7 +136,16 @@ class TransformersBackend(TokenizedBackend):
             self._adapters[adapter] = name
         self.model.enable_adapters()
         self.model.set_adapter(self._adapters[adapter])
-        self._merged.use(self._adapters[adapter])
+        self._switch(self._adapters[adapter])
+
+    def _switch(self, name: str | None) -> None:
+        """Merge adapter ``name``; the cached prompt prefix was computed with other
+        weights, so it goes."""
+        if name != self._merged.merged:
+            self.decoder.prefix.clear()
+        self._merged.use(name)
+        if self._quantized is not None:
+            self.decoder.model = self._quantized.model_for(name)
 
     def score(self, prompt: str, completion: str) -> list[TokenLogprob]:
         """Log probability of each token of ``completion`` after ``prompt`` (one forward pass)."""

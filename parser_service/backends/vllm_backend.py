@@ -114,6 +114,9 @@ class VllmBackend(TokenizedBackend):
     supports_logprobs = True
 
     def __init__(self, settings: Settings) -> None:
+        if settings.dtype == "int8":
+            raise ConfigError("dtype int8 is the transformers backend's CPU quantization; "
+                              "vLLM takes float32, bfloat16 or float16")  # fmt: skip
         self.settings = settings
         self._lock = threading.Lock()
         self._loras: dict[Path, Any] = {}  # adapter folder -> its LoRARequest

@@ -88,6 +88,8 @@ def measure(spec: Spec) -> dict[str, Any]:
     workload = build_workload(pipeline, spec.records, backend.truncate)
     domains = {d.name: d for d in pipeline.host.domain_list()}
     out["compile"] = compile_times(backend, workload.requests[0])
+    if backend.name == "transformers":
+        out["grammar"] = grammar_times(backend, workload.requests[1].schema)
     out["runs"] = []
     for adapter in spec.adapters:
         requests = workload.with_adapter(adapter, domains)
@@ -125,9 +127,11 @@ def naive_versus_pipeline(pipeline: Any, backend: Any, count: int, domains: dict
 
 
 def fresh_cache(backend: Any) -> None:
-    """Empty vLLM's prefix cache, so a run does not reuse the prompts of the run before
+    """Empty the backend's prefix cache, so a run does not reuse the prompts of the run before
     (the pipeline never sends a record twice); sharing within a run stays."""
-    if backend.name == "vllm":
+    if backend.name == "transformers":
+        backend.decoder.prefix.clear()
+    elif backend.name == "vllm":
         backend.llm.reset_prefix_cache()
     elif backend.name == "vllm-server":
         import httpx
@@ -155,6 +159,33 @@ def compile_times(backend: Any, request: Any) -> dict[str, float]:
         backend.generate([request])
         times.append(time.perf_counter() - started)
     return {"first_s": times[0], "cached_s": times[1]}
+
+
+def grammar_times(backend: Any, schema: dict[str, Any]) -> dict[str, float | None]:
+    """Milliseconds to build the llguidance grammar of ``schema``, first and cached, and
+    seconds outlines-core takes to compile the same schema into a vocabulary index."""
+    from outlines.backends.outlines_core import OutlinesCoreBackend
+    from outlines.models.transformers import TransformerTokenizer
+    from outlines_core import Index
+    from outlines_core.json_schema import build_regex_from_schema
+
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        backend.grammars.grammar(schema)
+        times.append((time.perf_counter() - started) * 1000)
+    tokenizer = backend.tokenizer
+    vocabulary = OutlinesCoreBackend.create_outlines_core_vocabulary(
+        tokenizer.get_vocab(), tokenizer.eos_token_id, tokenizer.eos_token,
+        TransformerTokenizer(tokenizer).convert_token_to_string,
+    )  # fmt: skip
+    started = time.perf_counter()
+    try:
+        Index(build_regex_from_schema(json.dumps(schema, ensure_ascii=False), ""), vocabulary)
+        outlines_core_s: float | None = time.perf_counter() - started
+    except ValueError:  # a character this vocabulary cannot spell as whole tokens
+        outlines_core_s = None
+    return {"first_ms": times[0], "cached_ms": times[1], "outlines_core_s": outlines_core_s}
 
 
 def server_runs(spec: Spec, log_dir: Path | None = None, saved: Path | None = None) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def test_answers_follow_the_schema_in_a_batch(backend):
     for answer in answers:
         assert not answer.truncated
         data = json.loads(answer.text)
-        assert set(data) == {"issuer", "total"}
+        assert set(data) == {"issuer", "total"}  # objects are closed: no key the schema does not name
         assert len(data["issuer"]) <= 20 and len(data["total"]) <= 12
         assert answer.logprobs and all(lp.logprob <= 0.0 for lp in answer.logprobs)
         assert "".join(lp.text for lp in answer.logprobs) == answer.text
@@ -74,7 +74,7 @@ def test_rows_with_different_grammars_share_a_batch_and_match_their_answers_alon
     assert together[0].data["issuer"] in {"ACME GmbH", "Total due"}
     assert together[1].data["issuer"] in {"Globex Corp", "Springfield"}
     for a, b in zip(together, alone):
-        assert [round(t.logprob, 2) for t in a.logprobs] == [round(t.logprob, 2) for t in b.logprobs]
+        assert [t.logprob for t in a.logprobs] == pytest.approx([t.logprob for t in b.logprobs], abs=2e-3)
     assert passes_together < backend.decoder.forward_passes - before - passes_together
 
 
@@ -129,7 +129,11 @@ def test_a_lora_adapter_changes_the_model_and_can_be_switched_off(backend, tmp_p
     assert not with_adapter.truncated or with_adapter.text  # still grammar-constrained output
     assert [t.logprob for t in with_adapter.logprobs] != [t.logprob for t in before.logprobs]
     assert after.text == before.text  # the base model again once no adapter is asked for
-    assert [round(t.logprob, 4) for t in after.logprobs] == [round(t.logprob, 4) for t in before.logprobs]
+    backend.decoder.prefix.clear()
+    fresh = backend.generate([adapted], logprobs=True)[0]  # no prompt prefix cached from the base model
+    assert [t.logprob for t in fresh.logprobs] == pytest.approx([t.logprob for t in with_adapter.logprobs], abs=2e-3)
+    # the same up to float noise (a prompt prefix cached or not splits the passes differently)
+    assert [t.logprob for t in after.logprobs] == pytest.approx([t.logprob for t in before.logprobs], abs=2e-3)
 
 
 def test_fields_are_written_in_schema_order(backend):
