@@ -53,7 +53,7 @@ def run(config: BenchConfig) -> list[Row]:
         rows += backend_rows(results, config.records)
     if "batching" in config.sections or "baselines" in config.sections:
         batching = {backend: _measure(batching_spec(backend, config), config) for backend in config.backends}
-        rows += batching_rows(batching, config, results)
+        rows += batching_rows(batching, config)
     if "accuracy" in config.sections:
         from parser_service.bench import accuracy
 
@@ -131,14 +131,9 @@ def grammar_rows(section: str, backend: str, dtype: str, grammar: dict[str, Any]
     return rows
 
 
-def batching_rows(
-    batching: dict[str, dict[str, Any]], config: BenchConfig, results: dict[tuple[str, str], dict[str, Any]]
-) -> list[Row]:
+def batching_rows(batching: dict[str, dict[str, Any]], config: BenchConfig) -> list[Row]:
     section = f"batching and baselines ({config.dtypes[0]}, with adapter)"
     rows: list[Row] = []
-    batched = results.get(("transformers", config.dtypes[0]), {}).get("runs", [])
-    if "transformers" in batching and "runs" in batching["transformers"]:
-        batching["transformers"]["runs"] += [r for r in batched if r["adapter"]]
     raw = batching.get("transformers", {}).get("raw")
     if raw:
         rows.append(Row(section, "raw greedy generation, batch 1 (transformers, no grammar)",

@@ -36,7 +36,7 @@ def test_the_table_reports_each_run_and_the_ceiling_ratio(measured):
 
 def test_batching_rows_relate_each_batch_to_raw_batch_one(measured):
     transformers = measured | {"raw": {"tokens_per_s": measured["runs"][0]["tokens_per_s"] / 2}}
-    rows = batching_rows({"transformers": transformers}, BenchConfig(dtypes=("float32",)), {})
+    rows = batching_rows({"transformers": transformers}, BenchConfig(dtypes=("float32",)))
     batch_one = next(r for r in rows if r.measure == "transformers pipeline, batch 1: output tokens/s")
     assert "2.00× raw batch 1" in batch_one.note
     overhead = next(r for r in rows if r.measure.startswith("constrained overhead"))
