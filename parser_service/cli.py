@@ -13,9 +13,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from parser_service import __version__
 from parser_service.errors import BackendError, InputError, ParserServiceError
@@ -126,13 +126,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("backend", args.backend), ("model", args.model)) if v}
     pipeline = Pipeline(Settings(**overrides))
     progress = None if args.quiet else StderrProgress()
-    result = pipeline.extract(args.path, plugin=args.plugin, filename=args.path.name, progress=progress)
-    if progress:
-        progress.close()
+    result = pipeline.extract(args.path, plugin=args.plugin, filename=args.path.name, progress=progress, stream=True)
     if result.plugin is None:
         _warn(f"{args.path.name}: no plugin matches document type "
               f"{result.metadata.get('document_type')!r}; pass --plugin NAME to choose one")
-    _write_json(result.to_dict(), args.output)
+    _write_output(result.write_json, args.output)  # records are extracted as they are written
+    if progress:
+        progress.close()
     return 0
 
 
@@ -158,15 +158,22 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _write_json(payload: dict[str, Any], output: Path | None) -> None:
-    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    _write_output(lambda handle: handle.write(json.dumps(payload, indent=2, ensure_ascii=False)), output)
+
+
+def _write_output(write: Callable[[TextIO], object], output: Path | None) -> None:
+    """``write`` to stdout, or to ``output`` through a temporary file moved into place when
+    complete (an interrupted run leaves no half file); a newline ends it."""
     if output is None:
-        sys.stdout.write(text + "\n")
+        write(sys.stdout)
+        sys.stdout.write("\n")
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+            write(handle)
+            handle.write("\n")
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

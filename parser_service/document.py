@@ -9,8 +9,10 @@ where in the file it came from: page + bbox, sheet + cell range, or line range.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, overload
 
 CellValue = str | int | float | bool | None
 BBox = tuple[float, float, float, float]
@@ -64,12 +66,51 @@ class Row:
         return {name: value for name, value in zip(header, self.values) if name}
 
 
+class StreamedRows(Sequence[Row]):
+    """A table's rows, read again from the file each time they are iterated.
+
+    The parser counted them once, so ``len`` is known; nothing holds them all, so a
+    table of 100,000 rows costs the memory of the row being read. Indexing reads up
+    to the row asked for (fine for a few rows; iterate for many).
+    """
+
+    def __init__(self, count: int, read: Callable[[], Iterator[Row]]) -> None:
+        self._count = count
+        self._read = read
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Row]:
+        return self._read()
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            return list(islice(iter(self), start, stop, step)) if step > 0 else list(self)[index]
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
+            raise IndexError("row index out of range")
+        return next(islice(iter(self), position, None))
+
+    def __repr__(self) -> str:
+        return f"StreamedRows({self._count} rows)"
+
+
 @dataclass(slots=True)
 class Table:
-    """A table: an optional header row and data rows, each with its provenance."""
+    """A table: an optional header row and data rows, each with its provenance.
+
+    ``rows`` is a list, or ``StreamedRows`` for a spreadsheet or CSV file, which are
+    read from the file as they are iterated.
+    """
 
     header: list[str]
-    rows: list[Row]
+    rows: Sequence[Row]
     provenance: Provenance
     preamble: list[str] = field(default_factory=list)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from parser_service.document import Document
 from parser_service.records import FieldIssue, Record, whole_document
 from parser_service.synth.document import SyntheticDoc
 
-Splitter = Callable[[Document], list[Record]]
+Splitter = Callable[[Document], Iterable[Record]]
 #: A cross-field check on a validated record; returns the problems it finds.
 CrossValidator = Callable[[BaseModel], list[FieldIssue]]
 #: Fills fields straight from a record (e.g. a row's cells) without the model.
@@ -56,6 +56,8 @@ class Domain:
     ``synthesize(rng, folder, count)`` renders synthetic documents with their ground
     truth (``SyntheticDoc``) into ``folder``, the training data of the plugin's adapter
     (``parser-service adapters synth`` / ``adapters dataset``); None: the plugin has none.
+    ``splitter`` may return a list or yield records one at a time (a large table is then
+    never held whole); ``split`` gives them as a list.
     """
 
     name: str
@@ -83,6 +85,10 @@ class Domain:
     #: A record with a field whose calibrated confidence is below this is flagged for review.
     review_threshold: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, document: Document) -> list[Record]:
+        """Every record of ``document``, as a list."""
+        return list(self.splitter(document))
 
     def expected_for(self, document: Path) -> Path | None:
         """The expected output beside ``document``, if any (never the document itself)."""

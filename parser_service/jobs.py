@@ -10,7 +10,7 @@ the next starts, so a worker that dies loses at most one batch, and a job run ag
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import timedelta
 from functools import lru_cache
@@ -37,8 +37,7 @@ from parser_service.errors import (
 )
 from parser_service.parsers.sniff import detect
 from parser_service.pipeline import Pipeline
-from parser_service.records import Record as PendingRecord
-from parser_service.records import RecordResult
+from parser_service.records import RecordResult, chunks, expected_count
 from parser_service.settings import Settings, get_settings
 
 #: ``progress(records_done, records_total)`` after each stored batch.
@@ -185,20 +184,27 @@ class Service:
             self._update(job.id, records_total=0)
             return
         self._store_versions(job.id, domain)
-        self._run_records(job.id, domain.splitter(parsed), domain, progress)
+        self._run_records(job.id, parsed, domain, progress)
 
-    def _run_records(
-        self, job_id: str, records: Sequence[PendingRecord], domain: Domain, progress: JobProgress | None
-    ) -> None:
-        """Extract and store, batch by batch, the records not stored yet."""
-        self._update(job_id, records_total=len(records))
+    def _run_records(self, job_id: str, parsed: ParsedDocument, domain: Domain, progress: JobProgress | None) -> None:
+        """Extract and store, batch by batch, the records not stored yet, drawing them from
+        the splitter as they come (a large export is never held whole). ``records_total``
+        starts as the splitter's count, or the table rows for a streaming splitter, and is
+        set to the exact count at the end."""
+        records = domain.splitter(parsed)
+        total = expected_count(records, parsed)
+        self._update(job_id, records_total=total)
         stored = self._stored_indices(job_id)
-        todo = [record for record in records if record.index not in stored]
-        for batch in _batches(todo, self.pipeline.settings.batch_size):
-            self._store_records(job_id, self.pipeline.extract_batch(batch, domain))
-            done = self._count_records(job_id)
+        seen = 0
+        for batch in chunks(records, self.pipeline.settings.batch_size):
+            seen += len(batch)
+            todo = [record for record in batch if record.index not in stored]
+            if todo:
+                self._store_records(job_id, self.pipeline.extract_batch(todo, domain))
             if progress is not None:
-                progress(done, len(records))
+                progress(self._count_records(job_id), max(total, seen))
+        if seen != total:
+            self._update(job_id, records_total=seen)
 
     def _store_metadata(self, job_id: str, parsed: ParsedDocument) -> dict[str, Any]:
         metadata = self.pipeline.metadata(parsed)
@@ -314,11 +320,6 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
 def _locks(session: Session) -> bool:
     """Row locks where the database has them (SQLite locks the whole file anyway)."""
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _batches(items: Sequence[PendingRecord], size: int) -> Iterator[Sequence[PendingRecord]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _describe(facts: dict[str, Any]) -> str:

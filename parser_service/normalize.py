@@ -201,6 +201,8 @@ def infer_dayfirst(samples: Iterable[object]) -> bool | None:
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u2009\u202f\u200a\u2008\u3000"), " ")
 _MINUS = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\ufe63\uff0d"), "-")
 _CORE = re.compile(r"\d(?:[\d.,'\u2019 ]*\d)?")
+#: "-1234.5", "12.50", "7": read by ``float`` at once (the common case of a machine export).
+_PLAIN_NUMBER = re.compile(r"-?\d{1,15}(?:\.\d{1,2})?")
 
 
 def _check_groups(groups: list[str], sep: str, text: object) -> None:
@@ -273,6 +275,8 @@ def to_number(value: object) -> float:
         return result
     if not isinstance(value, str):
         raise ValueError(f"cannot read {value!r} as a number")
+    if _PLAIN_NUMBER.fullmatch(value):
+        return float(value) or 0.0  # no -0.0
     text = value.translate(_SPACES).translate(_MINUS).strip()
     match = _CORE.search(text)
     if match is None:

@@ -7,10 +7,12 @@ loads the model backend once, lazily, and keeps it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from parser_service.backends import Backend, load_backend
 from parser_service.document import Document
@@ -19,10 +21,12 @@ from parser_service.extraction import extract_records
 from parser_service.metadata import infer_metadata
 from parser_service.parsers.sniff import parse_file
 from parser_service.plugin_host import PluginHost, build_host
-from parser_service.records import Record, RecordResult
+from parser_service.records import Record, RecordResult, chunks, expected_count
 from parser_service.settings import Settings, get_settings
 
 Progress = Callable[[str, int, int], None]
+#: Records drawn from a splitter and extracted together: the most held at once.
+CHUNK_RECORDS = 1024
 
 
 @dataclass
@@ -32,13 +36,41 @@ class Extraction:
     records: list[RecordResult]
     plugin: str | None
     backend: dict[str, Any]
+    #: Results not drawn yet, a chunk at a time (``Pipeline.extract(..., stream=True)``);
+    #: ``records`` then stays empty and ``write_json`` writes them as they come.
+    pending: Iterator[list[RecordResult]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "document": self.document.summary(),
-            "metadata": self.metadata,
-            "records": [record.to_dict() for record in self.records],
-        }
+        return {**self.to_dict_head(), "records": [record.to_dict() for record in self.all_records()]}
+
+    def all_records(self) -> list[RecordResult]:
+        """``records``, after drawing what is pending."""
+        if self.pending is not None:
+            self.records += [result for chunk in self.pending for result in chunk]
+            self.pending = None
+        return self.records
+
+    def write_json(self, handle: TextIO) -> None:
+        """What ``json.dumps(self.to_dict(), indent=2)`` gives, written record by record, so
+        a large export's results are never all held."""
+        head = json.dumps({**self.to_dict_head(), "records": []}, indent=2, ensure_ascii=False)
+        first = True
+        handle.write(head[: -len("[]\n}")] + "[")
+        for chunk in self._chunks():
+            for record in chunk:
+                text = json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
+                handle.write(("\n" if first else ",\n") + textwrap.indent(text, "    "))
+                first = False
+        handle.write("]\n}" if first else "\n  ]\n}")
+
+    def to_dict_head(self) -> dict[str, Any]:
+        return {"document": self.document.summary(), "metadata": self.metadata}
+
+    def _chunks(self) -> Iterator[list[RecordResult]]:
+        yield self.records
+        if self.pending is not None:
+            yield from self.pending
+            self.pending = None
 
 
 class Pipeline:
@@ -74,15 +106,18 @@ class Pipeline:
         plugin: str | None = None,
         filename: str | None = None,
         progress: Progress | None = None,
+        stream: bool = False,
     ) -> Extraction:
+        """Parse ``path``, infer its metadata and extract its records. ``stream``: the
+        records are left pending, extracted as ``Extraction.write_json`` draws them."""
         chosen = self.host.domain(plugin) if plugin else None
         _report(progress, "parsing", 0, 1)
         document = self.parse(path, filename)
         _report(progress, "parsing", 1, 1)
-        return self.extract_document(document, chosen, progress=progress)
+        return self.extract_document(document, chosen, progress=progress, stream=stream)
 
     def extract_document(
-        self, document: Document, domain: Domain | None, *, progress: Progress | None = None
+        self, document: Document, domain: Domain | None, *, progress: Progress | None = None, stream: bool = False
     ) -> Extraction:
         _report(progress, "loading model", 0, 1)
         backend = self.backend
@@ -90,8 +125,11 @@ class Pipeline:
         metadata = self.metadata(document)
         _report(progress, "metadata", 1, 1)
         domain = domain or self.host.domain_for_type(str(metadata.get("document_type")))
-        records = self.run_domain(document, domain, progress) if domain else []
-        return Extraction(document, metadata, records, domain.name if domain else None, backend.describe())
+        pending = self.stream_domain(document, domain, progress) if domain else None
+        extraction = Extraction(document, metadata, [], domain.name if domain else None, backend.describe(), pending)
+        if not stream:
+            extraction.all_records()
+        return extraction
 
     def run_domain(
         self,
@@ -102,9 +140,28 @@ class Pipeline:
         extractive_decoding: bool | None = None,
     ) -> list[RecordResult]:
         """Extract ``domain``'s records; ``extractive_decoding`` overrides the setting (evaluations)."""
+        chunks = self.stream_domain(document, domain, progress, extractive_decoding=extractive_decoding)
+        return [result for chunk in chunks for result in chunk]
+
+    def stream_domain(
+        self,
+        document: Document,
+        domain: Domain,
+        progress: Progress | None = None,
+        *,
+        extractive_decoding: bool | None = None,
+    ) -> Iterator[list[RecordResult]]:
+        """``domain``'s results, ``CHUNK_RECORDS`` records at a time, as the splitter yields
+        them: a caller that writes each chunk out holds one chunk, whatever the file's size."""
         records = domain.splitter(document)
-        _report(progress, "records", 0, len(records))
-        return self.extract_batch(records, domain, progress=progress, extractive_decoding=extractive_decoding)
+        total = expected_count(records, document)
+        done = 0
+        _report(progress, "records", 0, total)
+        for chunk in chunks(records, CHUNK_RECORDS):
+            inner = _offset(progress, done, total)
+            yield self.extract_batch(chunk, domain, progress=inner, extractive_decoding=extractive_decoding)
+            done += len(chunk)
+        _report(progress, "records", done, done)
 
     def metadata(self, document: Document) -> dict[str, Any]:
         """Document type, language, title, dates and parties (one model call)."""
@@ -132,6 +189,13 @@ class Pipeline:
                 self.settings.extractive_decoding if extractive_decoding is None else extractive_decoding
             ),
         )
+
+
+def _offset(progress: Progress | None, before: int, total: int) -> Progress | None:
+    """``progress`` for one chunk: its counts shifted by the records ``before`` it."""
+    if progress is None:
+        return None
+    return lambda stage, done, _: progress(stage, before + done, max(total, before + done))
 
 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:

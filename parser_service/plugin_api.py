@@ -31,7 +31,7 @@ from parser_service.normalize import (
     to_number,
 )
 from parser_service.parsers.base import Parser
-from parser_service.records import FieldIssue, Record, table_rows, whole_document
+from parser_service.records import FieldIssue, Record, iter_rows, table_rows, whole_document
 from parser_service.synth import (
     LANGUAGES,
     VARIANTS,
@@ -77,6 +77,7 @@ __all__ = [
     "clean_text",
     "hookimpl",
     "infer_dayfirst",
+    "iter_rows",
     "max_chars",
     "table_rows",
     "to_currency",

@@ -7,10 +7,12 @@ invoice, one per row for a bank export). The pipeline turns each into a
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Literal
 
-from parser_service.document import CellValue, Document, Page, Provenance
+from parser_service.document import CellValue, Document, Page, Provenance, Table
 
 Status = Literal["ok", "invalid", "failed"]
 
@@ -114,23 +116,55 @@ def _page_pieces(page: Page) -> list[tuple[str, Provenance]]:
     return pieces
 
 
+def chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """``records`` in lists of ``size`` (the last may be shorter), drawn as they come."""
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def expected_count(records: Iterable[Record], document: Document) -> int:
+    """How many records a splitter's answer holds: its length, or for records still to
+    be drawn, the document's table rows (an upper bound: a splitter skips footers)."""
+    if isinstance(records, Sized):
+        return len(records)
+    return sum(len(table.rows) for page in document.pages for table in page.tables)
+
+
 def table_rows(document: Document) -> list[Record]:
     """One record per data row of every table (bank exports, contact lists)."""
-    records: list[Record] = []
+    return list(iter_table_rows(document))
+
+
+def iter_table_rows(document: Document, start: int = 0) -> Iterator[Record]:
+    """``table_rows``, one record at a time, read as the tables stream their rows;
+    indices count from ``start``."""
+    index = start
     for page in document.pages:
         for table in page.tables:
-            for row in table.rows:
-                records.append(_row_record(len(records), table.header, row.values, row.provenance))
-    return records
+            for record in iter_rows(table, index):
+                index += 1
+                yield record
+
+
+def iter_rows(table: Table, start: int = 0) -> Iterator[Record]:
+    """One record per data row of ``table``, indexed from ``start``."""
+    header = table.header
+    names: list[str] = [name or f"column {i + 1}" for i, name in enumerate(header)]
+    letters = [column_letter(i + 1) for i in range(len(names))]
+    for index, row in enumerate(table.rows, start):
+        if len(row.values) > len(names):
+            names += [f"column {i + 1}" for i in range(len(names), len(row.values))]
+            letters += [column_letter(i + 1) for i in range(len(letters), len(names))]
+        width = max(len(header), len(row.values))
+        yield _row_record(index, names[:width], letters, row.values, row.provenance)
 
 
 def _row_record(
-    index: int, header: list[str], values: list[CellValue], where: Provenance
+    index: int, names: list[str], letters: list[str], values: list[CellValue], where: Provenance
 ) -> Record:
-    names = [name or f"column {i + 1}" for i, name in enumerate(header)]
-    names += [f"column {i + 1}" for i in range(len(names), len(values))]
     cells = {name: value for name, value in zip(names, values)}
-    by_cell = _cell_provenance(names, where)
+    by_cell = _cell_provenance(names, letters, where)
     lines, spans, offset = [], [], 0
     for name, value in cells.items():
         line = f"{name}: {'' if value is None else value}"
@@ -140,19 +174,19 @@ def _row_record(
     return Record(index, "\n".join(lines), [where], cells, by_cell, spans)
 
 
-def _cell_provenance(names: list[str], where: Provenance) -> dict[str, Provenance]:
+def _cell_provenance(names: list[str], letters: list[str], where: Provenance) -> dict[str, Provenance]:
     if not where.cell_range:
         return {}
     first = where.cell_range.split(":")[0]
-    row_number = "".join(ch for ch in first if ch.isdigit())
+    row_number = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     return {
-        name: Provenance(
+        names[i]: Provenance(
             sheet=where.sheet,
-            cell_range=f"{column_letter(i + 1)}{row_number}",
+            cell_range=letters[i] + row_number,
             line_start=where.line_start,
             line_end=where.line_end,
         )
-        for i, name in enumerate(names)
+        for i in range(len(names))
     }
 
 

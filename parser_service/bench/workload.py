@@ -53,7 +53,7 @@ def build_workload(
     for path in invoice_files(invoices):
         if len(chosen) == count:
             break
-        for record in invoices.splitter(pipeline.parse(path)):
+        for record in invoices.split(pipeline.parse(path)):
             chosen.append((invoices, record, f"invoices:{path.name}"))
     chosen += islice(bank_rows(pipeline, bank), max(0, count - len(chosen)))
     labels, requests = [], []
@@ -83,7 +83,7 @@ def invoice_files(domain: Domain) -> list[Path]:
 
 def bank_rows(pipeline: Pipeline, domain: Domain) -> Iterator[tuple[Domain, Record, str]]:
     """Rows of every bank example, one from each export in turn."""
-    tables: list[Sequence[Record]] = [domain.splitter(pipeline.parse(e.document)) for e in domain.examples]
+    tables: list[Sequence[Record]] = [domain.split(pipeline.parse(e.document)) for e in domain.examples]
     names = [e.document.name for e in domain.examples]
     for i in range(max((len(t) for t in tables), default=0)):
         for name, rows in zip(names, tables):

@@ -5,6 +5,10 @@ consistent number of columns (csv.Sniffer breaks ties). The header is the first
 record with that many columns, most of them filled; records above it are preamble.
 Values stay strings. Rows carry their physical line range and an A1 cell range
 whose row number is the record number a spreadsheet would show.
+
+The file is streamed: its encoding is checked chunk by chunk, the parse reads the
+header and counts the rows, and the table's rows (``StreamedRows``) are read from the
+file again each time they are iterated, so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ import csv
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from parser_service.document import CellValue, Page, Provenance, Row, Table
+from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import SNIFF_BYTES, Parser
-from parser_service.parsers.encoding import decode_head, decode_text, split_lines
+from parser_service.parsers.encoding import decode_head, iter_lines, split_lines, text_encoding
 
 DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200
@@ -68,13 +72,43 @@ class CsvParser(Parser):
         return layout is not None and layout.is_consistent
 
     def parse(self, path: Path, filename: str) -> list[Page]:
-        lines = split_lines(decode_text(path.read_bytes(), filename))
-        layout = _choose_layout(lines[:_SAMPLE_LINES]) or _Layout(",", 1, 0, 0, 0)
+        encoding = text_encoding(path, filename)
+        head = list(islice(iter_lines(path, encoding), _SAMPLE_LINES))
+        layout = _choose_layout(head) or _Layout(",", 1, 0, 0, 0)
+        source = _Source(path, filename, encoding, layout)
         try:
-            table = _build_table(lines, layout)
+            table = _build_table(source, head)
         except csv.Error as exc:
             raise CorruptFileError(filename, f"the CSV could not be read ({exc})") from exc
         return [Page(number=1, tables=[table])]
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A CSV file and how to read it: rows are read from here each time they are iterated."""
+
+    path: Path
+    filename: str
+    encoding: str
+    layout: _Layout
+
+    def records(self) -> Iterator[_Record]:
+        return _records(iter_lines(self.path, self.encoding), self.layout.delimiter)
+
+    def rows(self, skip: int, width: int, stamp: tuple[int, int]) -> Iterator[Row]:
+        """The data rows (after ``skip`` records), as the parse counted them."""
+        if _stamp(self.path) != stamp:
+            raise CorruptFileError(self.filename, "the file changed while it was being read")
+        try:
+            for record in islice(self.records(), skip, None):
+                yield _row(record, width)
+        except csv.Error as exc:
+            raise CorruptFileError(self.filename, f"the CSV could not be read ({exc})") from exc
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def column_letter(index: int) -> str:
@@ -86,7 +120,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _records(lines: list[str], delimiter: str) -> Iterator[_Record]:
+def _records(lines: Iterable[str], delimiter: str) -> Iterator[_Record]:
     """Non-blank records with their physical line span (quoted fields may span lines)."""
     reader = csv.reader((line + "\n" for line in lines), delimiter=delimiter, quotechar='"')
     previous = 0
@@ -151,27 +185,31 @@ def _sniffed_delimiter(lines: list[str]) -> str | None:
         return None
 
 
-def _build_table(lines: list[str], layout: _Layout) -> Table:
-    records = _records(lines, layout.delimiter)
-    strip = layout.delimiter + " \t"
+def _build_table(source: _Source, head: list[str]) -> Table:
+    """Header and preamble from the file's first lines; the rows are counted here and
+    read again when iterated (``StreamedRows``)."""
+    stamp = _stamp(source.path)
+    records = source.records()
+    strip = source.layout.delimiter + " \t"
     preamble = [
-        _source_text(lines, record).strip().rstrip(strip)
-        for record in islice(records, layout.header_index)
+        _source_text(head, record).strip().rstrip(strip)
+        for record in islice(records, source.layout.header_index)
     ]
     first = next(records, None)
     if first is None:
         return Table(header=[], rows=[], provenance=Provenance(), preamble=preamble)
     last: _Record = first
     header = [value.strip() for value in first.values]
-    rows: list[Row] = []
+    count, width = 0, len(header)
     for last in records:
-        rows.append(_row(last, len(header)))
-    width = max([len(header)] + [len(row.values) for row in rows])
+        count, width = count + 1, max(width, len(last.values))
     provenance = Provenance(
         cell_range=f"A{first.number}:{column_letter(width)}{last.number}",
         line_start=first.line_start,
         line_end=last.line_end,
     )
+    skip = source.layout.header_index + 1
+    rows = StreamedRows(count, lambda: source.rows(skip, len(header), stamp))
     return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
 
 

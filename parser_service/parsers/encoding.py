@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 from parser_service.errors import EncodingError
 
@@ -19,6 +21,7 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 #: At most one control character per this many characters.
 _CONTROL_RATIO = 50
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_CHUNK = 1 << 20
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -27,6 +30,55 @@ def decode_text(data: bytes, filename: str) -> str:
     if text is None:
         raise EncodingError(filename, ENCODING_PROBLEM)
     return text
+
+
+def text_encoding(path: Path, filename: str) -> str:
+    """The codec ``decode_text`` would decode the file with, found reading it in chunks
+    (a large file is never held whole); raises ``EncodingError`` like it."""
+    for codec in ("utf-8-sig", "cp1252", "latin-1"):
+        verdict = _stream_verdict(path, codec)
+        if verdict is not None:
+            if verdict:
+                return codec
+            break
+    raise EncodingError(filename, ENCODING_PROBLEM)
+
+
+def _stream_verdict(path: Path, codec: str) -> bool | None:
+    """None: ``codec`` does not fit the bytes; else whether the text is plausible."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    length = controls = 0
+    visible = False
+    with path.open("rb") as handle:
+        first = True
+        while True:
+            chunk = handle.read(_CHUNK)
+            if b"\x00" in chunk:
+                return False
+            if first and codec != "utf-8-sig" and (chunk.startswith(_UTF8_BOM) or not _codec_allowed(codec, chunk)):
+                return None
+            first = False
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError:
+                return None
+            length += len(text)
+            controls += len(_CONTROL_RE.findall(text))
+            visible = visible or (bool(text) and not text.isspace())
+            if not chunk:
+                break
+    return controls * _CONTROL_RATIO <= length if visible else length > 0
+
+
+def _codec_allowed(codec: str, head: bytes) -> bool:
+    return codec != "latin-1" or _normalizer_agrees(head)
+
+
+def iter_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The file's physical lines, as ``split_lines`` cuts them, read one at a time."""
+    with path.open(encoding=encoding, newline=None) as handle:
+        for line in handle:
+            yield line[:-1] if line.endswith("\n") else line
 
 
 def decode_head(head: bytes) -> str | None:

@@ -1,6 +1,9 @@
 """XLSX parser: one page per worksheet, each holding one table (openpyxl, read-only).
 
-Rows are streamed. Formulas give their cached values. Merged ranges, read from
+Rows are streamed. A sheet of more than ``KEEP_ROWS`` data rows is not held: the parse
+counts its rows and finds its columns, and its table's rows (``StreamedRows``) are read
+from the workbook again each time they are iterated, so memory stays flat as sheets
+grow. Formulas give their cached values. Merged ranges, read from
 the sheet XML, are filled with their top-left value. Rows above the header
 (a title, "Account: 123") become the table's preamble.
 """
@@ -11,14 +14,15 @@ import math
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from parser_service.document import CellValue, Page, Provenance, Row, Table
+from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import Parser
 
@@ -27,6 +31,8 @@ _WORKBOOK_PART = "xl/workbook.xml"
 #: Part names seen in the local headers of a workbook whose zip directory is lost.
 _PART_HINTS = (b"xl/workbook.xml", b"xl/worksheets/", b"xl/_rels/")
 _HEADER_SCAN_ROWS = 30
+#: A sheet with more data rows than this is not held: its rows are read again when iterated.
+KEEP_ROWS = 5000
 _HEADER_FILL = 0.6
 _NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
 _SMALL_FILE = 5 * 1024 * 1024
@@ -41,6 +47,8 @@ _BROKEN = (
 )
 
 Bounds = tuple[int, int, int, int]  # min_col, min_row, max_col, max_row (1-based)
+#: Given the first data row's number and the column span: what reads the rows again.
+Streamer = Callable[[int, tuple[int, int]], Callable[[], Iterator[Row]]]
 
 
 @dataclass(slots=True)
@@ -65,33 +73,77 @@ class XlsxParser(Parser):
             return any(hint in head for hint in _PART_HINTS)
 
     def parse(self, path: Path, filename: str) -> list[Page]:
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
         try:
-            # a file object, not the path: openpyxl rejects names not ending in .xlsx
-            with path.open("rb") as handle:
-                workbook = load_workbook(handle, read_only=True, data_only=True)
-                try:
-                    return _read_workbook(workbook, path)
-                finally:
-                    workbook.close()
-        except (InvalidFileException, *_BROKEN) as exc:
-            detail = str(exc) or type(exc).__name__
-            raise CorruptFileError(filename, f"the XLSX workbook is damaged ({detail})") from exc
+            with _open_workbook(path) as workbook:
+                merges = _merged_ranges(workbook, path)
+                source = _Source(path, filename, merges)
+                return [
+                    _read_sheet(source, sheet, number)
+                    for number, sheet in enumerate(workbook.worksheets, start=1)
+                ]
+        except (_invalid_file(), *_BROKEN) as exc:
+            raise _damaged(filename, exc) from exc
 
 
-def _read_workbook(workbook: Any, path: Path) -> list[Page]:
-    merges = _merged_ranges(workbook, path)
-    return [
-        _read_sheet(sheet, number, merges.get(sheet.title, []))
-        for number, sheet in enumerate(workbook.worksheets, start=1)
-    ]
+def _invalid_file() -> type[Exception]:
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return InvalidFileException
 
 
-def _read_sheet(sheet: Any, number: int, merges: list[Bounds]) -> Page:
-    table = _sheet_table(_sheet_rows(sheet, merges), sheet.title)
+def _damaged(filename: str, exc: Exception) -> CorruptFileError:
+    detail = str(exc) or type(exc).__name__
+    return CorruptFileError(filename, f"the XLSX workbook is damaged ({detail})")
+
+
+@contextmanager
+def _open_workbook(path: Path) -> Iterator[Any]:
+    from openpyxl import load_workbook
+
+    # a file object, not the path: openpyxl rejects names not ending in .xlsx
+    with path.open("rb") as handle:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        try:
+            yield workbook
+        finally:
+            workbook.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """The workbook a large sheet's rows are read from again, each time they are iterated."""
+
+    path: Path
+    filename: str
+    merges: dict[str, list[Bounds]]
+
+    def rows(self, sheet_number: int, first_row: int, span: tuple[int, int], stamp: tuple[int, int]) -> Iterator[Row]:
+        if _stamp(self.path) != stamp:
+            raise CorruptFileError(self.filename, "the file changed while it was being read")
+        try:
+            with _open_workbook(self.path) as workbook:
+                sheet = workbook.worksheets[sheet_number - 1]
+                for row in _sheet_rows(sheet, self.merges.get(sheet.title, [])):
+                    if row.number >= first_row:
+                        yield _table_row(row, *span, sheet.title)
+        except (_invalid_file(), *_BROKEN) as exc:
+            raise _damaged(self.filename, exc) from exc
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _read_sheet(source: _Source, sheet: Any, number: int) -> Page:
+    rows = _sheet_rows(sheet, source.merges.get(sheet.title, []))
+    table = _sheet_table(rows, sheet.title, lambda first, span: _streamed(source, number, first, span))
     return Page(number=number, name=sheet.title, tables=[table] if table else [])
+
+
+def _streamed(source: _Source, number: int, first_row: int, span: tuple[int, int]) -> Callable[[], Iterator[Row]]:
+    stamp = _stamp(source.path)
+    return lambda: source.rows(number, first_row, span, stamp)
 
 
 # --- merged ranges -----------------------------------------------------------
@@ -197,23 +249,61 @@ def _value(value: Any) -> CellValue:
 # --- the table ---------------------------------------------------------------
 
 
-def _sheet_table(rows: Iterator[_SheetRow], title: str) -> Table | None:
+def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Table | None:
+    """The sheet's table. Up to ``KEEP_ROWS`` rows are kept as read; a longer sheet is
+    counted here and its rows are read again when iterated (``stream``)."""
     head = list(islice(rows, _HEADER_SCAN_ROWS))
     if not head:
         return None
     start, has_header = _table_start(head)
     preamble = [_row_text(row) for row in head[:start]]
-    body = head[start:]
-    body.extend(rows)
-    header_row = body.pop(0) if has_header else None
-    first_col, last_col = _column_span(body + ([header_row] if header_row else []))
+    body = _chain(head[start:], rows)
+    header_row = next(body) if has_header else None
+    wide = _column_span([header_row] if header_row else [])
+    kept: list[_SheetRow] | None = []
+    count, first_body, last_body = 0, 0, 0
+    for row in body:
+        count += 1
+        first_body = first_body or row.number
+        last_body = row.number
+        wide = _widen(wide, row)
+        if kept is not None:
+            kept.append(row)
+            if len(kept) > KEEP_ROWS:
+                kept = None
+    first_col, last_col = (0, 0) if wide[1] < 0 else (int(wide[0]), wide[1])
     header = [_header_name(v) for v in _trim(header_row, first_col, last_col)] if header_row else []
-    table_rows = [_table_row(row, first_col, last_col, title) for row in body]
-    first = header_row.number if header_row else body[0].number
-    last = body[-1].number if body else first
+    span = (first_col, last_col)
+    if kept is not None:
+        table_rows: Sequence[Row] = [_table_row(row, first_col, last_col, title) for row in kept]
+    else:
+        table_rows = StreamedRows(count, stream(first_body, span))
+    first = header_row.number if header_row else (first_body or head[start].number)
+    last = last_body or first
     cells = f"{_letter(first_col)}{first}:{_letter(last_col)}{last}"
     provenance = Provenance(sheet=title, cell_range=cells)
     return Table(header=header, rows=table_rows, provenance=provenance, preamble=preamble)
+
+
+def _chain(head: list[_SheetRow], rest: Iterator[_SheetRow]) -> Iterator[_SheetRow]:
+    yield from head
+    yield from rest
+
+
+def _widen(span: tuple[float, int], row: _SheetRow) -> tuple[float, int]:
+    """``span`` (first, last 0-based column with a value) widened to hold ``row``'s values."""
+    first, last = span
+    values = row.values
+    for i, value in enumerate(values):
+        if value is not None:
+            first = min(first, i)
+            break
+    else:
+        return first, last
+    for i in range(len(values) - 1, -1, -1):
+        if values[i] is not None:
+            return first, max(last, i)
+    return first, last
 
 
 def _table_start(head: list[_SheetRow]) -> tuple[int, bool]:
@@ -245,14 +335,12 @@ def _row_text(row: _SheetRow) -> str:
     return " ".join(parts)
 
 
-def _column_span(rows: list[_SheetRow]) -> tuple[int, int]:
-    """0-based first and last column holding a value in any of ``rows``."""
-    first, last = math.inf, -1
+def _column_span(rows: list[_SheetRow]) -> tuple[float, int]:
+    """0-based first and last column holding a value in any of ``rows`` (inf, -1: none)."""
+    span: tuple[float, int] = (math.inf, -1)
     for row in rows:
-        filled = [i for i, value in enumerate(row.values) if value is not None]
-        if filled:
-            first, last = min(first, filled[0]), max(last, filled[-1])
-    return (0, 0) if last < 0 else (int(first), last)
+        span = _widen(span, row)
+    return span
 
 
 def _trim(row: _SheetRow, first: int, last: int) -> list[CellValue]:

@@ -212,7 +212,7 @@ class Builder:
             stats.failed.append(exc.message)
             return
         stats.documents += 1
-        records = self.domain.splitter(document)
+        records = self.domain.split(document)
         pairs = match(records, labelled, self.domain)
         stats.records += len(pairs)
         stats.unmatched_records += len(records) - len(pairs)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.document import Table
-from parser_service.errors import EncodingError
+from parser_service.document import StreamedRows, Table
+from parser_service.errors import CorruptFileError, EncodingError
 from parser_service.parsers.base import SNIFF_BYTES
 from parser_service.parsers.csv_parser import CsvParser, column_letter
+from parser_service.parsers.encoding import decode_text, iter_lines, split_lines, text_encoding
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -243,3 +244,51 @@ def test_undecodable_bytes_raise_encoding_error(tmp_path: Path) -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+
+
+def test_rows_are_read_from_the_file_each_time_not_held(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("Date,Amount\n" + "".join(f"2024-01-{1 + n % 28:02d},{n}.50\n" for n in range(3000)), encoding="utf-8")
+    table = table_of(path)
+    assert isinstance(table.rows, StreamedRows) and len(table.rows) == 3000
+    assert table.rows[-1].values == ["2024-01-04", "2999.50"]
+    assert table.rows[-1].provenance.line_start == 3001
+    assert [r.values for r in table.rows] == [r.values for r in table.rows]
+    assert table.rows[10:12] == [table.rows[10], table.rows[11]]
+
+
+def test_a_csv_changed_after_parsing_is_an_error_not_other_rows(tmp_path: Path) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_text("Date,Amount\n2024-01-02,1.00\n", encoding="utf-8")
+    table = table_of(path)
+    path.write_text("Date,Amount\n2024-01-02,1.00\n2024-01-03,2.00\n", encoding="utf-8")
+    with pytest.raises(CorruptFileError, match="changed while it was being read"):
+        list(table.rows)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Date;Betrag\n01.02.2024;-2,50\n",
+        "\ufeffDate,Payee\n2024-02-01,Caf\u00e9\n".encode("utf-8"),
+        "Datum;Empf\u00e4nger \u20ac\n01.02.2024;M\u00fcller\n".encode("cp1252"),
+        "Datum;Empf\u00e4nger\n01.02.2024;M\u00fcller \x81\n".encode("latin-1"),
+        b"a,b\n\x00\x01,2\n",
+        b"a,b\n" + b"\x01\x02\x03,x\n" * 20,
+        b"   \n\t\n",
+    ],
+)
+def test_the_streamed_encoding_check_agrees_with_decoding_the_whole_file(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "some.csv"
+    path.write_bytes(data)
+    try:
+        whole: str | None = decode_text(data, "some.csv")
+    except EncodingError:
+        whole = None
+    try:
+        codec: str | None = text_encoding(path, "some.csv")
+    except EncodingError:
+        codec = None
+    assert (codec is None) == (whole is None)
+    if codec is not None:
+        assert "\n".join(iter_lines(path, codec)) == "\n".join(split_lines(whole or ""))

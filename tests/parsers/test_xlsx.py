@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.document import Page
+from parser_service.document import Page, StreamedRows
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import SNIFF_BYTES
-from parser_service.parsers.xlsx import XlsxParser, _merged_ranges, _merges_from_full_load
+from parser_service.parsers.xlsx import KEEP_ROWS, XlsxParser, _merged_ranges, _merges_from_full_load
 
 
 def set_cached_values(path: Path, sheet_part: str, cached: dict[str, str]) -> None:
@@ -155,9 +155,36 @@ def test_large_sheet_streams(tmp_path: Path) -> None:
     path = tmp_path / "big.xlsx"
     workbook.save(path)
     table = parse(path)[0].tables[0]
+    assert isinstance(table.rows, StreamedRows)  # counted, not held: read again when iterated
     assert len(table.rows) == 20000
     assert table.rows[-1].values == [20000, "item 20000", 10000.0]
     assert table.rows[-1].provenance.cell_range == "A20001:C20001"
+    first = [row.values for row in table.rows]
+    assert first == [row.values for row in table.rows]  # iterated twice, read twice, the same
+    assert first[0] == [1, "item 1", 0.5] and len(first) == 20000
+
+
+def test_a_large_sheet_changed_after_parsing_is_an_error_not_other_rows(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    def write(rows: int) -> Path:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Big")
+        sheet.append(["id", "value"])
+        for number in range(rows):
+            sheet.append([number, number * 2])
+        workbook.save(tmp_path / "big.xlsx")
+        return tmp_path / "big.xlsx"
+
+    table = parse(write(KEEP_ROWS + 10))[0].tables[0]
+    write(KEEP_ROWS + 500)
+    with pytest.raises(CorruptFileError, match="changed while it was being read"):
+        list(table.rows)
+
+
+def test_a_small_sheet_is_held_as_read(statement: Path) -> None:
+    table = parse(statement)[0].tables[0]
+    assert isinstance(table.rows, list)
 
 
 def test_zip_holding_other_files_named_xlsx_is_not_claimed(tmp_path: Path) -> None:

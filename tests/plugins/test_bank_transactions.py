@@ -59,7 +59,7 @@ def extract(path: Path) -> tuple[list[Any], list[dict[str, Any]], list[Transacti
     """Records, their prefilled values, and those values validated by the schema."""
     document = parse_file(path, builtin_parsers())
     assert DOMAIN.accepts(document.media_type)
-    records = DOMAIN.splitter(document)
+    records = DOMAIN.split(document)
     assert DOMAIN.prefill is not None
     prefilled = [DOMAIN.prefill(record) for record in records]
     return records, prefilled, [Transaction.model_validate(values) for values in prefilled]
@@ -411,3 +411,20 @@ def test_validators() -> None:
     rows = [{"amount": -10.0, "balance": 90.0}, {"amount": 5.0, "balance": 95.0}, {"amount": 1.0, "balance": 99.0}]
     assert balance_breaks(rows) == [2]
     assert balance_breaks(list(reversed(rows[:2]))) == []  # newest first
+
+
+def test_the_splitter_yields_records_while_the_file_is_still_being_read(tmp_path: Path) -> None:
+    """A large export streams: the first record comes out before the table is read to the
+    end, and each record carries what the mapping read from its row."""
+    path = tmp_path / "big.csv"
+    path.write_text("Date,Payee,Amount\n" + "".join(f"2024-03-{n % 28 + 1:02d},Shop {n},-{n}.25\n" for n in range(5000)),
+                    encoding="utf-8")
+    records = DOMAIN.splitter(parse_file(path, builtin_parsers()))
+    assert iter(records) is records  # a generator, not a list
+    first = next(records)
+    assert first.index == 0 and first.context["values"] == {"date": "2024-03-01", "amount": -0.25, "payee": "Shop 0"}
+    rest = list(records)
+    assert len(rest) == 4999 and rest[-1].index == 4999 and rest[-1].cells == {
+        "Date": "2024-03-16", "Payee": "Shop 4999", "Amount": "-4999.25"}
+    assert DOMAIN.prefill(rest[-1]) == {"date": "2024-03-16", "amount": -4999.25, "payee": "Shop 4999",
+                                        "memo": None, "balance": None}

@@ -18,7 +18,7 @@ from parser_service.errors import FileTooLargeError, GenerationError, UnknownPlu
 from parser_service.jobs import Service
 from parser_service.pipeline import Pipeline
 from parser_service.settings import Settings
-from tests.service.conftest import concurrently
+from tests.service.conftest import concurrently, write_bank_csv
 
 ROWS = 60
 
@@ -113,6 +113,20 @@ def test_run_job_stores_every_record_and_the_job_facts(service: Service, bank_cs
     assert [r.index for r in rows] == list(range(ROWS))
     assert rows[2].data and rows[2].data["payee"] == "Payment 2 to Shop 2" and rows[2].data["amount"] == -2.5
     assert all(r.status == "ok" and r.review is False for r in rows)
+
+
+def test_the_total_starts_at_the_table_rows_and_ends_at_the_records_stored(service: Service, tmp_path: Path) -> None:
+    """The bank splitter streams its records, so the job counts the table's rows first
+    (the footer row among them) and sets the exact total when the last record is stored."""
+    path = write_bank_csv(tmp_path / "with-footer.csv")
+    path.write_text(path.read_text(encoding="utf-8") + "Total,,-1800.00,\n", encoding="utf-8")
+    job = submit(service, path)
+    seen: list[tuple[int, int]] = []
+    done = service.run_job(job.id, progress=lambda d, t: seen.append((d, t)))
+    assert done.status == JobStatus.succeeded, done.error
+    assert (done.records_total, done.records_done) == (ROWS, ROWS)
+    assert seen[0] == (4, ROWS + 1) and seen[-1][0] == ROWS
+    assert [r.index for r in records_of(service, job.id)] == list(range(ROWS))
 
 
 def test_run_job_twice_stores_nothing_twice(service: Service, bank_csv: Path) -> None:

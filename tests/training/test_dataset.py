@@ -101,7 +101,7 @@ def _conforms(value: Any, schema: dict[str, Any]) -> bool:
 
 def _records(host, name: str, path: Path):
     domain = host.domain(name)
-    return domain, domain.splitter(parse_file(path, builtin_parsers()))
+    return domain, domain.split(parse_file(path, builtin_parsers()))
 
 
 def test_every_answer_is_valid_compact_json_against_its_request_schema(host, built):
@@ -125,7 +125,7 @@ def test_the_prompt_is_the_one_the_extractor_sends(host, built):
     for name, (folder, rows, _) in built.items():
         domain = host.domain(name)
         for path in sorted({folder / r["document"] for r in rows}):
-            records = domain.splitter(parse_file(path, builtin_parsers()))
+            records = domain.split(parse_file(path, builtin_parsers()))
             backend = CapturingBackend()
             extract_records(records, domain, backend, max_prompt_tokens=MAX_PROMPT, retries=0)
             sent = {(tuple(r.schema["properties"]), r.messages[1]["content"]): r for r in backend.requests}

@@ -53,7 +53,7 @@ def test_invoice_pdfs_parse_and_hold_every_surface_string(host, invoices):
     for doc in invoices:
         document = parse_file(doc.path, builtin_parsers())
         assert document.media_type == "application/pdf"
-        text = _squash(domain.splitter(document)[0].text)
+        text = _squash(domain.split(document)[0].text)
         (truth,) = doc.records
         surfaces = [v for k, v in truth.surface.items() if k != "lines" and v is not None]
         surfaces += [v for line in truth.surface["lines"] for v in line.values()]
@@ -76,7 +76,7 @@ def test_invoice_surfaces_read_back_as_their_truth(host, invoices):
 def test_bank_exports_parse_and_the_mapping_reads_dates_and_amounts(host, exports):
     domain = host.domain("bank_transactions")
     for doc in exports:
-        records = domain.splitter(parse_file(doc.path, builtin_parsers()))
+        records = domain.split(parse_file(doc.path, builtin_parsers()))
         assert records and records[0].context["mapping"]["confident"], doc.path.name
         by_row = {row_number(r): r for r in records}
         assert sorted(by_row) == sorted(t.row for t in doc.records), doc.path.name

@@ -216,10 +216,17 @@ def is_empty(value: CellValue) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_date(value: CellValue, dayfirst: bool | None) -> datetime.date:
-    if isinstance(value, str):
-        return to_date(value, dayfirst=dayfirst)
-    raise ValueError(f"cannot read {value!r} as a date")
+def read_date(value: CellValue, dayfirst: bool | None, layout: str | None = None) -> datetime.date:
+    """``to_date``; ``layout`` (the column's ``date_format``) is tried first, as it is faster
+    and reads the column's dates as ``to_date`` does."""
+    if not isinstance(value, str):
+        raise ValueError(f"cannot read {value!r} as a date")
+    if layout is not None and "%y" not in layout:  # two-digit years: to_date's century rule
+        try:
+            return datetime.datetime.strptime(value.strip(), layout).date()
+        except ValueError:
+            pass
+    return to_date(value, dayfirst=dayfirst)
 
 
 _MARK_SUFFIX = re.compile(r"\s*\b(cr|dr)\.?\s*$", re.IGNORECASE)

@@ -1,9 +1,11 @@
 """One record per transaction row, and the fields its table's column mapping can read.
 
-``split_transactions`` builds on ``table_rows``: every data row of every table is a
-candidate. A column mapping (see ``mapping``) is inferred once per table and stored
-in each record's context (``context["mapping"]``, and ``context["columns"]``:
-field -> column, which gives prefilled fields their cell provenance). Rows that are
+``split_transactions`` builds on ``iter_rows``: every data row of every table is a
+candidate, and records are yielded one at a time as the table streams its rows. A
+column mapping (see ``mapping``) is inferred once per table, from its first rows, and
+stored in each record's context (``context["mapping"]``; ``context["columns"]``:
+field -> column, which gives prefilled fields their cell provenance; and
+``context["values"]``: what the mapping read from the row, read once). Rows that are
 not transactions are skipped: empty rows, a repeated header, and total/footer rows
 (a row with neither a date nor an amount, or with a "Total"/"Summe"/"Saldo" label
 and no date). When some table of the document maps to dates and amounts, tables that
@@ -18,12 +20,15 @@ field; an empty cell is a known absence (null).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
-from parser_service.plugin_api import CellValue, Document, Page, Record, clean_text, table_rows
+from parser_service.plugin_api import CellValue, Document, Record, Table, clean_text, iter_rows
 from parser_service_bank_transactions.mapping import (
     CREDIT_MARKS,
     DEBIT_MARKS,
+    SAMPLE_ROWS,
     Mapping,
     infer_mapping,
     is_empty,
@@ -51,32 +56,31 @@ class _Unreadable:
 UNREADABLE = _Unreadable()
 
 
-def split_transactions(document: Document) -> list[Record]:
-    tables: list[tuple[list[Record], Mapping]] = []
-    for page in document.pages:
-        for table in page.tables:
-            single = Document(
-                sha256=document.sha256,
-                filename=document.filename,
-                media_type=document.media_type,
-                pages=[Page(number=page.number, tables=[table], name=page.name)],
-            )
-            records = table_rows(single)
-            tables.append((records, infer_mapping(_columns(records))))
+def split_transactions(document: Document) -> Iterator[Record]:
+    """The document's transactions, one record at a time: each table's mapping comes
+    from its first ``SAMPLE_ROWS`` rows, then its rows stream through (a 100,000-row
+    export is never held as records)."""
+    tables = [(table, _table_mapping(table)) for page in document.pages for table in page.tables]
     any_confident = any(mapping.confident for _, mapping in tables)
-    out: list[Record] = []
-    for records, mapping in tables:
+    index = 0
+    for table, mapping in tables:
         if any_confident and not mapping.confident:
             continue
         saved = mapping.to_dict()
-        for record in records:
-            if not is_transaction(record, mapping):
+        for record in iter_rows(table):
+            values = transaction_values(record, mapping)
+            if values is None:
                 continue
-            record.index = len(out)
+            record.index = index
+            index += 1
             record.context["mapping"] = saved
             record.context["columns"] = _field_columns(record, mapping)
-            out.append(record)
-    return out
+            record.context["values"] = values
+            yield record
+
+
+def _table_mapping(table: Table) -> Mapping:
+    return infer_mapping(_columns(list(islice(iter_rows(table), SAMPLE_ROWS))))
 
 
 def _columns(records: list[Record]) -> dict[str, list[CellValue]]:
@@ -95,21 +99,27 @@ def _field_columns(record: Record, mapping: Mapping) -> dict[str, str]:
 
 
 def is_transaction(record: Record, mapping: Mapping) -> bool:
+    return transaction_values(record, mapping) is not None
+
+
+def transaction_values(record: Record, mapping: Mapping) -> dict[str, Any] | None:
+    """What ``mapping`` reads from the row (see ``read_row``), or None when the row is
+    no transaction."""
     cells = record.cells or {}
     filled = {name: v for name, v in cells.items() if not is_empty(v)}
     if not filled:
-        return False
+        return None
     if all(isinstance(v, str) and v.strip() == name for name, v in filled.items()):
-        return False  # the header, repeated
+        return None  # the header, repeated
     values = read_row(cells, mapping)
     has_date = values.get("date") not in (None, UNREADABLE)
     has_amount = values.get("amount") not in (None, UNREADABLE)
     if mapping.confident and not has_date and not has_amount:
-        return False
+        return None
     if not has_date and _labelled_total(filled, mapping):
-        return False
+        return None
     # a lone note or footer line is no transaction
-    return mapping.confident or len(filled) != 1 or len(cells) <= 2
+    return values if mapping.confident or len(filled) != 1 or len(cells) <= 2 else None
 
 
 def _labelled_total(filled: dict[str, CellValue], mapping: Mapping) -> bool:
@@ -129,7 +139,7 @@ def read_row(cells: dict[str, CellValue], mapping: Mapping) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     if mapping.date:
-        out["date"] = _read(cells.get(mapping.date), lambda v: read_date(v, mapping.dayfirst).isoformat())
+        out["date"] = _read(cells.get(mapping.date), lambda v: read_date(v, mapping.dayfirst, mapping.date_format).isoformat())
     if mapping.amount:
         out["amount"] = _signed_amount(cells, mapping)
     elif mapping.debit and mapping.credit:
@@ -179,10 +189,11 @@ def prefill_transaction(record: Record) -> dict[str, Any]:
     saved = record.context.get("mapping")
     if not saved or record.cells is None:
         return {}
-    mapping = Mapping.from_dict(saved)
-    values = read_row(record.cells, mapping)
+    values = record.context.get("values")
+    if values is None:  # a record the splitter did not read
+        values = read_row(record.cells, Mapping.from_dict(saved))
     out = {field: value for field, value in values.items() if value is not UNREADABLE}
-    if mapping.confident:  # a field without a column is absent from this export
+    if saved.get("confident"):  # a field without a column is absent from this export
         for field in ("payee", "memo", "balance"):
             out.setdefault(field, None)
     return out
