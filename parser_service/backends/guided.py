@@ -121,17 +121,21 @@ class PrefixCache:
         self.ids, self.kv = [], None
 
     def reuse(self, prefix: Sequence[int]) -> tuple[int, Any]:
-        """How many leading tokens of ``prefix`` are cached, and a private copy of their KV."""
+        """How many leading tokens of ``prefix`` are cached, and their KV: the cached one
+        itself when all of it is shared (read only: copy it before running more tokens
+        into it), else a cropped copy."""
         shared = common_length([self.ids, list(prefix)])
         if self.kv is None or shared == 0:
             return 0, None
+        if shared == len(self.ids):
+            return shared, self.kv
         kv = copy.deepcopy(self.kv)
-        if shared < len(self.ids):
-            kv.crop(shared)
+        kv.crop(shared)
         return shared, kv
 
     def keep(self, ids: Sequence[int], kv: Any) -> None:
-        self.ids, self.kv = list(ids), copy.deepcopy(kv)
+        """Cache ``kv`` as it is: from now on it is only read (each row copies it)."""
+        self.ids, self.kv = list(ids), kv
 
 
 class GuidedDecoder:
@@ -240,10 +244,12 @@ class GuidedDecoder:
             return None
         cached, kv = self.prefix.reuse(head)
         if len(head) > cached:
+            if kv is not None and kv is self.prefix.kv:
+                kv = copy.deepcopy(kv)  # running more tokens extends it in place
             ids = torch.tensor([head[cached:]], device=self._device)
             ones = torch.ones((1, len(head)), dtype=torch.long, device=self._device)
             kv = self._run(ids, kv, ones, 1).past_key_values
-        if len(head) != len(self.prefix.ids) or len(head) > cached:
+        if kv is not self.prefix.kv:
             self.prefix.keep(head, kv)
         return kv
 
