@@ -166,3 +166,12 @@ class Document:
 
 def _cell_text(value: CellValue) -> str:
     return "" if value is None else str(value)
+
+
+def column_letter(number: int) -> str:
+    """The A1 letters of a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Literal
 
-from parser_service.document import CellValue, Document, Page, Provenance, Table
+from parser_service.document import CellValue, Document, Page, Provenance, Table, column_letter
 
 Status = Literal["ok", "invalid", "failed"]
 
@@ -188,12 +188,3 @@ def _cell_provenance(names: list[str], letters: list[str], where: Provenance) ->
         )
         for i in range(len(names))
     }
-
-
-def column_letter(number: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters

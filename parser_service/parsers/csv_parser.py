@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table
+from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table, column_letter
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import SNIFF_BYTES, Parser
 from parser_service.parsers.encoding import decode_head, iter_lines, split_lines, text_encoding
@@ -109,15 +109,6 @@ class _Source:
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
-
-
-def column_letter(index: int) -> str:
-    """The A1 column letters of a 1-based column index (1 -> A, 27 -> AA)."""
-    letters = ""
-    while index > 0:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
 
 
 def _records(lines: Iterable[str], delimiter: str) -> Iterator[_Record]:

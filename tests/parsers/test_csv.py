@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.document import StreamedRows, Table
+from parser_service.document import StreamedRows, Table, column_letter
 from parser_service.errors import CorruptFileError, EncodingError
 from parser_service.parsers.base import SNIFF_BYTES
-from parser_service.parsers.csv_parser import CsvParser, column_letter
+from parser_service.parsers.csv_parser import CsvParser
 from parser_service.parsers.encoding import decode_text, iter_lines, split_lines, text_encoding
 
 DATA = Path(__file__).resolve().parent.parent / "data"
