@@ -33,6 +33,8 @@ _PART_HINTS = (b"xl/workbook.xml", b"xl/worksheets/", b"xl/_rels/")
 _HEADER_SCAN_ROWS = 30
 #: A sheet with more data rows than this is not held: its rows are read again when iterated.
 KEEP_ROWS = 5000
+#: The first rows of a streamed sheet kept all the same: a sample of them costs no read.
+HEAD_ROWS = 1000
 _HEADER_FILL = 0.6
 _NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
 _SMALL_FILE = 5 * 1024 * 1024
@@ -118,7 +120,11 @@ class _Source:
     merges: dict[str, list[Bounds]]
 
     def rows(self, sheet_number: int, first_row: int, span: tuple[int, int], stamp: tuple[int, int]) -> Iterator[Row]:
-        if _stamp(self.path) != stamp:
+        try:
+            unchanged = _stamp(self.path) == stamp
+        except OSError as exc:
+            raise CorruptFileError(self.filename, f"the file could not be read again ({exc.strerror})") from exc
+        if not unchanged:
             raise CorruptFileError(self.filename, "the file changed while it was being read")
         try:
             with _open_workbook(self.path) as workbook:
@@ -261,6 +267,7 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
     header_row = next(body) if has_header else None
     wide = _column_span([header_row] if header_row else [])
     kept: list[_SheetRow] | None = []
+    head_kept: list[_SheetRow] = []
     count, first_body, last_body = 0, 0, 0
     for row in body:
         count += 1
@@ -270,14 +277,15 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
         if kept is not None:
             kept.append(row)
             if len(kept) > KEEP_ROWS:
-                kept = None
+                head_kept, kept = kept[:HEAD_ROWS], None
     first_col, last_col = (0, 0) if wide[1] < 0 else (int(wide[0]), wide[1])
     header = [_header_name(v) for v in _trim(header_row, first_col, last_col)] if header_row else []
     span = (first_col, last_col)
     if kept is not None:
         table_rows: Sequence[Row] = [_table_row(row, first_col, last_col, title) for row in kept]
     else:
-        table_rows = StreamedRows(count, stream(first_body, span))
+        head_rows = [_table_row(row, first_col, last_col, title) for row in head_kept]
+        table_rows = StreamedRows(count, stream(first_body, span), head_rows)
     first = header_row.number if header_row else (first_body or head[start].number)
     last = last_body or first
     cells = f"{_letter(first_col)}{first}:{_letter(last_col)}{last}"
