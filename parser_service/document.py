@@ -70,15 +70,13 @@ class StreamedRows(Sequence[Row]):
     """A table's rows, read again from the file each time they are iterated.
 
     The parser counted them once, so ``len`` is known; nothing holds them all, so a
-    table of 100,000 rows costs the memory of the row being read. ``head``, the first
-    rows the parser kept, answers indexing within it (a sample of the first rows costs
-    no read); other indexing reads up to the row asked for (iterate for many).
+    table of 100,000 rows costs the memory of the row being read. Indexing reads up
+    to the row asked for (fine for a few rows; iterate for many).
     """
 
-    def __init__(self, count: int, read: Callable[[], Iterator[Row]], head: Sequence[Row] = ()) -> None:
+    def __init__(self, count: int, read: Callable[[], Iterator[Row]]) -> None:
         self._count = count
         self._read = read
-        self._head = list(head[:count])
 
     def __len__(self) -> int:
         return self._count
@@ -93,14 +91,10 @@ class StreamedRows(Sequence[Row]):
     def __getitem__(self, index: int | slice) -> Row | list[Row]:
         if isinstance(index, slice):
             start, stop, step = index.indices(self._count)
-            if step > 0 and stop <= len(self._head):
-                return self._head[start:stop:step]
             return list(islice(iter(self), start, stop, step)) if step > 0 else list(self)[index]
         position = index + self._count if index < 0 else index
         if not 0 <= position < self._count:
             raise IndexError("row index out of range")
-        if position < len(self._head):
-            return self._head[position]
         return next(islice(iter(self), position, None))
 
     def __repr__(self) -> str:

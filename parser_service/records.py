@@ -147,14 +147,12 @@ def iter_table_rows(document: Document, start: int = 0) -> Iterator[Record]:
                 yield record
 
 
-def iter_rows(table: Table, start: int = 0, limit: int | None = None) -> Iterator[Record]:
-    """One record per data row of ``table``, indexed from ``start``; ``limit``: only the
-    first rows (for a streamed table, read from the rows its parser kept where it can)."""
+def iter_rows(table: Table, start: int = 0) -> Iterator[Record]:
+    """One record per data row of ``table``, indexed from ``start``."""
     header = table.header
     names: list[str] = [name or f"column {i + 1}" for i, name in enumerate(header)]
     letters = [column_letter(i + 1) for i in range(len(names))]
-    rows = table.rows if limit is None else table.rows[:limit]
-    for index, row in enumerate(rows, start):
+    for index, row in enumerate(table.rows, start):
         if len(row.values) > len(names):
             names += [f"column {i + 1}" for i in range(len(names), len(row.values))]
             letters += [column_letter(i + 1) for i in range(len(letters), len(names))]

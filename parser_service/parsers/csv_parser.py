@@ -33,8 +33,6 @@ _SAMPLE_RECORDS = 50
 _HEADER_FILL = 0.6
 _CONSISTENT_SHARE = 0.8
 _MARKDOWN_RULE = re.compile(r":?-{3,}:?")
-#: The first rows kept as parsed (a sample of them costs no second read).
-HEAD_ROWS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,18 +196,15 @@ def _build_table(source: _Source, head: list[str]) -> Table:
     last: _Record = first
     header = [value.strip() for value in first.values]
     count, width = 0, len(header)
-    head_rows: list[Row] = []
     for last in records:
         count, width = count + 1, max(width, len(last.values))
-        if count <= HEAD_ROWS:
-            head_rows.append(_row(last, len(header)))
     provenance = Provenance(
         cell_range=f"A{first.number}:{column_letter(width)}{last.number}",
         line_start=first.line_start,
         line_end=last.line_end,
     )
     skip = source.layout.header_index + 1
-    rows = StreamedRows(count, lambda: source.rows(skip, len(header), stamp), head_rows)
+    rows = StreamedRows(count, lambda: source.rows(skip, len(header), stamp))
     return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
 
 

@@ -33,8 +33,6 @@ _PART_HINTS = (b"xl/workbook.xml", b"xl/worksheets/", b"xl/_rels/")
 _HEADER_SCAN_ROWS = 30
 #: A sheet with more data rows than this is not held: its rows are read again when iterated.
 KEEP_ROWS = 5000
-#: The first rows of a streamed sheet kept all the same: a sample of them costs no read.
-HEAD_ROWS = 1000
 _HEADER_FILL = 0.6
 _NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
 _SMALL_FILE = 5 * 1024 * 1024
@@ -267,7 +265,6 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
     header_row = next(body) if has_header else None
     wide = _column_span([header_row] if header_row else [])
     kept: list[_SheetRow] | None = []
-    head_kept: list[_SheetRow] = []
     count, first_body, last_body = 0, 0, 0
     for row in body:
         count += 1
@@ -277,15 +274,14 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
         if kept is not None:
             kept.append(row)
             if len(kept) > KEEP_ROWS:
-                head_kept, kept = kept[:HEAD_ROWS], None
+                kept = None
     first_col, last_col = (0, 0) if wide[1] < 0 else (int(wide[0]), wide[1])
     header = [_header_name(v) for v in _trim(header_row, first_col, last_col)] if header_row else []
     span = (first_col, last_col)
     if kept is not None:
         table_rows: Sequence[Row] = [_table_row(row, first_col, last_col, title) for row in kept]
     else:
-        head_rows = [_table_row(row, first_col, last_col, title) for row in head_kept]
-        table_rows = StreamedRows(count, stream(first_body, span), head_rows)
+        table_rows = StreamedRows(count, stream(first_body, span))
     first = header_row.number if header_row else (first_body or head[start].number)
     last = last_body or first
     cells = f"{_letter(first_col)}{first}:{_letter(last_col)}{last}"

@@ -294,12 +294,10 @@ def test_the_streamed_encoding_check_agrees_with_decoding_the_whole_file(tmp_pat
         assert "\n".join(iter_lines(path, codec)) == "\n".join(split_lines(whole or ""))
 
 
-def test_the_first_rows_are_served_without_reading_the_file_again(tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
-    path.write_text("Date,Amount\n" + "".join(f"2024-01-02,{n}.00\n" for n in range(1500)), encoding="utf-8")
+def test_a_csv_gone_after_parsing_is_an_error_with_its_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_text("Date,Amount\n2024-01-02,1.00\n", encoding="utf-8")
     table = table_of(path)
-    path.unlink()  # what was kept still answers; the rest would need the file
-    assert [r.values[1] for r in table.rows[:3]] == ["0.00", "1.00", "2.00"]
-    assert table.rows[999].values[1] == "999.00"
+    path.unlink()
     with pytest.raises(CorruptFileError, match="could not be read again"):
         list(table.rows)

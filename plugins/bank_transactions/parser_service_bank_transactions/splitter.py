@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from parser_service.plugin_api import CellValue, Document, Record, Table, clean_text, iter_rows
@@ -79,7 +80,7 @@ def split_transactions(document: Document) -> Iterator[Record]:
 
 
 def _table_mapping(table: Table) -> Mapping:
-    return infer_mapping(_columns(list(iter_rows(table, limit=SAMPLE_ROWS))))
+    return infer_mapping(_columns(list(islice(iter_rows(table), SAMPLE_ROWS))))
 
 
 def _columns(records: list[Record]) -> dict[str, list[CellValue]]:
