@@ -140,3 +140,10 @@ def _after(text: str, end: int, spans: list[str], window: int) -> list[tuple[int
         return hits
     below = text[stop + 1 : stop + 1 + window].split("\n", 1)[0]
     return [(stop + 1 - end + below.find(span), span) for span in spans if span in below]
+
+
+def preferred(spans: list[str], pattern: str) -> list[str]:
+    """The ``spans`` that ``pattern`` (a regular expression) finds something in; all
+    ``spans`` when none does."""
+    compiled = re.compile(pattern)
+    return [span for span in spans if compiled.search(span)] or spans

@@ -26,7 +26,10 @@ from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
 #: invoices, adapter+extractive (first adapter; llguidance grammars with forced tokens
 #:   fast-forwarded, adapter merged, no prompt prefix reused across adapters): issuer 0.20,
 #:   invoice_number 0.40, date 0.60, amount 0.80, amount_untaxed 0.50, currency 1.00,
-#:   all 0.60 (18 of 30), nothing invented;
+#:   all 0.60 (18 of 30), nothing invented (float32); with issuers offered among company
+#:   lines, in bfloat16 (the default on a CPU that has it): issuer 0.20, invoice_number
+#:   0.40, date 0.80, amount 0.80, amount_untaxed 0.75, currency 1.00, all 0.67 (20 of
+#:   30). The floors hold for both dtypes, as CI may run on either kind of CPU;
 #: bank (every field read in code, so the same for both), on the exports the bank
 #:   adapter was not trained on: date 0.71, amount 0.50, payee 0.15, memo 0.10, all 0.39,
 #:   7 of 10 records matched, nothing invented.

@@ -70,3 +70,22 @@ def test_spans_after_a_label_come_first_and_alone():
     amounts = candidates.amounts(text, 16)
     assert candidates.near(text, amounts, ["total ttc"]) == ["12,00"]
     assert candidates.near(text, amounts, ["not there"]) == amounts  # no label: every span
+
+
+def test_preferred_spans_narrow_the_candidates_only_when_some_match() -> None:
+    from parser_service.candidates import preferred
+
+    lines = ["ATTN: iViveLabs Limited", "Amazon Web Services, Inc.", "Alexandre Payet"]
+    assert preferred(lines, r"\bInc\.") == ["Amazon Web Services, Inc."]
+    assert preferred(lines, r"GmbH") == lines  # none matches: all stay
+
+
+def test_the_invoice_issuer_is_offered_among_company_lines_not_the_recipients() -> None:
+    import re
+
+    from parser_service_invoices.schema import ISSUER_LINE
+
+    companies = ["Bei Spiel GmbH", "FACTUUR. Coolblue B.V.", "Polski Koncern Naftowy ORLEN S.A.", "Oravel Stays Pvt. Ltd."]
+    others = ["ATTN: iViveLabs Limited", "Bill to: ACME Ltd", "Alexandre Payet", "Total incl. VAT", "such as this"]
+    assert all(re.search(ISSUER_LINE, line) for line in companies)
+    assert not any(re.search(ISSUER_LINE, line) for line in others)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field, field_validator
 
 from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive
@@ -33,6 +35,23 @@ TAX_LABELS = (
     "total tax", "tax amount", "vat amount", "total vat", "vat", "tax", "gst", "mwst", "ust", "umsatzsteuer",
     "tva", "montant tva", "btw", "iva", "cuota iva", "impuestos",
 )
+#: A company's legal form in its name ("Bei Spiel GmbH", "Coolblue B.V.", "Oravel Stays Pvt. Ltd.").
+LEGAL_FORM = (
+    r"(?i:\b(?:gmbh|ltd|limited|llc|inc|corp|corporation|plc|pvt|sarl|bvba|eurl|gbr|spółka|sp\. ?z ?o\.o)\b"
+    r"|\b(?:s\.a\.r\.l|s\.a\.s|s\.a|s\.l|s\.r\.l|s\.p\.a|b\.v|n\.v|e\.k)\.)"
+    r"|\b(?:AG|KG|BV|NV|SAS|SARL|SA|SRL|SpA|Oy|AB|A/S|ApS|UG)\b"
+)
+#: Labels that open the customer's address, not the issuer's.
+RECIPIENT_LABELS = (
+    "attn", "bill to", "billed to", "ship to", "shipped to", "sold to", "deliver to", "delivered to", "customer",
+    "client", "kunde", "rechnungsempfänger", "lieferadresse", "facturé à", "livré à", "adresse de livraison",
+    "adresse de facturation", "factuuradres", "afleveradres", "cliente", "facturar a",
+)
+#: Issuer candidates: lines naming a legal form that do not open with a recipient label.
+ISSUER_LINE = (
+    r"^(?!\s*(?i:" + "|".join(re.escape(label) for label in RECIPIENT_LABELS) + r")\b)"
+    r".*(?:" + LEGAL_FORM + ")"
+)
 
 
 class InvoiceLine(BaseModel):
@@ -48,7 +67,7 @@ class InvoiceLine(BaseModel):
 
 class Invoice(BaseModel):
     issuer: str | None = Field(
-        None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False)
+        None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False, prefer=ISSUER_LINE)
     )
     invoice_number: str | None = Field(
         None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS)
