@@ -88,8 +88,13 @@ def currencies(text: str, max_chars: int) -> list[str]:
     return _distinct((m.group() for m in _CURRENCY.finditer(text)), known, MAX_CANDIDATES)
 
 
+#: "1/2" (a page of a page count) and "2015" (a year alone) are no identifiers.
+_PAGE_OR_YEAR = re.compile(r"\d{1,3}/\d{1,3}|(?:19|20)\d{2}")
+
+
 def codes(text: str, max_chars: int) -> list[str]:
-    """Identifier-like tokens: at least one digit, not a date, not a plain small number."""
+    """Identifier-like tokens: at least one digit, not a date, not a plain small number,
+    not a page number ("1/2") or a year alone."""
 
     def identifier(span: str) -> bool:
         return (
@@ -97,6 +102,7 @@ def codes(text: str, max_chars: int) -> list[str]:
             and any(c.isdigit() for c in span)
             and not _reads(to_date)(span)
             and not re.fullmatch(r"\d{1,2}([.,]\d+)?", span)
+            and not _PAGE_OR_YEAR.fullmatch(span)
         )
 
     return _distinct((m.group() for m in _CODE.finditer(text)), identifier, MAX_CANDIDATES)
@@ -128,6 +134,17 @@ def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48)
             found += [(end + at, span) for at, span in _after(text, end, spans, window)]
     ordered = [span for _, span in sorted(found)]
     return list(dict.fromkeys(ordered)) or spans
+
+
+def far_from(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
+    """The ``spans`` not written right after one of ``keywords`` (as ``near`` finds them):
+    a VAT number after "TVA", an IBAN after "IBAN"; all ``spans`` when none would stay."""
+    lowered = text.casefold()
+    after: set[str] = set()
+    for keyword in keywords:
+        for hit in re.finditer(re.escape(keyword.casefold()), lowered):
+            after.update(span for _, span in _after(text, hit.end(), spans, window))
+    return [span for span in spans if span not in after] or spans
 
 
 def _after(text: str, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:

@@ -126,7 +126,13 @@ def max_chars(n: int) -> dict[str, int]:
 
 
 def extractive(
-    kind: str, n: int, *, nullable: bool = True, near: Sequence[str] = (), prefer: str | None = None
+    kind: str,
+    n: int,
+    *,
+    nullable: bool = True,
+    near: Sequence[str] = (),
+    not_near: Sequence[str] = (),
+    prefer: str | None = None,
 ) -> dict[str, Any]:
     """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
 
@@ -136,6 +142,8 @@ def extractive(
     models otherwise answer null too eagerly); with none, the field is null.
     ``near``: labels such as "invoice no" or "total"; when spans follow one of them on
     its line, only those are offered.
+    ``not_near``: labels whose values are never this field (a VAT number after "VAT No");
+    spans that follow one of them are not offered.
     ``prefer``: a regular expression; when some spans match it, only those are offered
     (an issuer among the lines that name a legal form: "GmbH", "B.V.", "Ltd").
     """
@@ -144,7 +152,7 @@ def extractive(
     if kind not in FINDERS:
         raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
     out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
-    return out | ({"prefer": prefer} if prefer else {})
+    return out | ({"prefer": prefer} if prefer else {}) | ({"not_near": list(not_near)} if not_near else {})
 
 
 def adapter_folder(folder: Path) -> Path | None:

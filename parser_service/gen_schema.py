@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from parser_service.candidates import FINDERS, near, preferred
+from parser_service.candidates import FINDERS, far_from, near, preferred
 
 DEFAULT_MAX_CHARS = {str: 80, datetime.date: 32, float: 24, int: 16}
 DEFAULT_MAX_ITEMS = 5
@@ -85,6 +85,8 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
     extra = _extra(info)
     if extra.get("candidates") is not None and text is not None:
         found = FINDERS[str(extra["candidates"])](text, _max_chars(info, annotation))
+        if extra.get("not_near"):
+            found = far_from(text, found, extra["not_near"])
         if extra.get("near"):
             found = near(text, found, extra["near"])
         if extra.get("prefer"):

@@ -89,3 +89,13 @@ def test_the_invoice_issuer_is_offered_among_company_lines_not_the_recipients() 
     others = ["ATTN: iViveLabs Limited", "Bill to: ACME Ltd", "Alexandre Payet", "Total incl. VAT", "such as this"]
     assert all(re.search(ISSUER_LINE, line) for line in companies)
     assert not any(re.search(ISSUER_LINE, line) for line in others)
+
+
+def test_numbers_after_registration_labels_are_not_offered_as_the_invoice_number() -> None:
+    from parser_service.candidates import codes, far_from
+
+    text = "FACTURE N° FA-2017-0010\nN° TVA intracom : FR19787878784\nPage 1/1 - 2015"
+    found = codes(text, 24)
+    assert "1/1" not in found and "2015" not in found  # a page number, a year alone
+    assert far_from(text, found, ["tva"]) == ["FA-2017-0010"]
+    assert far_from(text, found, ["iban"]) == found  # no such label: nothing dropped

@@ -15,6 +15,11 @@ NUMBER_LABELS = (
     "rechnung nr", "beleg-nr", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
     "número de factura", "factura n.º", "nº factura", "factura número", "factura", "nummer", "n°", "nr.", "no.",
 )
+#: Labels of numbers that are never the invoice number: tax and company registrations, bank accounts.
+REGISTRATION_LABELS = (
+    "vat", "tva", "btw", "ust", "mwst", "iva", "gst", "tax id", "tax no", "steuernummer", "steuer-nr", "siret",
+    "siren", "rcs", "kvk", "iban", "bic", "swift", "account", "konto", "compte", "cif", "nif", "gstin", "pan",
+)
 DATE_LABELS = (
     "invoice date", "date of issue", "date de facture", "date de facturation", "rechnungsdatum",
     "factuurdatum", "fecha de factura", "issued", "date", "datum", "fecha",
@@ -70,7 +75,7 @@ class Invoice(BaseModel):
         None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False, prefer=ISSUER_LINE)
     )
     invoice_number: str | None = Field(
-        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS)
+        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS)
     )
     date: ISODate | None = Field(
         None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS)
