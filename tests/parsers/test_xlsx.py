@@ -217,3 +217,12 @@ def test_workbook_with_broken_sheet_xml_is_corrupt(statement: Path, tmp_path: Pa
         XlsxParser().parse(path, "broken.xlsx")
     assert info.value.filename == "broken.xlsx"
     assert info.value.__cause__ is not None
+
+
+def test_loading_leaves_openpyxls_dimension_lookup_as_it_was(statement: Path) -> None:
+    """The parser skips openpyxl's stored-dimension scan while it loads, then puts it back."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    before = ReadOnlyWorksheet.__dict__.get("_get_size")
+    assert parse(statement)[0].tables  # the statement still reads, rows and all
+    assert ReadOnlyWorksheet.__dict__.get("_get_size") is before
