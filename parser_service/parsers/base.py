@@ -12,8 +12,26 @@ from pathlib import Path
 from typing import ClassVar
 
 from parser_service.document import Page
+from parser_service.errors import CorruptFileError
 
 SNIFF_BYTES = 8192
+Stamp = tuple[int, int]
+
+
+def file_stamp(path: Path) -> Stamp:
+    """Size and modification time: what a streamed table checks before reading again."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def check_unchanged(path: Path, filename: str, stamp: Stamp) -> None:
+    """Raise ``CorruptFileError`` when the file is gone or no longer the one parsed."""
+    try:
+        unchanged = file_stamp(path) == stamp
+    except OSError as exc:
+        raise CorruptFileError(filename, f"the file could not be read again ({exc.strerror})") from exc
+    if not unchanged:
+        raise CorruptFileError(filename, "the file changed while it was being read")
 
 
 class Parser(ABC):

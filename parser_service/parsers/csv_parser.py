@@ -24,7 +24,7 @@ from pathlib import Path
 
 from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table, column_letter
 from parser_service.errors import CorruptFileError
-from parser_service.parsers.base import SNIFF_BYTES, Parser
+from parser_service.parsers.base import SNIFF_BYTES, Parser, Stamp, check_unchanged, file_stamp
 from parser_service.parsers.encoding import decode_head, iter_lines, split_lines, text_encoding
 
 DELIMITERS = ",;\t|"
@@ -95,24 +95,14 @@ class _Source:
     def records(self) -> Iterator[_Record]:
         return _records(iter_lines(self.path, self.encoding), self.layout.delimiter)
 
-    def rows(self, skip: int, width: int, stamp: tuple[int, int]) -> Iterator[Row]:
+    def rows(self, skip: int, width: int, stamp: Stamp) -> Iterator[Row]:
         """The data rows (after ``skip`` records), as the parse counted them."""
-        try:
-            unchanged = _stamp(self.path) == stamp
-        except OSError as exc:
-            raise CorruptFileError(self.filename, f"the file could not be read again ({exc.strerror})") from exc
-        if not unchanged:
-            raise CorruptFileError(self.filename, "the file changed while it was being read")
+        check_unchanged(self.path, self.filename, stamp)
         try:
             for record in islice(self.records(), skip, None):
                 yield _row(record, width)
         except csv.Error as exc:
             raise CorruptFileError(self.filename, f"the CSV could not be read ({exc})") from exc
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _records(lines: Iterable[str], delimiter: str) -> Iterator[_Record]:
@@ -183,7 +173,7 @@ def _sniffed_delimiter(lines: list[str]) -> str | None:
 def _build_table(source: _Source, head: list[str]) -> Table:
     """Header and preamble from the file's first lines; the rows are counted here and
     read again when iterated (``StreamedRows``)."""
-    stamp = _stamp(source.path)
+    stamp = file_stamp(source.path)
     records = source.records()
     strip = source.layout.delimiter + " \t"
     preamble = [

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table
 from parser_service.errors import CorruptFileError
-from parser_service.parsers.base import Parser
+from parser_service.parsers.base import Parser, Stamp, check_unchanged, file_stamp
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _WORKBOOK_PART = "xl/workbook.xml"
@@ -148,13 +148,8 @@ class _Source:
     filename: str
     merges: dict[str, list[Bounds]]
 
-    def rows(self, sheet_number: int, first_row: int, span: tuple[int, int], stamp: tuple[int, int]) -> Iterator[Row]:
-        try:
-            unchanged = _stamp(self.path) == stamp
-        except OSError as exc:
-            raise CorruptFileError(self.filename, f"the file could not be read again ({exc.strerror})") from exc
-        if not unchanged:
-            raise CorruptFileError(self.filename, "the file changed while it was being read")
+    def rows(self, sheet_number: int, first_row: int, span: tuple[int, int], stamp: Stamp) -> Iterator[Row]:
+        check_unchanged(self.path, self.filename, stamp)
         try:
             with _open_workbook(self.path) as workbook:
                 sheet = workbook.worksheets[sheet_number - 1]
@@ -165,11 +160,6 @@ class _Source:
             raise _damaged(self.filename, exc) from exc
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
-
-
 def _read_sheet(source: _Source, sheet: Any, number: int) -> Page:
     rows = _sheet_rows(sheet, source.merges.get(sheet.title, []))
     table = _sheet_table(rows, sheet.title, lambda first, span: _streamed(source, number, first, span))
@@ -177,7 +167,7 @@ def _read_sheet(source: _Source, sheet: Any, number: int) -> Page:
 
 
 def _streamed(source: _Source, number: int, first_row: int, span: tuple[int, int]) -> Callable[[], Iterator[Row]]:
-    stamp = _stamp(source.path)
+    stamp = file_stamp(source.path)
     return lambda: source.rows(number, first_row, span, stamp)
 
 
