@@ -8,7 +8,6 @@ loads the model backend once, lazily, and keeps it.
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +58,8 @@ class Extraction:
         for chunk in self._chunks():
             for record in chunk:
                 text = json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
-                handle.write(("\n" if first else ",\n") + textwrap.indent(text, "    "))
+                # indented at "\n" only: text may hold U+2028 and the like, which splitlines cuts at
+                handle.write(("\n    " if first else ",\n    ") + text.replace("\n", "\n    "))
                 first = False
         handle.write("]\n}" if first else "\n  ]\n}")
 

@@ -46,3 +46,18 @@ def test_results_come_in_chunks_with_progress_over_the_whole_file(pipeline: Pipe
     assert sizes == [CHUNK_RECORDS, CHUNK_RECORDS, 1]
     assert seen[0] == (0, 2 * CHUNK_RECORDS + 1) and seen[-1] == (2 * CHUNK_RECORDS + 1,) * 2
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)  # never goes back
+
+
+def test_text_with_unicode_line_separators_is_written_unchanged(pipeline: Pipeline, tmp_path: Path) -> None:
+    """JSON keeps U+2028 and U+0085 raw (ensure_ascii=False); indenting must not cut there."""
+    from dataclasses import replace
+
+    path = _export(tmp_path / "bank.csv", 2)
+    whole = pipeline.extract(path, plugin="bank_transactions")
+    odd = [replace(r, data={**(r.data or {}), "memo": "line\u2028two\x85three"}) for r in whole.records]
+    whole.records = odd
+    streamed = replace(whole, records=[], pending=iter([odd]))
+    out = io.StringIO()
+    streamed.write_json(out)
+    assert out.getvalue() == json.dumps(whole.to_dict(), indent=2, ensure_ascii=False)
+    assert json.loads(out.getvalue())["records"][1]["data"]["memo"] == "line\u2028two\x85three"
