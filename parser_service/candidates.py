@@ -126,25 +126,26 @@ def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48)
     """The ``spans`` written within ``window`` characters after one of ``keywords`` on the
     same line ("Invoice No: 42183017", "Grand Total Rs 1939") or at the start of the next
     line (a value under its label), in order of appearance; all ``spans`` when none is."""
-    lowered = text.casefold()
-    found: list[tuple[int, str]] = []
-    for keyword in keywords:
-        for hit in re.finditer(re.escape(keyword.casefold()), lowered):
-            end = hit.end()
-            found += [(end + at, span) for at, span in _after(text, end, spans, window)]
-    ordered = [span for _, span in sorted(found)]
+    ordered = [span for _, span in sorted(_labelled(text, spans, keywords, window))]
     return list(dict.fromkeys(ordered)) or spans
 
 
 def far_from(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
     """The ``spans`` not written right after one of ``keywords`` (as ``near`` finds them):
     a VAT number after "TVA", an IBAN after "IBAN"; all ``spans`` when none would stay."""
+    after = {span for _, span in _labelled(text, spans, keywords, window)}
+    return [span for span in spans if span not in after] or spans
+
+
+def _labelled(text: str, spans: list[str], keywords: Iterable[str], window: int) -> list[tuple[int, str]]:
+    """(position, span) of each of ``spans`` written right after one of ``keywords``."""
     lowered = text.casefold()
-    after: set[str] = set()
+    found: list[tuple[int, str]] = []
     for keyword in keywords:
         for hit in re.finditer(re.escape(keyword.casefold()), lowered):
-            after.update(span for _, span in _after(text, hit.end(), spans, window))
-    return [span for span in spans if span not in after] or spans
+            end = hit.end()
+            found += [(end + at, span) for at, span in _after(text, end, spans, window)]
+    return found
 
 
 def _after(text: str, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:

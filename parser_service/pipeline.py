@@ -40,19 +40,18 @@ class Extraction:
     pending: Iterator[list[RecordResult]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.to_dict_head(), "records": [record.to_dict() for record in self.all_records()]}
+        return {**self._head(), "records": [record.to_dict() for record in self.all_records()]}
 
     def all_records(self) -> list[RecordResult]:
         """``records``, after drawing what is pending."""
         if self.pending is not None:
-            self.records += [result for chunk in self.pending for result in chunk]
-            self.pending = None
+            self.records = [result for chunk in self._chunks() for result in chunk]
         return self.records
 
     def write_json(self, handle: TextIO) -> None:
         """What ``json.dumps(self.to_dict(), indent=2)`` gives, written record by record, so
         a large export's results are never all held."""
-        head = json.dumps({**self.to_dict_head(), "records": []}, indent=2, ensure_ascii=False)
+        head = json.dumps({**self._head(), "records": []}, indent=2, ensure_ascii=False)
         first = True
         handle.write(head[: -len("[]\n}")] + "[")
         for chunk in self._chunks():
@@ -63,7 +62,7 @@ class Extraction:
                 first = False
         handle.write("]\n}" if first else "\n  ]\n}")
 
-    def to_dict_head(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
         return {"document": self.document.summary(), "metadata": self.metadata}
 
     def _chunks(self) -> Iterator[list[RecordResult]]:

@@ -133,18 +133,11 @@ def expected_count(records: Iterable[Record], document: Document) -> int:
 
 def table_rows(document: Document) -> list[Record]:
     """One record per data row of every table (bank exports, contact lists)."""
-    return list(iter_table_rows(document))
-
-
-def iter_table_rows(document: Document, start: int = 0) -> Iterator[Record]:
-    """``table_rows``, one record at a time, read as the tables stream their rows;
-    indices count from ``start``."""
-    index = start
+    records: list[Record] = []
     for page in document.pages:
         for table in page.tables:
-            for record in iter_rows(table, index):
-                index += 1
-                yield record
+            records += iter_rows(table, len(records))
+    return records
 
 
 def iter_rows(table: Table, start: int = 0) -> Iterator[Record]:

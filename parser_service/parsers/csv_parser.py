@@ -75,7 +75,7 @@ class CsvParser(Parser):
         encoding = text_encoding(path, filename)
         head = list(islice(iter_lines(path, encoding), _SAMPLE_LINES))
         layout = _choose_layout(head) or _Layout(",", 1, 0, 0, 0)
-        source = _Source(path, filename, encoding, layout)
+        source = _Source(path, filename, encoding, layout, file_stamp(path))
         try:
             table = _build_table(source, head)
         except csv.Error as exc:
@@ -91,13 +91,15 @@ class _Source:
     filename: str
     encoding: str
     layout: _Layout
+    #: The file as parsed: reading it again checks that it is still that file.
+    stamp: Stamp
 
     def records(self) -> Iterator[_Record]:
         return _records(iter_lines(self.path, self.encoding), self.layout.delimiter)
 
-    def rows(self, skip: int, width: int, stamp: Stamp) -> Iterator[Row]:
+    def rows(self, skip: int, width: int) -> Iterator[Row]:
         """The data rows (after ``skip`` records), as the parse counted them."""
-        check_unchanged(self.path, self.filename, stamp)
+        check_unchanged(self.path, self.filename, self.stamp)
         try:
             for record in islice(self.records(), skip, None):
                 yield _row(record, width)
@@ -173,7 +175,6 @@ def _sniffed_delimiter(lines: list[str]) -> str | None:
 def _build_table(source: _Source, head: list[str]) -> Table:
     """Header and preamble from the file's first lines; the rows are counted here and
     read again when iterated (``StreamedRows``)."""
-    stamp = file_stamp(source.path)
     records = source.records()
     strip = source.layout.delimiter + " \t"
     preamble = [
@@ -194,7 +195,7 @@ def _build_table(source: _Source, head: list[str]) -> Table:
         line_end=last.line_end,
     )
     skip = source.layout.header_index + 1
-    rows = StreamedRows(count, lambda: source.rows(skip, len(header), stamp))
+    rows = StreamedRows(count, lambda: source.rows(skip, len(header)))
     return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
 
 

@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from itertools import islice
+from functools import partial
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
-from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table
+from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table, column_letter
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import Parser, Stamp, check_unchanged, file_stamp
 
@@ -76,8 +77,7 @@ class XlsxParser(Parser):
     def parse(self, path: Path, filename: str) -> list[Page]:
         try:
             with _open_workbook(path) as workbook:
-                merges = _merged_ranges(workbook, path)
-                source = _Source(path, filename, merges)
+                source = _Source(path, filename, _merged_ranges(workbook, path), file_stamp(path))
                 return [
                     _read_sheet(source, sheet, number)
                     for number, sheet in enumerate(workbook.worksheets, start=1)
@@ -147,9 +147,11 @@ class _Source:
     path: Path
     filename: str
     merges: dict[str, list[Bounds]]
+    #: The file as parsed: reading it again checks that it is still that file.
+    stamp: Stamp
 
-    def rows(self, sheet_number: int, first_row: int, span: tuple[int, int], stamp: Stamp) -> Iterator[Row]:
-        check_unchanged(self.path, self.filename, stamp)
+    def rows(self, sheet_number: int, first_row: int, span: tuple[int, int]) -> Iterator[Row]:
+        check_unchanged(self.path, self.filename, self.stamp)
         try:
             with _open_workbook(self.path) as workbook:
                 sheet = workbook.worksheets[sheet_number - 1]
@@ -162,13 +164,8 @@ class _Source:
 
 def _read_sheet(source: _Source, sheet: Any, number: int) -> Page:
     rows = _sheet_rows(sheet, source.merges.get(sheet.title, []))
-    table = _sheet_table(rows, sheet.title, lambda first, span: _streamed(source, number, first, span))
+    table = _sheet_table(rows, sheet.title, lambda first, span: partial(source.rows, number, first, span))
     return Page(number=number, name=sheet.title, tables=[table] if table else [])
-
-
-def _streamed(source: _Source, number: int, first_row: int, span: tuple[int, int]) -> Callable[[], Iterator[Row]]:
-    stamp = file_stamp(source.path)
-    return lambda: source.rows(number, first_row, span, stamp)
 
 
 # --- merged ranges -----------------------------------------------------------
@@ -282,7 +279,7 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
         return None
     start, has_header = _table_start(head)
     preamble = [_row_text(row) for row in head[:start]]
-    body = _chain(head[start:], rows)
+    body = chain(head[start:], rows)
     header_row = next(body) if has_header else None
     wide = _column_span([header_row] if header_row else [])
     kept: list[_SheetRow] | None = []
@@ -308,11 +305,6 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
     cells = f"{_letter(first_col)}{first}:{_letter(last_col)}{last}"
     provenance = Provenance(sheet=title, cell_range=cells)
     return Table(header=header, rows=table_rows, provenance=provenance, preamble=preamble)
-
-
-def _chain(head: list[_SheetRow], rest: Iterator[_SheetRow]) -> Iterator[_SheetRow]:
-    yield from head
-    yield from rest
 
 
 def _widen(span: tuple[float, int], row: _SheetRow) -> tuple[float, int]:
@@ -388,6 +380,4 @@ def _header_name(value: CellValue) -> str:
 
 def _letter(column: int) -> str:
     """A1 letters of a 0-based column index."""
-    from openpyxl.utils.cell import get_column_letter
-
-    return get_column_letter(column + 1)
+    return column_letter(column + 1)
