@@ -1,9 +1,9 @@
 """XLSX parser: one page per worksheet, each holding one table (openpyxl, read-only).
 
-Rows are streamed. A sheet of more than ``KEEP_ROWS`` data rows is not held: the parse
-counts its rows and finds its columns, and its table's rows (``StreamedRows``) are read
-from the workbook again each time they are iterated, so memory stays flat as sheets
-grow. Formulas give their cached values. Merged ranges, read from
+Rows are streamed. A sheet of more than ``KEEP_ROWS`` data rows is not held in memory:
+the parse spools its rows to a temporary file as it counts them and finds its columns,
+and its table's rows (``StreamedRows``) are read back from the spool each time they are
+iterated, so memory stays flat as sheets grow and the workbook is parsed once. Formulas give their cached values. Merged ranges, read from
 the sheet XML, are filled with their top-left value. Rows above the header
 (a title, "Account: 123") become the table's preamble.
 """
@@ -15,25 +15,25 @@ import re
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
 from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table, column_letter
 from parser_service.errors import CorruptFileError
-from parser_service.parsers.base import Parser, Stamp, check_unchanged, file_stamp
+from parser_service.parsers.base import Parser
+from parser_service.parsers.spool import RowSpool
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _WORKBOOK_PART = "xl/workbook.xml"
 #: Part names seen in the local headers of a workbook whose zip directory is lost.
 _PART_HINTS = (b"xl/workbook.xml", b"xl/worksheets/", b"xl/_rels/")
 _HEADER_SCAN_ROWS = 30
-#: A sheet with more data rows than this is not held: its rows are read again when iterated.
+#: A sheet with more data rows than this is not held: its rows are spooled to a temporary file.
 KEEP_ROWS = 5000
 _HEADER_FILL = 0.6
 _NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
@@ -49,8 +49,6 @@ _BROKEN = (
 )
 
 Bounds = tuple[int, int, int, int]  # min_col, min_row, max_col, max_row (1-based)
-#: Given the first data row's number and the column span: what reads the rows again.
-Streamer = Callable[[int, tuple[int, int]], Callable[[], Iterator[Row]]]
 
 
 @dataclass(slots=True)
@@ -77,9 +75,9 @@ class XlsxParser(Parser):
     def parse(self, path: Path, filename: str) -> list[Page]:
         try:
             with _open_workbook(path) as workbook:
-                source = _Source(path, filename, _merged_ranges(workbook, path), file_stamp(path))
+                merges = _merged_ranges(workbook, path)
                 return [
-                    _read_sheet(source, sheet, number)
+                    _read_sheet(sheet, merges.get(sheet.title, []), number)
                     for number, sheet in enumerate(workbook.worksheets, start=1)
                 ]
         except (_invalid_file(), *_BROKEN) as exc:
@@ -140,31 +138,8 @@ def _no_size(sheet: Any) -> None:
     """Stands in for ``ReadOnlyWorksheet._get_size``."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """The workbook a large sheet's rows are read from again, each time they are iterated."""
-
-    path: Path
-    filename: str
-    merges: dict[str, list[Bounds]]
-    #: The file as parsed: reading it again checks that it is still that file.
-    stamp: Stamp
-
-    def rows(self, sheet_number: int, first_row: int, span: tuple[int, int]) -> Iterator[Row]:
-        check_unchanged(self.path, self.filename, self.stamp)
-        try:
-            with _open_workbook(self.path) as workbook:
-                sheet = workbook.worksheets[sheet_number - 1]
-                for row in _sheet_rows(sheet, self.merges.get(sheet.title, [])):
-                    if row.number >= first_row:
-                        yield _table_row(row, *span, sheet.title)
-        except (_invalid_file(), *_BROKEN) as exc:
-            raise _damaged(self.filename, exc) from exc
-
-
-def _read_sheet(source: _Source, sheet: Any, number: int) -> Page:
-    rows = _sheet_rows(sheet, source.merges.get(sheet.title, []))
-    table = _sheet_table(rows, sheet.title, lambda first, span: partial(source.rows, number, first, span))
+def _read_sheet(sheet: Any, merges: list[Bounds], number: int) -> Page:
+    table = _sheet_table(_sheet_rows(sheet, merges), sheet.title)
     return Page(number=number, name=sheet.title, tables=[table] if table else [])
 
 
@@ -271,9 +246,9 @@ def _value(value: Any) -> CellValue:
 # --- the table ---------------------------------------------------------------
 
 
-def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Table | None:
-    """The sheet's table. Up to ``KEEP_ROWS`` rows are kept as read; a longer sheet is
-    counted here and its rows are read again when iterated (``stream``)."""
+def _sheet_table(rows: Iterator[_SheetRow], title: str) -> Table | None:
+    """The sheet's table. Up to ``KEEP_ROWS`` rows are kept as read; a longer sheet's
+    rows are spooled (``_Kept``) and read back when iterated."""
     head = list(islice(rows, _HEADER_SCAN_ROWS))
     if not head:
         return None
@@ -282,29 +257,52 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str, stream: Streamer) -> Tab
     body = chain(head[start:], rows)
     header_row = next(body) if has_header else None
     wide = _column_span([header_row] if header_row else [])
-    kept: list[_SheetRow] | None = []
-    count, first_body, last_body = 0, 0, 0
+    kept = _Kept()
+    first_body, last_body = 0, 0
     for row in body:
-        count += 1
         first_body = first_body or row.number
         last_body = row.number
         wide = _widen(wide, row)
-        if kept is not None:
-            kept.append(row)
-            if len(kept) > KEEP_ROWS:
-                kept = None
+        kept.append(row)
     first_col, last_col = (0, 0) if wide[1] < 0 else (int(wide[0]), wide[1])
     header = [_header_name(v) for v in _trim(header_row, first_col, last_col)] if header_row else []
-    span = (first_col, last_col)
-    if kept is not None:
-        table_rows: Sequence[Row] = [_table_row(row, first_col, last_col, title) for row in kept]
-    else:
-        table_rows = StreamedRows(count, stream(first_body, span))
+    table_rows = kept.rows(first_col, last_col, title)
     first = header_row.number if header_row else (first_body or head[start].number)
     last = last_body or first
     cells = f"{_letter(first_col)}{first}:{_letter(last_col)}{last}"
     provenance = Provenance(sheet=title, cell_range=cells)
     return Table(header=header, rows=table_rows, provenance=provenance, preamble=preamble)
+
+
+class _Kept:
+    """A sheet's body rows as read: in a list up to ``KEEP_ROWS``, then in a ``RowSpool``."""
+
+    def __init__(self) -> None:
+        self._held: list[_SheetRow] = []
+        self._spool: RowSpool | None = None
+
+    def append(self, row: _SheetRow) -> None:
+        if self._spool is not None:
+            self._spool.append((row.number, row.values))
+            return
+        self._held.append(row)
+        if len(self._held) > KEEP_ROWS:
+            self._spool = RowSpool()
+            for held in self._held:
+                self._spool.append((held.number, held.values))
+            self._held = []
+
+    def rows(self, first: int, last: int, title: str) -> Sequence[Row]:
+        """The table's rows, cut to columns ``first..last``."""
+        spool = self._spool
+        if spool is None:
+            return [_table_row(row, first, last, title) for row in self._held]
+
+        def read() -> Iterator[Row]:
+            for number, values in spool:
+                yield _table_row(_SheetRow(number, values, 0), first, last, title)
+
+        return StreamedRows(len(spool), read)
 
 
 def _widen(span: tuple[float, int], row: _SheetRow) -> tuple[float, int]:
