@@ -62,16 +62,30 @@ def dates(text: str, max_chars: int) -> list[str]:
 
 def amounts(text: str, max_chars: int) -> list[str]:
     """Numbers with decimals, and whole numbers written next to a currency sign or code,
-    except those inside a date (the year of "August 3, 2014 $4.11" is no amount)."""
+    except those inside a date (the year of "August 3, 2014 $4.11" is no amount) and
+    percentages ("20,0 %"). A number grouped by a space ("1 278.61") may be two
+    columns (a quantity, a price): its last group is offered too ("278.61")."""
     in_dates = [m.span() for p in _DATE_PATTERNS for m in p.finditer(text)]
     spans = (
-        m.group()
+        span
         for m in _AMOUNT.finditer(text)
         if len(m.group()) <= max_chars
         and _money_like(text, m)
+        and not _PERCENT.match(text, m.end())
         and not any(a <= m.start() < b for a, b in in_dates)
+        for span in _readings(m.group())
     )
     return _distinct(spans, _reads(to_number), MAX_CANDIDATES)
+
+
+_PERCENT = re.compile(r"[ \t\u00a0]?%")
+_SPACE_GROUPED = re.compile(r"^[-−(]?\d{1,3} ([1-9]\d{2}(?:[.,]\d{1,2})?\)?-?)$")
+
+
+def _readings(span: str) -> list[str]:
+    """``span``, and for "1 278.61" (one space-grouped thousand) also "278.61"."""
+    split = _SPACE_GROUPED.match(span)
+    return [span, split.group(1)] if split else [span]
 
 
 def _money_like(text: str, match: re.Match[str]) -> bool:
@@ -90,11 +104,13 @@ def currencies(text: str, max_chars: int) -> list[str]:
 
 #: "1/2" (a page of a page count) and "2015" (a year alone) are no identifiers.
 _PAGE_OR_YEAR = re.compile(r"\d{1,3}/\d{1,3}|(?:19|20)\d{2}")
+#: "400.00", "1.234,56": an amount, not an identifier.
+_MONEY = re.compile(r"\d{1,3}(?:[.,]\d{3})*[.,]\d{2}")
 
 
 def codes(text: str, max_chars: int) -> list[str]:
     """Identifier-like tokens: at least one digit, not a date, not a plain small number,
-    not a page number ("1/2") or a year alone."""
+    not a page number ("1/2"), a year alone or an amount ("400.00")."""
 
     def identifier(span: str) -> bool:
         return (
@@ -103,14 +119,26 @@ def codes(text: str, max_chars: int) -> list[str]:
             and not _reads(to_date)(span)
             and not re.fullmatch(r"\d{1,2}([.,]\d+)?", span)
             and not _PAGE_OR_YEAR.fullmatch(span)
+            and not _MONEY.fullmatch(span)
         )
 
     return _distinct((m.group() for m in _CODE.finditer(text)), identifier, MAX_CANDIDATES)
 
 
+#: Where a letterhead line joins its parts ("Au bon moulin SARL - 1242 chemin de l'olive - 84340").
+_LINE_PARTS = re.compile(r"\s+[-–—−|·•]\s+|\t|\s{3,}")
+
+
 def lines(text: str, max_chars: int) -> list[str]:
-    """Whole short lines (names of companies and people usually stand alone)."""
-    return _distinct(text.splitlines(), lambda s: len(s) <= max_chars and any(c.isalpha() for c in s), MAX_CANDIDATES)
+    """Whole short lines (names of companies and people usually stand alone), and the
+    parts of a line joined by " - ", " | " or a wide gap (a letterhead's name, address
+    and phone on one line), in order of appearance."""
+    def parts(line: str) -> list[str]:
+        pieces = [p for p in _LINE_PARTS.split(line) if p.strip()]
+        return [line, *pieces] if len(pieces) > 1 else [line]
+
+    spans = (part for line in text.splitlines() for part in parts(line))
+    return _distinct(spans, lambda s: len(s) <= max_chars and any(c.isalpha() for c in s), MAX_CANDIDATES)
 
 
 FINDERS: dict[str, Callable[[str, int], list[str]]] = {
@@ -126,8 +154,14 @@ def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48)
     """The ``spans`` written within ``window`` characters after one of ``keywords`` on the
     same line ("Invoice No: 42183017", "Grand Total Rs 1939") or at the start of the next
     line (a value under its label), in order of appearance; all ``spans`` when none is."""
+    return labelled(text, spans, keywords, window) or spans
+
+
+def labelled(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
+    """The ``spans`` written after one of ``keywords`` (as ``near`` finds them), in order
+    of appearance; none when none is."""
     ordered = [span for _, span in sorted(_labelled(text, spans, keywords, window))]
-    return list(dict.fromkeys(ordered)) or spans
+    return list(dict.fromkeys(ordered))
 
 
 def far_from(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
@@ -144,20 +178,29 @@ def _labelled(text: str, spans: list[str], keywords: Iterable[str], window: int)
     for keyword in keywords:
         for hit in re.finditer(re.escape(keyword.casefold()), lowered):
             end = hit.end()
-            found += [(end + at, span) for at, span in _after(text, end, spans, window)]
+            found += [(end + at, span) for at, span in _after(text, hit.start(), end, spans, window)]
     return found
 
 
-def _after(text: str, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:
-    """Spans in the rest of the label's line, else in the first ``window`` characters of the next."""
+def _after(text: str, start: int, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:
+    """Spans in the first ``window`` characters of the rest of the label's line; else,
+    on the next line, the one span as far along its line as the label is along its own
+    (a row of labels over a row of values: "Klant Order Factuur datum" above
+    "SCONL030 SCONL000 8-9-2022")."""
     stop = text.find("\n", end)
     stop = len(text) if stop < 0 else stop
     same = text[end : min(end + window, stop)]
     hits = [(same.find(span), span) for span in spans if span in same]
     if hits or stop >= len(text):
         return hits
-    below = text[stop + 1 : stop + 1 + window].split("\n", 1)[0]
-    return [(stop + 1 - end + below.find(span), span) for span in spans if span in below]
+    below = text[stop + 1 :].split("\n", 1)[0]
+    found = [(below.find(span), span) for span in spans if span in below]
+    if not found:
+        return []
+    line_start = text.rfind("\n", 0, start) + 1
+    along = (start - line_start) / max(1, stop - line_start)
+    at, span = min(found, key=lambda hit: abs(hit[0] / len(below) - along))
+    return [(stop + 1 - end + at, span)]
 
 
 def preferred(spans: list[str], pattern: str) -> list[str]:

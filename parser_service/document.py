@@ -67,7 +67,8 @@ class Row:
 
 
 class StreamedRows(Sequence[Row]):
-    """A table's rows, read again from the file each time they are iterated.
+    """A table's rows, read again each time they are iterated (from the file, or from
+    the spool the parser wrote them to).
 
     The parser counted them once, so ``len`` is known; nothing holds them all, so a
     table of 100,000 rows costs the memory of the row being read. Indexing reads up

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,10 @@ from parser_service.synth.document import SyntheticDoc
 Splitter = Callable[[Document], Iterable[Record]]
 #: A cross-field check on a validated record; returns the problems it finds.
 CrossValidator = Callable[[BaseModel], list[FieldIssue]]
+#: Mends fields a cross-field check found wrong, in code, from the record's text: given
+#: the raw values (as the model wrote them), the text and the problems found, returns
+#: field -> replacement raw value (a span of the text), or nothing when it cannot tell.
+Repair = Callable[[Mapping[str, Any], str, Sequence[FieldIssue]], dict[str, Any]]
 #: Fills fields straight from a record (e.g. a row's cells) without the model.
 #: Returns field -> raw value; the schema's types still normalise and validate them.
 Prefill = Callable[[Record], dict[str, Any]]
@@ -68,6 +72,8 @@ class Domain:
     prompt: str = DEFAULT_PROMPT
     splitter: Splitter = whole_document
     validators: Sequence[CrossValidator] = ()
+    #: Tried, in order, on a record whose checks failed, before the model is asked again.
+    repairs: Sequence[Repair] = ()
     prefill: Prefill | None = None
     adapter: Path | None = None
     examples: Sequence[Example] = ()

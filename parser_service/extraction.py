@@ -3,12 +3,14 @@
 For each record: fields a plugin can fill straight from the record (``prefill``)
 are taken as they are; the model is asked for the rest under a grammar built from
 the schema; the target schema normalises and validates the raw values; cross-field
-validators run; fields that failed are asked for once more, with the error, and
-only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
+validators run; the plugin's repairs may mend what they flagged from the record's text
+(totals that add up); fields still failing are asked for once more, with the error,
+and only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,14 +20,18 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from parser_service.answers import field_confidence, locate
+from parser_service.candidates import dates
 from parser_service.backends.base import Backend, Generation, GenerationRequest
 from parser_service.confidence import Calibration, Evidence, needs_review, score
 from parser_service.document import Provenance
 from parser_service.domain import Domain
 from parser_service.gen_schema import generation_schema
+from parser_service.normalize import infer_dayfirst
 from parser_service.records import FieldIssue, Record, RecordResult
 
 Progress = Callable[[str, int, int], None]
+#: Longest date text looked at when inferring a record's day/month order.
+MAX_DATE_CHARS = 32
 
 
 @dataclass
@@ -36,6 +42,8 @@ class _State:
     confidence: dict[str, float] = field(default_factory=dict)
     issues: list[FieldIssue] = field(default_factory=list)
     model: BaseModel | None = None
+    #: Day/month order of the record's numeric dates, where one of them decides it.
+    dayfirst: bool | None = None
     truncated: bool = False
     failure: str | None = None
 
@@ -58,6 +66,7 @@ def extract_records(
         asker.ask(states, lambda s: _missing(s, domain), hint=None)
         for state in states:
             _validate(state, domain)
+            _repair(state, domain)
         for _ in range(retries):
             again = [s for s in states if _retry_fields(s)]
             if not again:
@@ -83,7 +92,7 @@ def _long_lived_left_out() -> Iterator[None]:
 
 def _start(record: Record, domain: Domain) -> _State:
     raw = dict(domain.prefill(record)) if domain.prefill else {}
-    state = _State(record=record, raw=raw)
+    state = _State(record=record, raw=raw, dayfirst=infer_dayfirst(dates(record.text, MAX_DATE_CHARS)))
     for name in raw:
         state.source[name] = "prefill"
         state.confidence[name] = 1.0
@@ -174,7 +183,7 @@ def _validate(state: _State, domain: Domain) -> None:
         return
     state.issues = []
     try:
-        state.model = domain.schema.model_validate(state.raw)
+        state.model = domain.schema.model_validate(state.raw, context=_context(state))
     except ValidationError as exc:
         state.model = None
         state.issues = _issues(exc)
@@ -183,6 +192,32 @@ def _validate(state: _State, domain: Domain) -> None:
         state.issues += _invented(state)
     for check in domain.validators:
         state.issues += check(state.model)
+
+
+def _repair(state: _State, domain: Domain) -> None:
+    """The plugin's repairs, on a record whose checks failed; a repair's values are kept
+    where they leave fewer problems, and count as the document's, not the model's (no
+    token probability: their confidence rests on being verbatim and valid)."""
+    for repair in domain.repairs:
+        if state.failure or not state.issues:
+            return
+        changes = repair(dict(state.raw), state.record.text, list(state.issues))
+        if not changes:
+            continue
+        kept = dataclasses.replace(state, raw=dict(state.raw), source=dict(state.source), confidence=dict(state.confidence))
+        for name, value in changes.items():
+            state.raw[name], state.source[name] = value, "repair"
+            state.confidence.pop(name, None)
+        _validate(state, domain)
+        if len(state.issues) >= len(kept.issues):
+            state.raw, state.source, state.confidence = kept.raw, kept.source, kept.confidence
+            state.issues, state.model = kept.issues, kept.model
+
+
+def _context(state: _State) -> dict[str, Any]:
+    """What the schema's normalisers are told about the record ("dayfirst": how its
+    dates are written, read off the dates that only one order allows: "11/17/2017")."""
+    return {"dayfirst": state.dayfirst}
 
 
 def _invented(state: _State) -> list[FieldIssue]:
@@ -272,7 +307,7 @@ def _best_data(state: _State, domain: Domain) -> dict[str, Any]:
     bad = {i.field for i in state.issues if i.field}
     cleaned = {k: (None if k in bad else v) for k, v in state.raw.items()}
     try:
-        return domain.schema.model_validate(cleaned).model_dump(mode="json")
+        return domain.schema.model_validate(cleaned, context=_context(state)).model_dump(mode="json")
     except ValidationError:
         return cleaned
 

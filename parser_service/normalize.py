@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
 
 __all__ = [
     "ISO_CURRENCIES",
@@ -398,8 +398,11 @@ def clean_text(value: object) -> str | None:
 # --------------------------------------------------------------------------- pydantic
 
 
-def _date_before(value: object) -> object:
-    return value if value is None else to_date(value)
+def _date_before(value: object, info: ValidationInfo) -> object:
+    """``to_date``, in the day/month order the validation context gives ("dayfirst"),
+    where the caller inferred one for the whole document (``infer_dayfirst``)."""
+    dayfirst = info.context.get("dayfirst") if isinstance(info.context, dict) else None
+    return value if value is None else to_date(value, dayfirst=dayfirst)
 
 
 def _number_before(value: object) -> object:
@@ -411,7 +414,8 @@ def _currency_before(value: object) -> object:
 
 
 ISODate = Annotated[datetime.date, BeforeValidator(_date_before)]
-"""A date read with :func:`to_date` (day-first default); dumps as "YYYY-MM-DD"."""
+"""A date read with :func:`to_date` (day-first unless the validation context's
+"dayfirst" says otherwise); dumps as "YYYY-MM-DD"."""
 
 Amount = Annotated[float, BeforeValidator(_number_before)]
 """A float read with :func:`to_number`."""

@@ -5,6 +5,8 @@
 Plugins import this module only, never the rest of ``parser_service``.
 """
 
+from parser_service.candidates import amounts as amount_spans
+from parser_service.candidates import labelled as labelled_spans
 from parser_service.checks import plausible_date
 from parser_service.document import CellValue, Document, Page, Provenance, Row, Table
 from parser_service.domain import (
@@ -13,6 +15,7 @@ from parser_service.domain import (
     Domain,
     Example,
     Prefill,
+    Repair,
     Splitter,
     Synthesize,
     adapter_folder,
@@ -68,10 +71,13 @@ __all__ = [
     "Prefill",
     "Provenance",
     "Record",
+    "Repair",
     "Row",
     "Splitter",
     "Table",
     "adapter_folder",
+    "amount_spans",
+    "labelled_spans",
     "extractive",
     "plausible_date",
     "clean_text",

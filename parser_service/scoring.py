@@ -51,7 +51,12 @@ def same_name(expected: Any, got: Any) -> bool:
 
 
 def same_code(expected: Any, got: Any) -> bool:
-    return got is not None and re.sub(r"\s+", "", str(expected)).upper() == re.sub(r"\s+", "", str(got)).upper()
+    """Equal but for spaces, case and a leading number sign ("# BLR_1" is "BLR_1")."""
+    return got is not None and _code(expected) == _code(got)
+
+
+def _code(value: Any) -> str:
+    return re.sub(r"\s+", "", str(value)).upper().removeprefix("#")
 
 
 RULES: dict[str, Callable[[Any, Any], bool]] = {
@@ -64,6 +69,7 @@ RULES: dict[str, Callable[[Any, Any], bool]] = {
     "date": same_code,
     "amount": same_amount,
     "amount_untaxed": same_amount,
+    "amount_tax": same_amount,
     "balance": same_amount,
     "qty": same_amount,
     "price_unit": same_amount,

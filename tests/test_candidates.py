@@ -99,3 +99,46 @@ def test_numbers_after_registration_labels_are_not_offered_as_the_invoice_number
     assert "1/1" not in found and "2015" not in found  # a page number, a year alone
     assert far_from(text, found, ["tva"]) == ["FA-2017-0010"]
     assert far_from(text, found, ["iban"]) == found  # no such label: nothing dropped
+
+
+def test_a_letterhead_line_offers_its_parts() -> None:
+    text = "Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène - France\nAlexandre Payet"
+    found = candidates.lines(text, 48)
+    assert "Au bon moulin SARL" in found and "84340 Malaucène" in found
+    assert found.index("Au bon moulin SARL") < found.index("Alexandre Payet")  # order of appearance
+
+
+def test_percentages_are_no_amounts_and_a_space_grouped_number_is_offered_split() -> None:
+    found = candidates.amounts("TVA collectée 20,0 % -20,48 €\nTotal 1 278.61 40.39 319.00\nRemise 10% 5,00", 16)
+    assert "20,0" not in found and "10" not in found
+    assert {"-20,48", "1 278.61", "278.61", "40.39", "319.00", "5,00"} <= set(found)
+    assert "000,00" not in candidates.amounts("capital de 120 000,00 €", 16)  # a group never starts with 0
+
+
+def test_amounts_are_not_identifiers() -> None:
+    assert candidates.codes("Netto 400.00 EUR Rechnung RE-20201121/508", 24) == ["RE-20201121/508"]
+
+
+def test_a_value_under_a_row_of_labels_is_the_one_as_far_along_as_its_label() -> None:
+    text = (
+        "Klant Order Factuur datum Factuur Vervaldatum\n"
+        "SCONL0303006280999 SCONL000000444 8-9-2022 VF1005193039 22-9-2022\n"
+    )
+    dates = candidates.dates(text, 24)
+    assert candidates.labelled(text, dates, ["vervaldatum"]) == ["22-9-2022"]
+    assert candidates.far_from(text, dates, ["vervaldatum"]) == ["8-9-2022"]
+    codes = candidates.codes(text, 24)
+    assert candidates.labelled(text, codes, ["klant"]) == ["SCONL0303006280999"]
+    assert "VF1005193039" in candidates.labelled(text, codes, ["factuur"])
+    assert candidates.labelled(text, codes, ["iban"]) == [] and candidates.near(text, codes, ["iban"]) == codes
+
+
+def test_the_invoice_date_is_not_a_due_order_or_debit_date() -> None:
+    from parser_service_invoices.schema import Invoice
+
+    text = (
+        "Order Date: 15-10-2015\nInvoice Date: 20-10-2015\n"
+        "Facture n°562044387 du 02 Juillet 2015\nDate limite de paiement le 05 Juillet 2015\n"
+    )
+    schema = generation_schema(Invoice, ["date"], text).json_schema
+    assert schema["properties"]["date"]["enum"] == ["20-10-2015", "02 Juillet 2015"]

@@ -487,3 +487,14 @@ def test_model_reports_the_bad_field(field: str, raw: str) -> None:
 def test_strict_model_refuses_null() -> None:
     with pytest.raises(ValidationError):
         StrictTransaction.model_validate({"date": None, "amount": "1", "currency": "EUR"})
+
+
+def test_a_date_is_read_in_the_order_the_validation_context_gives() -> None:
+    from pydantic import TypeAdapter
+
+    from parser_service.normalize import ISODate
+
+    adapter = TypeAdapter(ISODate)
+    assert adapter.validate_python("11/03/2017").isoformat() == "2017-03-11"  # day-first default
+    assert adapter.validate_python("11/03/2017", context={"dayfirst": False}).isoformat() == "2017-11-03"
+    assert adapter.validate_python("13/03/2017", context={"dayfirst": False}).isoformat() == "2017-03-13"

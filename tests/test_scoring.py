@@ -15,3 +15,11 @@ def test_rules_fit_the_type():
 def test_only_labelled_fields_are_scored():
     scores = score_fields({"amount": 1.0, "desc": "x"}, {"amount": 1.0}, ["amount", "currency"])
     assert scores == {"amount": True}
+
+
+def test_codes_compare_without_a_number_sign_and_the_tax_as_an_amount() -> None:
+    from parser_service.scoring import field_matches
+
+    assert field_matches("invoice_number", "#BLR_WFLD2015", "BLR_WFLD2015")
+    assert not field_matches("invoice_number", "#BLR_WFLD2015", "OD3041")
+    assert field_matches("amount_tax", 0, 0.0) and not field_matches("amount_tax", 14.99, 10.0)

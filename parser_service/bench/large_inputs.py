@@ -7,7 +7,8 @@ balance that holds) of N rows, as CSV and as XLSX, goes through the
 ``bank_transactions`` plugin's fast path as the service streams it: the real parser
 (``Pipeline.parse``, which counts the rows and keeps none), then
 ``Pipeline.stream_domain``: the plugin's splitter (the column mapping inferred once per
-table, from its first rows) yields records as the file is read again, extracted a chunk
+table, from its first rows) yields records as the rows are read again (the CSV from the file, the XLSX
+sheet from the parser's spool), extracted a chunk
 at a time (prefill from the mapping, schema validation, validators, confidence); the
 child keeps a tally of each chunk, not the results. The metadata call is skipped: the plugin is named, as a caller naming it
 would. The backend is the deterministic test backend wrapped in a counter, so the

@@ -10,6 +10,7 @@ from typing import Any
 from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl, whole_document
 from parser_service_invoices.schema import Invoice, InvoiceLine
 from parser_service_invoices.synth import synthesize
+from parser_service_invoices.repairs import REPAIRS
 from parser_service_invoices.validators import VALIDATORS
 
 __version__ = "0.1.0"
@@ -50,6 +51,7 @@ DOMAIN = Domain(
     prompt=PROMPT,
     splitter=whole_document,
     validators=VALIDATORS,
+    repairs=REPAIRS,
     adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"application/pdf", "text/plain"}),

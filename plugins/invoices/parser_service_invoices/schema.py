@@ -11,6 +11,7 @@ from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text,
 #: Labels after which the value is usually written, in the languages of our users.
 NUMBER_LABELS = (
     "invoice number", "invoice no", "invoice #", "invoice", "bill no", "receipt no", "booking id",
+    "credit note", "avoir", "gutschrift", "creditnota", "nota de crédito", "factura rectificativa",
     "facture n°", "n° de facture", "numéro de facture", "facture", "numéro", "rechnungsnummer", "rechnungs-nr",
     "rechnung nr", "beleg-nr", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
     "número de factura", "factura n.º", "nº factura", "factura número", "factura", "nummer", "n°", "nr.", "no.",
@@ -20,9 +21,23 @@ REGISTRATION_LABELS = (
     "vat", "tva", "btw", "ust", "mwst", "iva", "gst", "tax id", "tax no", "steuernummer", "steuer-nr", "siret",
     "siren", "rcs", "kvk", "iban", "bic", "swift", "account", "konto", "compte", "cif", "nif", "gstin", "pan",
 )
+#: Labels of other documents' and parties' numbers: orders, customers, lines, the invoice a credit note corrects.
+OTHER_NUMBER_LABELS = (
+    "order", "commande", "bestell", "auftrag", "pedido", "customer", "client", "kunde", "klant", "cliente",
+    "numéro de ligne", "facture liée", "related invoice", "original invoice", "ursprüngliche rechnung",
+    "reference", "référence", "referenz", "referentie", "dossier",
+)
 DATE_LABELS = (
     "invoice date", "date of issue", "date de facture", "date de facturation", "rechnungsdatum",
-    "factuurdatum", "fecha de factura", "issued", "date", "datum", "fecha",
+    "factuurdatum", "fecha de factura", "issued", "date", "datum", "fecha", "dated", "vom",
+    "facture n°", "invoice no", "rechnung nr", "factuur nr", "factura n",
+)
+#: Labels of the other dates an invoice carries: due, delivery, order, payment, direct debit.
+OTHER_DATE_LABELS = (
+    "due", "payable", "pay by", "échéance", "date limite", "fällig", "zahlbar", "vervaldatum", "vencimiento",
+    "delivery", "livraison", "liefer", "levering", "entrega", "order date", "commande", "bestell", "orderdatum",
+    "pedido", "payment", "paiement", "prélèvement", "zahlung", "betaling", "pago", "period", "période",
+    "zeitraum", "periode",
 )
 TOTAL_LABELS = (
     "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "net à payer",
@@ -52,9 +67,11 @@ RECIPIENT_LABELS = (
     "client", "kunde", "rechnungsempfänger", "lieferadresse", "facturé à", "livré à", "adresse de livraison",
     "adresse de facturation", "factuuradres", "afleveradres", "cliente", "facturar a",
 )
-#: Issuer candidates: lines naming a legal form that do not open with a recipient label.
+#: Issuer candidates: lines naming a legal form that open with neither a recipient label
+#: nor the legal form itself.
 ISSUER_LINE = (
     r"^(?!\s*(?i:" + "|".join(re.escape(label) for label in RECIPIENT_LABELS) + r")\b)"
+    r"(?!\s*(?:" + LEGAL_FORM + "))"  # "SARL au capital de 10 000 €" names no one
     r".*(?:" + LEGAL_FORM + ")"
 )
 
@@ -75,10 +92,10 @@ class Invoice(BaseModel):
         None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False, prefer=ISSUER_LINE)
     )
     invoice_number: str | None = Field(
-        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS)
+        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS)
     )
     date: ISODate | None = Field(
-        None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS)
+        None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS, not_near=OTHER_DATE_LABELS)
     )
     amount: Amount | None = Field(
         None, description="grand total including tax",

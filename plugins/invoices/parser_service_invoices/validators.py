@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from parser_service.plugin_api import FieldIssue, plausible_date
 
 TOLERANCE = 0.011
+#: The highest tax rate an invoice plausibly charges (VAT and GST stay under 28%).
+MAX_TAX_RATE = 0.3
 EARLIEST = datetime.date(1990, 1, 1)
 
 
@@ -41,6 +43,22 @@ def tax_adds_up(invoice: BaseModel) -> list[FieldIssue]:
     return [FieldIssue(name, message) for name in ("amount", "amount_untaxed", "amount_tax")]
 
 
+def tax_rate_plausible(invoice: BaseModel) -> list[FieldIssue]:
+    """The tax (given, or the total less the untaxed total) is at most ``MAX_TAX_RATE`` of
+    the untaxed total: a tax above it, or an untaxed total far below the grand total,
+    is another amount copied in its place."""
+    amount, untaxed, tax = invoice.amount, invoice.amount_untaxed, invoice.amount_tax
+    if untaxed is None or untaxed == 0:
+        return []
+    limit = MAX_TAX_RATE * abs(untaxed) + TOLERANCE
+    if tax is not None and abs(tax) > limit:
+        return [FieldIssue(name, f"tax {tax} is over {MAX_TAX_RATE:.0%} of the untaxed total {untaxed}") for name in ("amount_tax", "amount_untaxed")]
+    if amount is not None and abs(amount - untaxed) > limit:
+        message = f"the grand total {amount} is over {MAX_TAX_RATE:.0%} above the untaxed total {untaxed}"
+        return [FieldIssue(name, message) for name in ("amount", "amount_untaxed")]
+    return []
+
+
 date_plausible = plausible_date("date", EARLIEST, "an invoice")
 
-VALIDATORS = (totals_consistent, tax_adds_up, lines_sum_to_untaxed, date_plausible)
+VALIDATORS = (totals_consistent, tax_adds_up, tax_rate_plausible, lines_sum_to_untaxed, date_plausible)
