@@ -165,10 +165,14 @@ def labelled(text: str, spans: list[str], keywords: Iterable[str], window: int =
 
 
 def far_from(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
-    """The ``spans`` not written right after one of ``keywords`` (as ``near`` finds them):
-    a VAT number after "TVA", an IBAN after "IBAN"; all ``spans`` when none would stay."""
-    after = {span for _, span in _labelled(text, spans, keywords, window)}
-    return [span for span in spans if span not in after] or spans
+    """The ``spans`` written somewhere not right after one of ``keywords`` (as ``near``
+    finds them): a VAT number after "TVA", an IBAN after "IBAN" go, a date written
+    after "Invoice date" and again after "Order date" stays; all ``spans`` when none
+    would stay."""
+    after: dict[str, set[int]] = {}
+    for at, span in _labelled(text, spans, keywords, window):
+        after.setdefault(span, set()).add(at)
+    return [span for span in spans if len(after.get(span, ())) < text.count(span)] or spans
 
 
 def _labelled(text: str, spans: list[str], keywords: Iterable[str], window: int) -> list[tuple[int, str]]:

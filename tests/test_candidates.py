@@ -142,3 +142,9 @@ def test_the_invoice_date_is_not_a_due_order_or_debit_date() -> None:
     )
     schema = generation_schema(Invoice, ["date"], text).json_schema
     assert schema["properties"]["date"]["enum"] == ["20-10-2015", "02 Juillet 2015"]
+
+
+def test_a_span_written_elsewhere_without_the_label_stays() -> None:
+    text = "Factuurdatum: 29 maart 2014\nOrderdatum: 29 maart 2014\nBetaald op 31 maart 2014"
+    assert candidates.far_from(text, candidates.dates(text, 24), ["orderdatum"]) == ["29 maart 2014", "31 maart 2014"]
+    assert candidates.far_from(text, candidates.dates(text, 24), ["betaald op"]) == ["29 maart 2014"]
