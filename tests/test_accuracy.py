@@ -32,8 +32,12 @@ from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
 #:   30); with numbers after registration labels (VAT, IBAN), page numbers and lone
 #:   years no longer offered as the invoice number: issuer 0.20, invoice_number 0.80,
 #:   date 0.60, amount 0.60, amount_untaxed 0.50, currency 1.00, all 0.63 (19 of 30: one
-#:   document's totals swapped after its number changed). The floors hold for both
-#:   dtypes, as CI may run on either kind of CPU;
+#:   document's totals swapped after its number changed); with the totals mended from
+#:   the page when the checks fail, due/order dates and other parties' numbers left
+#:   out, letterhead lines offered by their parts (float32, this CPU has no native
+#:   bfloat16): issuer 0.60, invoice_number 0.80, date 1.00, amount 1.00,
+#:   amount_untaxed 0.75, currency 1.00, all 0.87 (26 of 30). The floors leave room
+#:   for a value or two to flip between dtypes, as CI may run on either kind of CPU;
 #: bank (every field read in code, so the same for both), on the exports the bank
 #:   adapter was not trained on: date 0.71, amount 0.50, payee 0.15, memo 0.10, all 0.39,
 #:   7 of 10 records matched, nothing invented.
@@ -48,8 +52,8 @@ THRESHOLDS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "adapter+extractive": {
             "f1": {
-                "issuer": 0.15, "invoice_number": 0.55, "date": 0.55, "amount": 0.55, "amount_untaxed": 0.45,
-                "currency": 0.95, "all fields": 0.55,
+                "issuer": 0.55, "invoice_number": 0.75, "date": 0.75, "amount": 0.75, "amount_untaxed": 0.70,
+                "currency": 0.95, "all fields": 0.80,
             },
             "max_invented_rate": 0.0,
         },
