@@ -42,8 +42,10 @@ class _State:
     confidence: dict[str, float] = field(default_factory=dict)
     issues: list[FieldIssue] = field(default_factory=list)
     model: BaseModel | None = None
-    #: Day/month order of the record's numeric dates, where one of them decides it.
+    #: Day/month order of the record's numeric dates, where one of them decides it
+    #: (``_context`` reads it off the text the first time a model's value needs it).
     dayfirst: bool | None = None
+    dayfirst_read: bool = False
     truncated: bool = False
     failure: str | None = None
 
@@ -92,7 +94,7 @@ def _long_lived_left_out() -> Iterator[None]:
 
 def _start(record: Record, domain: Domain) -> _State:
     raw = dict(domain.prefill(record)) if domain.prefill else {}
-    state = _State(record=record, raw=raw, dayfirst=infer_dayfirst(dates(record.text, MAX_DATE_CHARS)))
+    state = _State(record=record, raw=raw)
     for name in raw:
         state.source[name] = "prefill"
         state.confidence[name] = 1.0
@@ -216,7 +218,12 @@ def _repair(state: _State, domain: Domain) -> None:
 
 def _context(state: _State) -> dict[str, Any]:
     """What the schema's normalisers are told about the record ("dayfirst": how its
-    dates are written, read off the dates that only one order allows: "11/17/2017")."""
+    dates are written, read off the dates that only one order allows: "11/17/2017").
+    A record filled by its plugin alone is not read: the plugin's mapping knows the
+    order of its columns (and a 100,000-row export would pay for it on every row)."""
+    if not state.dayfirst_read and any(source != "prefill" for source in state.source.values()):
+        state.dayfirst = infer_dayfirst(dates(state.record.text, MAX_DATE_CHARS))
+        state.dayfirst_read = True
     return {"dayfirst": state.dayfirst}
 
 
