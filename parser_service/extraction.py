@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from parser_service.answers import field_confidence, locate
-from parser_service.candidates import dates
 from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.candidates import dates
 from parser_service.confidence import Calibration, Evidence, needs_review, score
 from parser_service.document import Provenance
 from parser_service.domain import Domain

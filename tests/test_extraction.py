@@ -40,3 +40,34 @@ def test_values_are_normalised_and_invented_ones_flagged():
     assert [issue.field for issue in result.errors] == ["invoice_number"]  # "INV-9" is not in the text
     assert extraction._retry_fields(state) == ["invoice_number"]  # only that field is asked again
     assert result.provenance["fields"]["issuer"] == {"source": "model", "verbatim": True, "page": 1}
+
+
+def _state_with(text: str, answer: str) -> extraction._State:
+    where = Provenance(page=1)
+    record = Record(index=0, text=text, provenance=[where], spans=[(0, len(text), where)])
+    state = extraction._start(record, INVOICES)
+    extraction._merge(state, list(INVOICES.schema.model_fields), Generation.from_text(answer, 40))
+    extraction._validate(state, INVOICES)
+    return state
+
+
+def test_totals_that_do_not_add_up_are_mended_from_the_page_before_any_re_ask():
+    text = "Bei Spiel GmbH\nNetto 496.00 €\nUmsatzsteuer 19% 75.04\nPosition 160.00\nBrutto 571.04 €"
+    state = _state_with(text, '{"issuer":"Bei Spiel GmbH","invoice_number":null,"date":null,"amount":"496.00",'
+                              '"amount_untaxed":"496.00","amount_tax":"160.00","currency":"€","lines":[]}')
+    assert {issue.field for issue in state.issues} >= {"amount", "amount_tax"}
+    extraction._repair(state, INVOICES)
+    result = extraction._result(state, INVOICES)
+    assert result.status == "ok" and extraction._retry_fields(state) == []
+    assert (result.data["amount"], result.data["amount_untaxed"], result.data["amount_tax"]) == (571.04, 496.0, 75.04)
+    assert result.provenance["fields"]["amount"]["source"] == "repair"
+    assert result.provenance["fields"]["amount"]["verbatim"]
+
+
+def test_a_record_whose_dates_show_month_first_reads_its_date_month_first():
+    text = "ACME GmbH\nInvoice Date 11/03/2017\nPaid 11/17/2017\nTotal 10.00 EUR"
+    answer = '{"issuer":"ACME GmbH","invoice_number":null,"date":"11/03/2017","amount":"10.00",' \
+             '"amount_untaxed":null,"amount_tax":null,"currency":"EUR","lines":[]}'
+    assert extraction._result(_state_with(text, answer), INVOICES).data["date"] == "2017-11-03"
+    day_first = text.replace("11/17/2017", "17/11/2017")
+    assert extraction._result(_state_with(day_first, answer), INVOICES).data["date"] == "2017-03-11"

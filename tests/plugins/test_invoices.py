@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from parser_service.plugin_api import FieldIssue
 from parser_service_invoices.repairs import totals_from_text
 from parser_service_invoices.schema import Invoice
 from parser_service_invoices.validators import tax_rate_plausible
+
+from parser_service.plugin_api import FieldIssue
 
 #: The totals block of a real invoice (Mustang's sample, as pdfplumber reads it).
 MUSTANG = (

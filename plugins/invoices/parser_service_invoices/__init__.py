@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.plugin_api import Domain, Example, adapter_folder, hookimpl, whole_document
+from parser_service_invoices.repairs import REPAIRS
 from parser_service_invoices.schema import Invoice, InvoiceLine
 from parser_service_invoices.synth import synthesize
-from parser_service_invoices.repairs import REPAIRS
 from parser_service_invoices.validators import VALIDATORS
 
 __version__ = "0.1.0"
