@@ -21,7 +21,7 @@ from typing import Any
 
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
 from parser_service.errors import ConfigError
-from parser_service.settings import Settings
+from parser_service.settings import Settings, auto_dtype
 
 log = logging.getLogger(__name__)
 CARD = "adapter_card.json"
@@ -48,7 +48,8 @@ class TrainConfig:
     eval_every: int = 25
     patience: int = 3
     seed: int = 0
-    bf16: bool = True
+    #: bfloat16 autocast where the CPU computes it natively (emulated, it is several times slower).
+    bf16: bool = field(default_factory=lambda: auto_dtype("cpu") == "bfloat16")
     target_modules: tuple[str, ...] = TARGET_MODULES
 
 
