@@ -46,14 +46,14 @@ class RowSpool:
             self._flush()
 
     def _flush(self) -> None:
-        if not self._pending:
-            return
-        data = marshal.dumps(self._pending)
-        with self._lock:
+        with self._lock:  # readers flush too: two must not write the same rows twice
+            if not self._pending:
+                return
+            data = marshal.dumps(self._pending)
             os.pwrite(self._file.fileno(), data, self._size)
             self._chunks.append((self._size, len(data)))
             self._size += len(data)
-        self._pending = []
+            self._pending = []
 
     def __iter__(self) -> Iterator[Any]:
         """The rows appended so far (later appends are not seen by this iteration)."""
