@@ -197,7 +197,8 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     hits = [(same.find(span), span) for span in spans if span in same]
     if hits or stop >= len(text):
         return hits
-    below = text[stop + 1 :].split("\n", 1)[0]
+    below_end = text.find("\n", stop + 1)
+    below = text[stop + 1 : len(text) if below_end < 0 else below_end]
     found = [(below.find(span), span) for span in spans if span in below]
     if not found:
         return []
