@@ -11,6 +11,8 @@ and only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed`
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,13 +27,11 @@ from parser_service.candidates import dates
 from parser_service.confidence import Calibration, Evidence, needs_review, score
 from parser_service.document import Provenance
 from parser_service.domain import Domain
-from parser_service.gen_schema import generation_schema
+from parser_service.gen_schema import DEFAULT_MAX_CHARS, generation_schema
 from parser_service.normalize import infer_dayfirst
 from parser_service.records import FieldIssue, Record, RecordResult
 
 Progress = Callable[[str, int, int], None]
-#: Longest date text looked at when inferring a record's day/month order.
-MAX_DATE_CHARS = 32
 
 
 @dataclass
@@ -42,12 +42,13 @@ class _State:
     confidence: dict[str, float] = field(default_factory=dict)
     issues: list[FieldIssue] = field(default_factory=list)
     model: BaseModel | None = None
-    #: Day/month order of the record's numeric dates, where one of them decides it
-    #: (``_context`` reads it off the text the first time a model's value needs it).
-    dayfirst: bool | None = None
-    dayfirst_read: bool = False
     truncated: bool = False
     failure: str | None = None
+
+    @functools.cached_property
+    def dayfirst(self) -> bool | None:
+        """Day/month order of the record's numeric dates, where one of them decides it."""
+        return infer_dayfirst(dates(self.record.text, DEFAULT_MAX_CHARS[datetime.date]))
 
 
 def extract_records(
@@ -221,10 +222,8 @@ def _context(state: _State) -> dict[str, Any]:
     dates are written, read off the dates that only one order allows: "11/17/2017").
     A record filled by its plugin alone is not read: the plugin's mapping knows the
     order of its columns (and a 100,000-row export would pay for it on every row)."""
-    if not state.dayfirst_read and any(source != "prefill" for source in state.source.values()):
-        state.dayfirst = infer_dayfirst(dates(state.record.text, MAX_DATE_CHARS))
-        state.dayfirst_read = True
-    return {"dayfirst": state.dayfirst}
+    model_written = any(source != "prefill" for source in state.source.values())
+    return {"dayfirst": state.dayfirst if model_written else None}
 
 
 def _invented(state: _State) -> list[FieldIssue]:
