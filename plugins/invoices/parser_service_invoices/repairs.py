@@ -16,7 +16,7 @@ from typing import Any
 
 from parser_service.plugin_api import FieldIssue, amount_spans, labelled_spans, to_number
 from parser_service_invoices.schema import TAX_LABELS, TOTAL_LABELS, UNTAXED_LABELS
-from parser_service_invoices.validators import MAX_TAX_RATE, TOLERANCE
+from parser_service_invoices.validators import TOLERANCE, within_tax_rate
 
 TOTALS = ("amount", "amount_untaxed", "amount_tax")
 LABELS = {"amount": TOTAL_LABELS, "amount_untaxed": UNTAXED_LABELS, "amount_tax": TAX_LABELS}
@@ -66,7 +66,7 @@ def _consistent(values: Mapping[str, float]) -> list[Triple]:
                 continue
             tax = round(total - untaxed, 2)
             tax_span = by_value.get(tax)
-            if tax_span is not None and abs(tax) <= MAX_TAX_RATE * abs(untaxed) + TOLERANCE and tax * total >= 0:
+            if tax_span is not None and within_tax_rate(tax, untaxed) and tax * total >= 0:
                 found.append((total_span, untaxed_span, tax_span))
     return found
 

@@ -43,6 +43,11 @@ def tax_adds_up(invoice: BaseModel) -> list[FieldIssue]:
     return [FieldIssue(name, message) for name in ("amount", "amount_untaxed", "amount_tax")]
 
 
+def within_tax_rate(tax: float, untaxed: float) -> bool:
+    """Whether ``tax`` is at most ``MAX_TAX_RATE`` of ``untaxed`` (in size, to the cent)."""
+    return abs(tax) <= MAX_TAX_RATE * abs(untaxed) + TOLERANCE
+
+
 def tax_rate_plausible(invoice: BaseModel) -> list[FieldIssue]:
     """The tax (given, or the total less the untaxed total) is at most ``MAX_TAX_RATE`` of
     the untaxed total: a tax above it, or an untaxed total far below the grand total,
@@ -50,10 +55,9 @@ def tax_rate_plausible(invoice: BaseModel) -> list[FieldIssue]:
     amount, untaxed, tax = invoice.amount, invoice.amount_untaxed, invoice.amount_tax
     if untaxed is None or untaxed == 0:
         return []
-    limit = MAX_TAX_RATE * abs(untaxed) + TOLERANCE
-    if tax is not None and abs(tax) > limit:
+    if tax is not None and not within_tax_rate(tax, untaxed):
         return [FieldIssue(name, f"tax {tax} is over {MAX_TAX_RATE:.0%} of the untaxed total {untaxed}") for name in ("amount_tax", "amount_untaxed")]
-    if amount is not None and abs(amount - untaxed) > limit:
+    if amount is not None and not within_tax_rate(amount - untaxed, untaxed):
         message = f"the grand total {amount} is over {MAX_TAX_RATE:.0%} above the untaxed total {untaxed}"
         return [FieldIssue(name, message) for name in ("amount", "amount_untaxed")]
     return []
