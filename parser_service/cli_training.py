@@ -44,7 +44,7 @@ def add_train(sub: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from parser_service.plugin_host import build_host
-    from parser_service.settings import Settings, auto_dtype
+    from parser_service.settings import Settings
     from parser_service.training.trainer import TrainConfig, train
 
     domain = build_host().domain(args.plugin)
@@ -56,7 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         plugin=domain.name, data=args.data, val=args.val, out=out, base=args.base, rank=args.rank,
         alpha=2 * args.rank, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
         max_steps=args.max_steps, eval_every=args.eval_every, patience=args.patience, seed=args.seed,
-        bf16=not args.fp32 and auto_dtype("cpu") == "bfloat16",
+        **({"bf16": False} if args.fp32 else {}),  # else TrainConfig's default: bf16 where native
     )
     result = train(config, Settings(), _bar())
     print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in result.__dict__.items()}, indent=2))

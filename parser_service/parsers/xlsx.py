@@ -3,9 +3,10 @@
 Rows are streamed. A sheet of more than ``KEEP_ROWS`` data rows is not held in memory:
 the parse spools its rows to a temporary file as it counts them and finds its columns,
 and its table's rows (``StreamedRows``) are read back from the spool each time they are
-iterated, so memory stays flat as sheets grow and the workbook is parsed once. Formulas give their cached values. Merged ranges, read from
-the sheet XML, are filled with their top-left value. Rows above the header
-(a title, "Account: 123") become the table's preamble.
+iterated, so memory stays flat as sheets grow and the workbook is parsed once.
+Formulas give their cached values. Merged ranges, read from the sheet XML, are filled
+with their top-left value. Rows above the header (a title, "Account: 123") become the
+table's preamble.
 """
 
 from __future__ import annotations
