@@ -56,8 +56,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         plugin=domain.name, data=args.data, val=args.val, out=out, base=args.base, rank=args.rank,
         alpha=2 * args.rank, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
         max_steps=args.max_steps, eval_every=args.eval_every, patience=args.patience, seed=args.seed,
-        **({"bf16": False} if args.fp32 else {}),  # else TrainConfig's default: bf16 where native
     )
+    if args.fp32:  # else TrainConfig's default: bf16 where the CPU computes it natively
+        config.bf16 = False
     result = train(config, Settings(), _bar())
     print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in result.__dict__.items()}, indent=2))
     return 0
