@@ -135,6 +135,8 @@ def test_a_lora_adapter_changes_the_model_and_can_be_switched_off(backend, tmp_p
 
     plain = GenerationRequest(MESSAGES, SCHEMA, 60)
     adapted = GenerationRequest(MESSAGES, SCHEMA, 60, adapter=tmp_path / "adapter")
+    backend.decoder.prefix.clear()  # each run below starts with no prompt prefix cached, so the passes
+    # split alike: in bfloat16 a prompt run in two passes differs from one pass by rounding
     before = backend.generate([plain], logprobs=True)[0]
     with_adapter = backend.generate([adapted], logprobs=True)[0]
     after = backend.generate([plain], logprobs=True)[0]
@@ -144,8 +146,8 @@ def test_a_lora_adapter_changes_the_model_and_can_be_switched_off(backend, tmp_p
     backend.decoder.prefix.clear()
     fresh = backend.generate([adapted], logprobs=True)[0]  # no prompt prefix cached from the base model
     assert [t.logprob for t in fresh.logprobs] == pytest.approx([t.logprob for t in with_adapter.logprobs], abs=2e-3)
-    # the same up to float noise (a prompt prefix cached or not splits the passes differently)
-    assert [t.logprob for t in after.logprobs] == pytest.approx([t.logprob for t in before.logprobs], abs=2e-3)
+    # the base weights restored exactly: the same passes give the same numbers
+    assert [t.logprob for t in after.logprobs] == [t.logprob for t in before.logprobs]
 
 
 def test_fields_are_written_in_schema_order(backend):
