@@ -31,6 +31,8 @@ from typing import Any
 
 import torch
 
+from parser_service.backends.kv_cache import PrefixCache, common_length, stack_caches
+
 #: Grammars kept per schema (building one takes about a millisecond; this only saves
 #: re-serialising the same schema for every record of a spreadsheet).
 GRAMMAR_CACHE = 256
@@ -108,34 +110,6 @@ def _problem(grammar: str, tokenizer: Any) -> str | None:
     if not is_error:
         return None
     return "; ".join(messages) or "invalid grammar"
-
-
-class PrefixCache:
-    """The KV cache of the last prompt prefix computed, at batch 1."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-        self.kv: Any = None
-
-    def clear(self) -> None:
-        self.ids, self.kv = [], None
-
-    def reuse(self, prefix: Sequence[int]) -> tuple[int, Any]:
-        """How many leading tokens of ``prefix`` are cached, and their KV: the cached one
-        itself when all of it is shared (read only: copy it before running more tokens
-        into it), else a cropped copy."""
-        shared = common_length([self.ids, list(prefix)])
-        if self.kv is None or shared == 0:
-            return 0, None
-        if shared == len(self.ids):
-            return shared, self.kv
-        kv = copy.deepcopy(self.kv)
-        kv.crop(shared)
-        return shared, kv
-
-    def keep(self, ids: Sequence[int], kv: Any) -> None:
-        """Cache ``kv`` as it is: from now on it is only read (each row copies it)."""
-        self.ids, self.kv = list(ids), kv
 
 
 class GuidedDecoder:
@@ -282,29 +256,6 @@ class GuidedDecoder:
         )
 
 
-def stack_caches(caches: list[Any], device: torch.device) -> tuple[Any, torch.Tensor]:
-    """Batch-1 KV caches of unequal lengths as one left-padded cache, and its mask."""
-    from transformers import DynamicCache
-
-    lengths = [c.get_seq_length() for c in caches]
-    width = max(lengths)
-    mask = torch.zeros((len(caches), width), dtype=torch.long, device=device)
-    for i, length in enumerate(lengths):
-        mask[i, width - length :] = 1
-    layers = []
-    for layer in range(len(caches[0].layers)):
-        keys = [_left_pad_time(c.layers[layer].keys, width) for c in caches]
-        values = [_left_pad_time(c.layers[layer].values, width) for c in caches]
-        layers.append((torch.cat(keys), torch.cat(values)))
-    return DynamicCache(ddp_cache_data=layers), mask
-
-
-def _left_pad_time(states: torch.Tensor, width: int) -> torch.Tensor:
-    """(1, heads, time, dim) zero-padded on the left to ``width`` steps."""
-    missing = width - states.shape[2]
-    return torch.nn.functional.pad(states, (0, 0, missing, 0)) if missing else states
-
-
 def left_pad(rows: list[list[int]], pad: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Rows of token ids right-aligned in one tensor, and the mask of the real ones."""
     width = max(len(r) for r in rows)
@@ -315,14 +266,3 @@ def left_pad(rows: list[list[int]], pad: int, device: torch.device) -> tuple[tor
             ids[i, width - len(row) :] = torch.tensor(row)
             mask[i, width - len(row) :] = 1
     return ids.to(device), mask.to(device)
-
-
-def common_length(seqs: Sequence[Sequence[int]]) -> int:
-    """Length of the prefix all of ``seqs`` share."""
-    if not seqs:
-        return 0
-    first, n = seqs[0], min(len(s) for s in seqs)
-    for i in range(n):
-        if any(s[i] != first[i] for s in seqs[1:]):
-            return i
-    return n

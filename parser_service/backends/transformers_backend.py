@@ -15,6 +15,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from parser_service.backends import attention
 from parser_service.backends.base import Generation, GenerationRequest, TokenLogprob
 from parser_service.backends.guided import GrammarError, Grammars, GuidedDecoder
 from parser_service.backends.lora_merge import MergedAdapter
@@ -53,7 +54,9 @@ class TransformersBackend(TokenizedBackend):
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             self.tokens = Tokens(self.tokenizer)
             dtype = torch.float32 if self.int8 else getattr(torch, self.settings.dtype)
-            self.model = AutoModelForCausalLM.from_pretrained(str(self.model_path), dtype=dtype)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                str(self.model_path), dtype=dtype, attn_implementation=attention.implementation(self.settings.device)
+            )
             self.model.to(self.settings.device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"could not load model from {self.model_path}: {exc}") from exc
