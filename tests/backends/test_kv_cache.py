@@ -1,0 +1,100 @@
+"""The decoder's KV caches and its CPU attention, on tensors (no model loaded)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from parser_service.backends import attention
+from parser_service.backends.kv_cache import HEADROOM, GrowingLayer, PrefixCache, stack_caches
+
+
+def states(batch: int, time: int, seed: int) -> torch.Tensor:
+    return torch.randn((batch, 3, time, 8), generator=torch.Generator().manual_seed(seed))
+
+
+def test_a_growing_layer_holds_what_was_appended_without_reallocating_each_step():
+    layer = GrowingLayer.holding(states(2, 5, 0), states(2, 5, 1))
+    buffer = layer.keys.data_ptr()
+    appended_keys, appended_values = [states(2, 5, 0)], [states(2, 5, 1)]
+    for step in range(10):
+        keys, values = states(2, 1 + step % 3, 10 + step), states(2, 1 + step % 3, 20 + step)
+        appended_keys.append(keys)
+        appended_values.append(values)
+        out_keys, out_values = layer.update(keys, values)
+        assert out_keys.data_ptr() == buffer  # written into the room it had
+    assert torch.equal(layer.keys, torch.cat(appended_keys, dim=-2))
+    assert torch.equal(layer.values, torch.cat(appended_values, dim=-2))
+    assert layer.get_seq_length() == 5 + sum(1 + s % 3 for s in range(10))
+
+
+def test_a_growing_layer_moves_to_a_larger_buffer_when_its_room_runs_out():
+    layer = GrowingLayer.holding(states(1, 4, 0), states(1, 4, 1))
+    big = states(1, HEADROOM + 1, 2)
+    layer.update(big, big)
+    assert layer.get_seq_length() == 4 + HEADROOM + 1
+    assert torch.equal(layer.keys[..., 4:, :], big) and torch.equal(layer.keys[..., :4, :], states(1, 4, 0))
+
+
+def test_rows_selected_or_cropped_stay_right_through_later_updates():
+    layer = GrowingLayer.holding(states(3, 6, 0), states(3, 6, 1))
+    layer.batch_select_indices(torch.tensor([0, 2]))
+    extra = states(2, 2, 3)
+    layer.update(extra, extra)
+    assert torch.equal(layer.keys, torch.cat([states(3, 6, 0)[[0, 2]], extra], dim=-2))
+    layer.crop(-3)
+    layer.update(extra, extra)
+    assert torch.equal(layer.keys, torch.cat([states(3, 6, 0)[[0, 2]][..., :5, :], extra], dim=-2))
+
+
+def test_stacked_caches_are_left_padded_and_masked():
+    class One:  # a batch-1 cache of one layer, as the model returns it
+        def __init__(self, time: int, seed: int) -> None:
+            self.layers = [GrowingLayer.holding(states(1, time, seed), states(1, time, seed + 1))]
+
+        def get_seq_length(self) -> int:
+            return self.layers[0].get_seq_length()
+
+    kv, mask = stack_caches([One(3, 0), One(5, 2)], torch.device("cpu"))
+    assert mask.tolist() == [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]
+    keys = kv.layers[0].keys
+    assert torch.equal(keys[0, :, 2:], states(1, 3, 0)[0]) and not keys[0, :, :2].any()
+    assert torch.equal(keys[1], states(1, 5, 2)[0])
+
+
+def test_the_prefix_cache_hands_out_the_shared_part():
+    from transformers import DynamicCache
+
+    kv = DynamicCache(ddp_cache_data=[(states(1, 5, 0), states(1, 5, 1))])
+    cache = PrefixCache()
+    cache.keep([1, 2, 3, 4, 5], kv)
+    assert cache.reuse([1, 2, 3, 4, 5, 6]) == (5, kv)  # all of it: the cached object itself
+    shared, cropped = cache.reuse([1, 2, 3, 9])
+    assert shared == 3 and cropped is not kv and cropped.get_seq_length() == 3
+    assert cache.kv.get_seq_length() == 5  # the kept one untouched
+    assert cache.reuse([7, 8]) == (0, None)
+
+
+@pytest.mark.parametrize("width", [1, 4])
+def test_grouped_query_attention_matches_repeated_heads_under_a_padding_mask(width):
+    from transformers.integrations.sdpa_attention import repeat_kv
+
+    query = torch.randn((2, 9, width, 16), generator=torch.Generator().manual_seed(0))
+    key, value = states(2, 12, 1).repeat(1, 1, 1, 2), states(2, 12, 2).repeat(1, 1, 1, 2)
+    mask = torch.ones((2, 1, width, 12), dtype=torch.bool)
+    mask[0, :, :, :5] = False  # the first row left-padded
+    module = torch.nn.Module()
+    out, _ = attention.grouped_query_attention(module, query, key, value, mask)
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        query, repeat_kv(key, 3), repeat_kv(value, 3), attn_mask=mask
+    ).transpose(1, 2)
+    assert out.shape == (2, width, 9, 16)
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_the_cpu_attention_is_registered_for_the_cpu_only():
+    from transformers import AttentionInterface
+
+    assert attention.implementation("cuda") == "sdpa"
+    assert attention.implementation("cpu") == attention.NAME
+    assert AttentionInterface()[attention.NAME] is attention.grouped_query_attention
