@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         "'int8': the transformers backend on a CPU, linear layers quantized dynamically by torch.",
     )
     batch_size: int = Field(8, ge=1, le=256, description="Records per model call.")
+    draft_tokens: int = Field(
+        6, ge=0, le=32,
+        description="transformers backend: tokens drafted from the record's own text at each decoding step "
+        "and kept where the model agrees (the same answer in fewer passes); 0 turns drafting off.",
+    )  # fmt: skip
     max_prompt_tokens: int = Field(
         1536, ge=128, description="Document text beyond this many tokens is cut from prompts."
     )

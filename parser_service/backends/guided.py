@@ -12,6 +12,8 @@ The loop the in-process backend runs instead of ``model.generate``:
 - fast-forward: the tokens a grammar forces next (keys, quotes, punctuation, the
   common start of every candidate) go into the next forward pass together with the
   chosen token, rather than one pass per token;
+- drafts: tokens the row's prompt holds after the answer's last few tokens run in
+  the same pass, and stay where the model would have chosen them (``drafts.py``);
 - the log probability of every output token (the model's, before the grammar's
   mask) comes from the same forward passes, so confidence costs no second pass.
 
@@ -31,6 +33,7 @@ from typing import Any
 
 import torch
 
+from parser_service.backends.drafts import SourceDrafts
 from parser_service.backends.kv_cache import PrefixCache, common_length, stack_caches
 
 #: Grammars kept per schema (building one takes about a millisecond; this only saves
@@ -50,6 +53,17 @@ class Decoded:
     token_ids: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)
     truncated: bool = False
+
+
+@dataclass(slots=True)
+class Step:
+    """What one row runs in a forward pass: the chosen token and the ones the grammar
+    forces after it (taken already), then a draft to verify (not taken yet)."""
+
+    row: Decoded
+    matcher: Any
+    chunk: list[int]
+    draft: list[int]
 
 
 class Grammars:
@@ -113,20 +127,25 @@ def _problem(grammar: str, tokenizer: Any) -> str | None:
 
 
 class GuidedDecoder:
-    """Runs ``model`` (a Hugging Face causal LM) greedily, each row under its matcher."""
+    """Runs ``model`` (a Hugging Face causal LM) greedily, each row under its matcher;
+    with ``draft_tokens``, each step also tries that many tokens drafted from the
+    row's prompt (``drafts.py``) and keeps those the model agrees with."""
 
-    def __init__(self, model: Any, eos_token_id: int, vocab_size: int) -> None:
+    def __init__(self, model: Any, eos_token_id: int, vocab_size: int, draft_tokens: int = 0) -> None:
         self.model = model
         self.eos = eos_token_id
         self.vocab_size = vocab_size
+        self.draft_tokens = draft_tokens
         self.prefix = PrefixCache()
-        self.forward_passes = self.tokens_run = 0  # counted, for tests and the benchmark
+        # counted, for tests and the benchmark
+        self.forward_passes = self.tokens_run = self.drafted = self.accepted = 0
 
     @torch.no_grad()
     def decode(self, prompts: Sequence[Sequence[int]], matchers: Sequence[Any], limits: Sequence[int]) -> list[Decoded]:
         import llguidance.torch
 
         rows = [Decoded() for _ in prompts]
+        sources = [SourceDrafts(p, self.eos) if self.draft_tokens else None for p in prompts]
         live = list(range(len(prompts)))
         bitmask = llguidance.torch.allocate_token_bitmask(len(prompts), self.vocab_size)
         logits, kv, mask = self._prefill([list(p) for p in prompts])
@@ -134,11 +153,12 @@ class GuidedDecoder:
             for slot, row in enumerate(live):
                 llguidance.torch.fill_next_token_bitmask(matchers[row], bitmask, slot)
             chosen = self._choose(logits, bitmask[: len(live)])
-            chunks, keep = [], []
+            steps, keep = [], []
             for slot, row in enumerate(live):
                 chunk = self._advance(rows[row], matchers[row], chosen[slot], limits[row])
                 if chunk:
-                    chunks.append(chunk)
+                    draft = self._draft(rows[row], matchers[row], sources[row], limits[row])
+                    steps.append(Step(rows[row], matchers[row], chunk, draft))
                     keep.append(slot)
             if not keep:
                 break
@@ -146,7 +166,7 @@ class GuidedDecoder:
                 kv.batch_select_indices(torch.tensor(keep, device=self._device))
                 mask = mask[keep]
                 live = [live[slot] for slot in keep]
-            logits, mask = self._forward_chunks(chunks, kv, mask, [rows[r] for r in live])
+            logits, mask = self._forward_steps(steps, kv, mask)
         return rows
 
     # -- one step -----------------------------------------------------------------
@@ -227,20 +247,52 @@ class GuidedDecoder:
             self.prefix.keep(head, kv)
         return kv
 
-    def _forward_chunks(
-        self, chunks: list[list[int]], kv: Any, mask: torch.Tensor, rows: list[Decoded]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        ids, chunk_mask = left_pad(chunks, self.eos, self._device)
+    def _forward_steps(self, steps: list[Step], kv: Any, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One pass over every row's step; returns each row's logits for its next
+        choice and the mask, where the drafted tokens the model refused are hidden."""
+        ids, chunk_mask = left_pad([step.chunk + step.draft for step in steps], self.eos, self._device)
         mask = torch.cat([mask, chunk_mask], dim=1)
         width = ids.shape[1]
         logits = self._run(ids, kv, mask, width).logits  # (rows, width, vocab)
-        for slot, (chunk, row) in enumerate(zip(chunks, rows)):
-            if len(chunk) > 1:  # the forced tokens' log probabilities, from this pass
-                start = width - len(chunk)
-                scores = torch.log_softmax(logits[slot, start : width - 1].float(), -1)
-                forced = torch.tensor(chunk[1:], device=scores.device).unsqueeze(1)
-                row.logprobs[len(row.logprobs) - len(chunk) + 1 :] = scores.gather(1, forced).squeeze(1).tolist()
-        return logits[:, -1], mask
+        following = []
+        for slot, step in enumerate(steps):
+            start = width - len(step.chunk) - len(step.draft)
+            last = start + len(step.chunk) - 1  # the position after which the draft starts
+            if len(step.chunk) > 1:  # the forced tokens' log probabilities, from this pass
+                scores = torch.log_softmax(logits[slot, start:last].float(), -1)
+                forced = torch.tensor(step.chunk[1:], device=scores.device).unsqueeze(1)
+                step.row.logprobs[-len(forced) :] = scores.gather(1, forced).squeeze(1).tolist()
+            accepted = self._verify(step, logits[slot, last : last + len(step.draft)])
+            if accepted < len(step.draft):  # the refused tail of the draft: hidden from now on
+                mask[slot, mask.shape[1] - len(step.draft) + accepted :] = 0
+            following.append(logits[slot, last + accepted])
+        return torch.stack(following), mask
+
+    def _draft(self, row: Decoded, matcher: Any, source: SourceDrafts | None, limit: int) -> list[int]:
+        """Tokens from the prompt that may come next, as far as the grammar allows them."""
+        room = min(self.draft_tokens, limit - len(row.token_ids))
+        if source is None or room <= 0 or matcher.is_stopped():
+            return []
+        draft = source.propose(row.token_ids, room)
+        return draft[: matcher.validate_tokens(draft)] if draft else []
+
+    def _verify(self, step: Step, scores: torch.Tensor) -> int:
+        """Take the draft's tokens while each is the model's choice under the grammar
+        (``scores``: the logits before each draft token); returns how many were taken."""
+        import llguidance.torch
+
+        self.drafted += len(step.draft)
+        bitmask = llguidance.torch.allocate_token_bitmask(1, self.vocab_size)
+        for taken, token in enumerate(step.draft):
+            llguidance.torch.fill_next_token_bitmask(step.matcher, bitmask, 0)
+            ((choice, logprob),) = self._choose(scores[taken : taken + 1], bitmask)
+            if choice != token:
+                return taken
+            step.matcher.consume_token(token)
+            step.row.token_ids.append(token)
+            step.row.logprobs.append(logprob)
+            self.accepted += 1
+        return len(step.draft)
 
     def _run(self, ids: torch.Tensor, kv: Any, mask: torch.Tensor, keep: int) -> Any:
         self.forward_passes += 1

@@ -63,7 +63,9 @@ class TransformersBackend(TokenizedBackend):
         self._merged = MergedAdapter(self.model)
         self._quantized = QuantizedCopies(self.model, self._merged) if self.int8 else None
         self.grammars = Grammars(self.tokenizer)
-        self.decoder = GuidedDecoder(self.model, self.tokenizer.eos_token_id, len(self.tokenizer))
+        self.decoder = GuidedDecoder(
+            self.model, self.tokenizer.eos_token_id, len(self.tokenizer), self.settings.draft_tokens
+        )
 
     # -- Backend interface -------------------------------------------------
 

@@ -98,3 +98,14 @@ def test_the_cpu_attention_is_registered_for_the_cpu_only():
     assert attention.implementation("cuda") == "sdpa"
     assert attention.implementation("cpu") == attention.NAME
     assert AttentionInterface()[attention.NAME] is attention.grouped_query_attention
+
+
+def test_a_draft_is_what_followed_the_longest_matching_tail_of_the_answer():
+    from parser_service.backends.drafts import SourceDrafts
+
+    eos = 0
+    source = SourceDrafts([5, 6, 7, 8, 9, 0, 6, 7, 3, 4], stop=eos)
+    assert source.propose([1, 5, 6, 7], 3) == [8, 9]  # (5, 6, 7) matched; cut at the end-of-text token
+    assert source.propose([2, 6, 7], 2) == [3, 4]  # (6, 7): its last occurrence
+    assert source.propose([4], 3) == []  # nothing after it
+    assert source.propose([42], 3) == [] and source.propose([], 3) == []

@@ -106,63 +106,35 @@ def test_the_shared_prompt_prefix_is_computed_once(backend):
     first = GenerationRequest(MESSAGES, SCHEMA, 60)
     backend.generate([first])
     second = GenerationRequest([{"role": "user", "content": MESSAGES[0]["content"] + " Be brief."}], SCHEMA, 60)
-    before = backend.decoder.tokens_run
+    decoder = backend.decoder
+    before, refused_before = decoder.tokens_run, decoder.drafted - decoder.accepted
     (answer,) = backend.generate([second])
     prompt = backend.tokenizer(backend.prompt_text(second), add_special_tokens=False)["input_ids"]
     shared = backend.tokenizer(backend.prompt_text(first), add_special_tokens=False)["input_ids"]
-    run = backend.decoder.tokens_run - before
+    run = decoder.tokens_run - before - (decoder.drafted - decoder.accepted - refused_before)  # less refused drafts
     assert run <= len(prompt) - len(shared) + answer.n_tokens + 5  # the shared part ran once, in the first call
 
 
-def test_truncate_cuts_at_a_token_boundary(backend):
-    text = "word " * 300
-    cut = backend.truncate(text, 50)
-    assert backend.count_tokens(cut) <= 50 and text.startswith(cut)
-    assert backend.truncate("short", 50) == "short"
+def test_drafts_from_the_record_give_the_same_answers_in_fewer_passes(pipeline):
+    """Real example records (bank rows and invoices), decoded with and without drafting,
+    in float32: in bfloat16 a pass split differently rounds differently, and a row on a
+    knife edge can then tip (as it can between batch sizes)."""
+    from parser_service.backends.transformers_backend import TransformersBackend
+    from parser_service.bench.workload import build_workload
+    from parser_service.settings import Settings
 
-
-def test_a_lora_adapter_changes_the_model_and_can_be_switched_off(backend, tmp_path):
-    """A real PEFT adapter folder (random weights, so its effect is visible)."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    base = AutoModelForCausalLM.from_pretrained(backend.model_path)
-    config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    get_peft_model(base, config).save_pretrained(tmp_path / "adapter")
-    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
-
-    plain = GenerationRequest(MESSAGES, SCHEMA, 60)
-    adapted = GenerationRequest(MESSAGES, SCHEMA, 60, adapter=tmp_path / "adapter")
-    backend.decoder.prefix.clear()  # each run below starts with no prompt prefix cached, so the passes
-    # split alike: in bfloat16 a prompt run in two passes differs from one pass by rounding
-    before = backend.generate([plain], logprobs=True)[0]
-    with_adapter = backend.generate([adapted], logprobs=True)[0]
-    after = backend.generate([plain], logprobs=True)[0]
-    assert not with_adapter.truncated or with_adapter.text  # still grammar-constrained output
-    assert [t.logprob for t in with_adapter.logprobs] != [t.logprob for t in before.logprobs]
-    assert after.text == before.text  # the base model again once no adapter is asked for
-    backend.decoder.prefix.clear()
-    fresh = backend.generate([adapted], logprobs=True)[0]  # no prompt prefix cached from the base model
-    assert [t.logprob for t in fresh.logprobs] == pytest.approx([t.logprob for t in with_adapter.logprobs], abs=2e-3)
-    # the base weights restored exactly: the same passes give the same numbers
-    assert [t.logprob for t in after.logprobs] == [t.logprob for t in before.logprobs]
-
-
-def test_fields_are_written_in_schema_order(backend):
-    schema = {"type": "object", "properties": {"total": SCHEMA["properties"]["total"],
-                                               "issuer": SCHEMA["properties"]["issuer"]},
-              "required": ["total", "issuer"]}
-    (answer,) = backend.generate([GenerationRequest(MESSAGES, schema, 60)])
-    assert answer.text.index('"total"') < answer.text.index('"issuer"')
-
-
-def test_a_fixed_value_the_vocabulary_cannot_spell_still_decodes(backend):
-    """'✉' is spelled byte by byte: the grammar works on bytes, not on whole tokens."""
-    options = ["Votre référence PO445 ✉ tony.dubois@aubonmoulin.fr", "France"]  # from a real invoice
-    schema = {"type": "object", "properties": {"contact": {"enum": options}}, "required": ["contact"]}
-    messages = [{"role": "user", "content": f"Lines: {options[0]}; France. Which line names a contact?"}]
-    (answer,) = backend.generate([GenerationRequest(messages, schema, 80)])
-    assert not answer.truncated
-    assert answer.data["contact"] in options
+    backend = TransformersBackend(Settings(dtype="float32"))
+    workload = build_workload(pipeline, 12, backend.truncate)
+    kinds = [label.split(":")[0] for label in workload.labels]
+    requests = [r for r, kind in zip(workload.requests, kinds) if kind == "bank_transactions"][:4]
+    requests += [r for r, kind in zip(workload.requests, kinds) if kind == "invoices"][:2]
+    decoder, answers, passes = backend.decoder, {}, {}
+    for draft_tokens in (0, 6):
+        decoder.draft_tokens = draft_tokens
+        decoder.prefix.clear()
+        before = decoder.forward_passes
+        answers[draft_tokens] = [a.text for a in backend.generate(requests, logprobs=True)]
+        passes[draft_tokens] = decoder.forward_passes - before
+    assert decoder.accepted > 0  # drafts were taken
+    assert passes[6] < passes[0]
+    assert answers[6] == answers[0]
