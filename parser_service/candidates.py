@@ -9,7 +9,9 @@ normaliser reads (a date candidate parses as a date, and so on).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 from parser_service.normalize import ISO_CURRENCIES, to_currency, to_date, to_number
@@ -176,14 +178,28 @@ def far_from(text: str, spans: list[str], keywords: Iterable[str], window: int =
 
 
 def _labelled(text: str, spans: list[str], keywords: Iterable[str], window: int) -> list[tuple[int, str]]:
-    """(position, span) of each of ``spans`` written right after one of ``keywords``."""
-    lowered = text.casefold()
+    """(position, span) of each of ``spans`` written right after one of ``keywords``,
+    found regardless of case and accents ("NET A PAYER" is "net à payer")."""
+    lowered = folded(text)
     found: list[tuple[int, str]] = []
     for keyword in keywords:
-        for hit in re.finditer(re.escape(keyword.casefold()), lowered):
+        for hit in re.finditer(re.escape(folded(keyword)), lowered):
             end = hit.end()
             found += [(end + at, span) for at, span in _after(text, hit.start(), end, spans, window)]
     return found
+
+
+@functools.lru_cache(maxsize=16)
+def folded(text: str) -> str:
+    """``text`` lower-cased and without accents, character for character (the same
+    length, so a position in it is one in ``text``)."""
+    return "".join(_fold_char(char) for char in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFKD", char)[:1].casefold()[:1]
+    return base or char
 
 
 def _after(text: str, start: int, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:

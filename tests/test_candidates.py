@@ -148,3 +148,12 @@ def test_a_span_written_elsewhere_without_the_label_stays() -> None:
     text = "Factuurdatum: 29 maart 2014\nOrderdatum: 29 maart 2014\nBetaald op 31 maart 2014"
     assert candidates.far_from(text, candidates.dates(text, 24), ["orderdatum"]) == ["29 maart 2014", "31 maart 2014"]
     assert candidates.far_from(text, candidates.dates(text, 24), ["betaald op"]) == ["29 maart 2014"]
+
+
+def test_labels_are_found_whatever_the_case_and_accents():
+    from parser_service.candidates import folded, labelled
+
+    text = "Date d'échéance : 02/03/2026 NET A PAYER 104,90 EUR\nStraße 5"
+    assert labelled(text, ["104,90", "02/03/2026"], ["net à payer"]) == ["104,90"]
+    assert labelled(text, ["02/03/2026"], ["DATE D'ECHEANCE"]) == ["02/03/2026"]
+    assert len(folded(text)) == len(text)  # positions in the folded text are positions in the text
