@@ -137,6 +137,7 @@ class GuidedDecoder:
         self.vocab_size = vocab_size
         self.draft_tokens = draft_tokens
         self.prefix = PrefixCache()
+        self._draft_mask: torch.Tensor | None = None  # one row's token mask, for verifying drafts
         # counted, for tests and the benchmark
         self.forward_passes = self.tokens_run = self.drafted = self.accepted = 0
 
@@ -282,7 +283,9 @@ class GuidedDecoder:
         import llguidance.torch
 
         self.drafted += len(step.draft)
-        bitmask = llguidance.torch.allocate_token_bitmask(1, self.vocab_size)
+        if self._draft_mask is None:
+            self._draft_mask = llguidance.torch.allocate_token_bitmask(1, self.vocab_size)
+        bitmask = self._draft_mask
         for taken, token in enumerate(step.draft):
             llguidance.torch.fill_next_token_bitmask(step.matcher, bitmask, 0)
             ((choice, logprob),) = self._choose(scores[taken : taken + 1], bitmask)

@@ -43,7 +43,7 @@ class GrowingLayer(DynamicLayer):
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         held, width = self.get_seq_length(), key_states.shape[-2]
-        if not self._fits(key_states, held + width):
+        if not self._fits(held + width):
             self._reallocate(key_states, value_states, held, held + width + HEADROOM)
         assert self._keys is not None and self._values is not None
         self._keys[..., held : held + width, :] = key_states
@@ -51,14 +51,13 @@ class GrowingLayer(DynamicLayer):
         self.keys, self.values = self._keys[..., : held + width, :], self._values[..., : held + width, :]
         return self.keys, self.values
 
-    def _fits(self, states: torch.Tensor, length: int) -> bool:
-        """The buffer still backs ``keys`` (no row selection replaced them) and has room."""
+    def _fits(self, length: int) -> bool:
+        """The buffer still backs ``keys`` (a row selection makes a new tensor) and has room."""
         buffer, keys = self._keys, self.keys
         return (
             buffer is not None
             and keys is not None
             and keys.data_ptr() == buffer.data_ptr()
-            and buffer.shape[0] == states.shape[0]
             and length <= buffer.shape[-2]
         )
 
