@@ -8,7 +8,9 @@ The loop the in-process backend runs instead of ``model.generate``:
   whose extractive schemas differ still share a batch;
 - the prompt prefix common to the batch (chat template, system prompt, the plugin's
   instructions) is computed once and its KV cache kept for the next batch, which
-  reuses as much of it as it shares;
+  reuses as much of it as it shares; the prompts' own tails run in groups of
+  similar length, one prefill pass per group (a pass of a few tokens costs nearly
+  what one of a few hundred does on a CPU);
 - fast-forward: the tokens a grammar forces next (keys, quotes, punctuation, the
   common start of every candidate) go into the next forward pass together with the
   chosen token, rather than one pass per token;
@@ -39,6 +41,13 @@ from parser_service.backends.kv_cache import PrefixCache, common_length, stack_c
 #: Grammars kept per schema (building one takes about a millisecond; this only saves
 #: re-serialising the same schema for every record of a spreadsheet).
 GRAMMAR_CACHE = 256
+
+#: Prompt tails run together in one prefill pass: at most this many tokens, pads
+#: included, of which at most this share pads. On a CPU a pass of 50 tokens costs
+#: nearly what one of 250 does (the weights are read either way), while long tails of
+#: unequal length padded into one pass cost more than each run alone.
+PREFILL_TOKENS = 1024
+PREFILL_PADDING = 0.25
 
 
 class GrammarError(ValueError):
@@ -147,9 +156,8 @@ class GuidedDecoder:
 
         rows = [Decoded() for _ in prompts]
         sources = [SourceDrafts(p, self.eos) if self.draft_tokens else None for p in prompts]
-        live = list(range(len(prompts)))
         bitmask = llguidance.torch.allocate_token_bitmask(len(prompts), self.vocab_size)
-        logits, kv, mask = self._prefill([list(p) for p in prompts])
+        live, logits, kv, mask = self._prefill([list(p) for p in prompts])  # live: row of each slot
         while live:
             for slot, row in enumerate(live):
                 llguidance.torch.fill_next_token_bitmask(matchers[row], bitmask, slot)
@@ -214,24 +222,42 @@ class GuidedDecoder:
     def _device(self) -> torch.device:
         return torch.device(self.model.device)
 
-    def _prefill(self, prompts: list[list[int]]) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """Logits after each prompt, the batch's KV cache, and its attention mask.
+    def _prefill(self, prompts: list[list[int]]) -> tuple[list[int], torch.Tensor, Any, torch.Tensor]:
+        """The rows in the order the batch holds them, the logits after each prompt, the
+        batch's KV cache and its attention mask.
 
-        The prefix the prompts share runs once; then each prompt's own tail runs alone
-        (a padded batch of long prompts of unequal length cost 3-7x more on a CPU than
-        the same prompts one by one), and the rows' caches are stacked, left-padded.
+        The prefix the prompts share runs once; the prompts' own tails run in groups of
+        similar length (``prefill_groups``), and the groups' caches are stacked,
+        left-padded. A tail run after a cached prefix needs an explicit attention mask,
+        and on a CPU masked attention costs about three times the plain causal one: so
+        a prompt alone in its group whose tail is longer than the prefix runs whole.
         """
         shared = min(common_length(prompts), min(len(p) for p in prompts) - 1)  # each row keeps a token to run
-        head = self._head(prompts[0][:shared])
-        logits, caches = [], []
-        for prompt in prompts:
-            kv = copy.deepcopy(head) if head is not None else None
-            ones = torch.ones((1, len(prompt)), dtype=torch.long, device=self._device)
-            out = self._run(torch.tensor([prompt[shared:]], device=self._device), kv, ones, 1)
+        tails = [len(p) - shared for p in prompts]
+        head: Any = None
+        order: list[int] = []
+        logits, parts = [], []
+        for group in prefill_groups(tails, PREFILL_TOKENS, PREFILL_PADDING):
+            start = shared if len(group) > 1 or tails[group[0]] <= shared else 0
+            if start and head is None:
+                head = self._head(prompts[0][:shared])
+            out, mask = self._run_tails([prompts[i][start:] for i in group], head if start else None, start)
             logits.append(out.logits[:, -1])
-            caches.append(out.past_key_values)
-        kv, mask = stack_caches(caches, self._device)
-        return torch.cat(logits), kv, mask
+            parts.append((out.past_key_values, mask))
+            order += group
+        kv, mask = stack_caches(parts)
+        return order, torch.cat(logits), kv, mask
+
+    def _run_tails(self, tails: list[list[int]], head: Any, start: int) -> tuple[Any, torch.Tensor]:
+        """One pass over prompt tails after a copy of ``head``, the KV cache of the
+        ``start`` tokens before them (None: the tails are whole prompts)."""
+        kv = copy.deepcopy(head) if head is not None else None
+        if kv is not None and len(tails) > 1:
+            kv.batch_repeat_interleave(len(tails))
+        ids, tail_mask = left_pad(tails, self.eos, self._device)
+        ones = torch.ones((len(tails), start), dtype=torch.long, device=self._device)
+        mask = torch.cat([ones, tail_mask], dim=1)
+        return self._run(ids, kv, mask, 1), mask
 
     def _head(self, head: list[int]) -> Any:
         """The KV cache of ``head``, from the prefix cache as far as it reaches."""
@@ -309,6 +335,22 @@ class GuidedDecoder:
             use_cache=True,
             logits_to_keep=keep,
         )
+
+
+def prefill_groups(lengths: Sequence[int], budget: int, padding: float) -> list[list[int]]:
+    """Rows (by index) whose prompt tails run in one prefill pass: similar lengths, at
+    most ``budget`` tokens a pass pads included, and at most ``padding`` of it pads."""
+    groups: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):  # each row the longest yet
+        if groups:
+            group = groups[-1]
+            padded = (len(group) + 1) * lengths[i]
+            real = sum(lengths[j] for j in group) + lengths[i]
+            if padded <= budget and padded - real <= padding * padded:
+                group.append(i)
+                continue
+        groups.append([i])
+    return groups
 
 
 def left_pad(rows: list[list[int]], pad: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -39,6 +39,15 @@ class GrowingLayer(DynamicLayer):
         layer.update(keys, values)
         return layer
 
+    @classmethod
+    def over(cls, keys: torch.Tensor, values: torch.Tensor, filled: int) -> GrowingLayer:
+        """A layer holding the first ``filled`` positions of the buffers ``keys``/``values``."""
+        layer = cls()
+        layer.lazy_initialization(keys, values)
+        layer._keys, layer._values = keys, values
+        layer.keys, layer.values = keys[..., :filled, :], values[..., :filled, :]
+        return layer
+
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
@@ -70,25 +79,26 @@ class GrowingLayer(DynamicLayer):
         self._keys, self._values = new_keys, new_values
 
 
-def stack_caches(caches: list[Any], device: torch.device) -> tuple[Cache, torch.Tensor]:
-    """Batch-1 KV caches of unequal lengths as one left-padded growing cache, and its mask."""
-    lengths = [c.get_seq_length() for c in caches]
-    width = max(lengths)
-    mask = torch.zeros((len(caches), width), dtype=torch.long, device=device)
-    for i, length in enumerate(lengths):
-        mask[i, width - length :] = 1
+def stack_caches(parts: Sequence[tuple[Any, torch.Tensor]]) -> tuple[Cache, torch.Tensor]:
+    """Batch caches of unequal lengths, each with its (rows, time) attention mask, as
+    one left-padded growing cache (rows in the order given) and its mask. Each part is
+    copied once, straight into the new buffers; the pads are zeros."""
+    width = max(mask.shape[1] for _, mask in parts)
+    masks = [torch.nn.functional.pad(mask, (width - mask.shape[1], 0)) for _, mask in parts]
     layers: list[Any] = []
-    for layer in range(len(caches[0].layers)):
-        keys = torch.cat([_left_pad_time(c.layers[layer].keys, width) for c in caches])
-        values = torch.cat([_left_pad_time(c.layers[layer].values, width) for c in caches])
-        layers.append(GrowingLayer.holding(keys, values))
-    return Cache(layers=layers), mask
-
-
-def _left_pad_time(states: torch.Tensor, width: int) -> torch.Tensor:
-    """(1, heads, time, dim) zero-padded on the left to ``width`` steps."""
-    missing = width - states.shape[2]
-    return torch.nn.functional.pad(states, (0, 0, missing, 0)) if missing else states
+    for layer in range(len(parts[0][0].layers)):
+        pieces = [(kv.layers[layer].keys, kv.layers[layer].values) for kv, _ in parts]
+        keys, values = pieces[0]
+        shape = (sum(k.shape[0] for k, _ in pieces), keys.shape[1], width + HEADROOM, keys.shape[-1])
+        new_keys, new_values = keys.new_zeros(shape), values.new_zeros(shape)
+        row = 0
+        for k, v in pieces:
+            rows, time = k.shape[0], k.shape[2]
+            new_keys[row : row + rows, :, width - time : width] = k
+            new_values[row : row + rows, :, width - time : width] = v
+            row += rows
+        layers.append(GrowingLayer.over(new_keys, new_values, width))
+    return Cache(layers=layers), torch.cat(masks)
 
 
 class PrefixCache:

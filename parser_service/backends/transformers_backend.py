@@ -20,6 +20,7 @@ from parser_service.backends.base import Generation, GenerationRequest, TokenLog
 from parser_service.backends.guided import GrammarError, Grammars, GuidedDecoder
 from parser_service.backends.lora_merge import MergedAdapter
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
+from parser_service.backends.output_head import make_head_input_contiguous
 from parser_service.backends.quantized import QuantizedCopies
 from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError, ModelLoadError
@@ -58,6 +59,7 @@ class TransformersBackend(TokenizedBackend):
                 str(self.model_path), dtype=dtype, attn_implementation=attention.implementation(self.settings.device)
             )
             self.model.to(self.settings.device).eval()  # type: ignore[arg-type]
+            make_head_input_contiguous(self.model)
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"could not load model from {self.model_path}: {exc}") from exc
         self._merged = MergedAdapter(self.model)

@@ -48,18 +48,27 @@ def test_rows_selected_or_cropped_stay_right_through_later_updates():
 
 
 def test_stacked_caches_are_left_padded_and_masked():
-    class One:  # a batch-1 cache of one layer, as the model returns it
-        def __init__(self, time: int, seed: int) -> None:
-            self.layers = [GrowingLayer.holding(states(1, time, seed), states(1, time, seed + 1))]
+    class Part:  # a cache of one layer, as the model returns it
+        def __init__(self, rows: int, time: int, seed: int) -> None:
+            self.layers = [GrowingLayer.holding(states(rows, time, seed), states(rows, time, seed + 1))]
 
-        def get_seq_length(self) -> int:
-            return self.layers[0].get_seq_length()
+    two_rows_mask = torch.tensor([[0, 1, 1], [1, 1, 1]])  # a part may hold pads of its own
+    kv, mask = stack_caches([(Part(2, 3, 0), two_rows_mask), (Part(1, 5, 2), torch.ones(1, 5, dtype=torch.long))])
+    assert mask.tolist() == [[0, 0, 0, 1, 1], [0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]
+    keys, values = kv.layers[0].keys, kv.layers[0].values
+    assert keys.shape == (3, 3, 5, 8)
+    assert torch.equal(keys[:2, :, 2:], states(2, 3, 0)) and not keys[:2, :, :2].any()
+    assert torch.equal(keys[2], states(1, 5, 2)[0]) and torch.equal(values[2], states(1, 5, 3)[0])
+    kv.layers[0].update(states(3, 1, 9), states(3, 1, 9))  # the room to grow is there already
+    assert kv.layers[0].keys.shape == (3, 3, 6, 8) and torch.equal(kv.layers[0].keys[2, :, :5], states(1, 5, 2)[0])
 
-    kv, mask = stack_caches([One(3, 0), One(5, 2)], torch.device("cpu"))
-    assert mask.tolist() == [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]
-    keys = kv.layers[0].keys
-    assert torch.equal(keys[0, :, 2:], states(1, 3, 0)[0]) and not keys[0, :, :2].any()
-    assert torch.equal(keys[1], states(1, 5, 2)[0])
+
+def test_prefill_groups_put_similar_short_tails_together():
+    from parser_service.backends.guided import prefill_groups
+
+    assert prefill_groups([100, 90, 95, 600, 610, 40], budget=1024, padding=0.25) == [[5], [1, 2, 0], [3], [4]]
+    assert prefill_groups([50, 50, 50], budget=0, padding=0.25) == [[0], [1], [2]]  # no budget: one by one
+    assert prefill_groups([], budget=1024, padding=0.25) == []
 
 
 def test_the_prefix_cache_hands_out_the_shared_part():
@@ -109,3 +118,25 @@ def test_a_draft_is_what_followed_the_longest_matching_tail_of_the_answer():
     assert source.propose([2, 6, 7], 2) == [3, 4]  # (6, 7): its last occurrence
     assert source.propose([4], 3) == []  # nothing after it
     assert source.propose([42], 3) == [] and source.propose([], 3) == []
+
+
+def test_the_output_head_gets_a_contiguous_copy_of_a_strided_slice():
+    """A (rows, 1, hidden) slice of the last hidden states (``logits_to_keep=1``) keeps the
+    strides of all the tokens; the head must see a plain tensor, with the same numbers."""
+    from parser_service.backends.output_head import make_head_input_contiguous
+
+    class Model(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.head = torch.nn.Linear(8, 5, bias=False)
+
+        def get_output_embeddings(self) -> torch.nn.Module:
+            return self.head
+
+    model, seen = Model(), []
+    model.head.register_forward_hook(lambda module, args, out: seen.append(args[0].stride()))
+    hidden = torch.randn(3, 7, 8)[:, -1:, :]
+    expected = hidden.reshape(3, 8) @ model.head.weight.T
+    make_head_input_contiguous(model)
+    out = model.head(hidden)
+    assert seen == [(8, 8, 1)] and torch.allclose(out.reshape(3, 5), expected)

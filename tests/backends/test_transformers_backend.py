@@ -138,3 +138,23 @@ def test_drafts_from_the_record_give_the_same_answers_in_fewer_passes(pipeline):
     assert decoder.accepted > 0  # drafts were taken
     assert passes[6] < passes[0]
     assert answers[6] == answers[0]
+
+
+def test_short_prompt_tails_are_prefilled_together_and_answer_as_alone(pipeline, float32_backend):
+    """Bank rows share their prompt up to the row: the tails run in one prefill pass per
+    group of similar length, pads in the middle, with each row's answer unchanged."""
+    from parser_service.backends.guided import PREFILL_PADDING, PREFILL_TOKENS, prefill_groups
+    from parser_service.backends.kv_cache import common_length
+    from parser_service.bench.workload import build_workload
+
+    backend = float32_backend
+    workload = build_workload(pipeline, 16, backend.truncate)
+    requests = [r for r, label in zip(workload.requests, workload.labels) if label.startswith("bank")][:6]
+    prompts = [backend.tokenizer(backend.prompt_text(r), add_special_tokens=False)["input_ids"] for r in requests]
+    shared = common_length(prompts)
+    groups = prefill_groups([len(p) - shared for p in prompts], PREFILL_TOKENS, PREFILL_PADDING)
+    assert any(len(group) > 1 for group in groups)  # the case under test happens
+    backend.decoder.prefix.clear()
+    together = backend.generate(requests)
+    alone = [backend.generate([r])[0] for r in requests]
+    assert [a.text for a in together] == [a.text for a in alone]
