@@ -152,11 +152,35 @@ FINDERS: dict[str, Callable[[str, int], list[str]]] = {
 }
 
 
-def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
+def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48, right_after: bool = False) -> list[str]:
     """The ``spans`` written within ``window`` characters after one of ``keywords`` on the
     same line ("Invoice No: 42183017", "Grand Total Rs 1939") or at the start of the next
-    line (a value under its label), in order of appearance; all ``spans`` when none is."""
-    return labelled(text, spans, keywords, window) or spans
+    line (a value under its label), in order of appearance; all ``spans`` when none is.
+    ``right_after``: of those, the ones ``tightly_labelled`` alone, where there are any
+    ("FACTURE N° : F20260023" over "N° BON DE VENTE : SALES REF 2547")."""
+    keywords = list(keywords)
+    return (right_after and tightly_labelled(text, spans, keywords, window)) or labelled(text, spans, keywords, window) or spans
+
+
+#: What may stand between a label and the value it labels: spaces, punctuation, a currency.
+_TIGHT_GAP = re.compile(r"[\s:#.=*()\-–]*(?:(?:[A-Z]{3}|€|\$|£|¥|₹|Rs\.?|zł|CHF)[\s:.]*)?")
+
+
+def tightly_labelled(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
+    """The ``spans`` written right after one of ``keywords`` on its line: the label starts
+    a word ("total" is not in "Subtotal") and only spaces, punctuation or a currency sign
+    stand between it and the span, which ends a word. In order of appearance."""
+    lowered = folded(text)
+    found: list[tuple[int, str]] = []
+    for keyword in keywords:
+        for hit in re.finditer(r"(?<!\w)" + re.escape(folded(keyword)), lowered):
+            line = text[hit.end() : hit.end() + window].split("\n", 1)[0]
+            for span in spans:
+                at = line.find(span)
+                after = line[at + len(span) : at + len(span) + 1]
+                if at >= 0 and _TIGHT_GAP.fullmatch(line[:at]) and not after.isalnum():
+                    found.append((hit.end() + at, span))
+    return list(dict.fromkeys(span for _, span in sorted(found)))
 
 
 def labelled(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
@@ -204,7 +228,7 @@ def _fold_char(char: str) -> str:
 
 def _after(text: str, start: int, end: int, spans: list[str], window: int) -> list[tuple[int, str]]:
     """Spans in the first ``window`` characters of the rest of the label's line; else,
-    on the next line, the one span as far along its line as the label is along its own
+    on the next line, the one span whose middle is as far along its line as the label's is
     (a row of labels over a row of values: "Klant Order Factuur datum" above
     "SCONL030 SCONL000 8-9-2022")."""
     stop = text.find("\n", end)
@@ -219,8 +243,8 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     if not found:
         return []
     line_start = text.rfind("\n", 0, start) + 1
-    along = (start - line_start) / max(1, stop - line_start)
-    at, span = min(found, key=lambda hit: abs(hit[0] / len(below) - along))
+    along = ((start + end) / 2 - line_start) / max(1, stop - line_start)  # the label's middle
+    at, span = min(found, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(below) - along))
     return [(stop + 1 - end + at, span)]
 
 

@@ -72,7 +72,8 @@ class Domain:
     prompt: str = DEFAULT_PROMPT
     splitter: Splitter = whole_document
     validators: Sequence[CrossValidator] = ()
-    #: Tried, in order, on a record whose checks failed, before the model is asked again.
+    #: Tried, in order, on every record before the model is asked again (each returns
+    #: nothing unless it finds a fault: a failed check, or evidence in the text).
     repairs: Sequence[Repair] = ()
     prefill: Prefill | None = None
     adapter: Path | None = None
@@ -139,6 +140,7 @@ def extractive(
     near: Sequence[str] = (),
     not_near: Sequence[str] = (),
     prefer: str | None = None,
+    right_after: bool = False,
 ) -> dict[str, Any]:
     """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
 
@@ -148,6 +150,8 @@ def extractive(
     models otherwise answer null too eagerly); with none, the field is null.
     ``near``: labels such as "invoice no" or "total"; when spans follow one of them on
     its line, only those are offered.
+    ``right_after``: of those, only the ones right after their label (nothing but spaces,
+    punctuation or a currency sign between), where there are any.
     ``not_near``: labels whose values are never this field (a VAT number after "VAT No");
     spans that follow one of them are not offered.
     ``prefer``: a regular expression; when some spans match it, only those are offered
@@ -158,6 +162,7 @@ def extractive(
     if kind not in FINDERS:
         raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
     out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
+    out |= {"right_after": True} if right_after else {}
     return out | ({"prefer": prefer} if prefer else {}) | ({"not_near": list(not_near)} if not_near else {})
 
 

@@ -198,11 +198,13 @@ def _validate(state: _State, domain: Domain) -> None:
 
 
 def _repair(state: _State, domain: Domain) -> None:
-    """The plugin's repairs, on a record whose checks failed; a repair's values are kept
-    where they leave fewer problems, and count as the document's, not the model's (no
-    token probability: their confidence rests on being verbatim and valid)."""
+    """The plugin's repairs; a repair's values are kept where they leave fewer problems
+    (or, on a record that had none, no new one: a repair may see in the text what no
+    check can, as a total written after its label that the model did not copy), and
+    count as the document's, not the model's (no token probability: their confidence
+    rests on being verbatim and valid)."""
     for repair in domain.repairs:
-        if state.failure or not state.issues:
+        if state.failure:
             return
         changes = repair(dict(state.raw), state.record.text, list(state.issues))
         if not changes:
@@ -212,7 +214,7 @@ def _repair(state: _State, domain: Domain) -> None:
             state.raw[name], state.source[name] = value, "repair"
             state.confidence.pop(name, None)
         _validate(state, domain)
-        if len(state.issues) >= len(kept.issues):
+        if len(state.issues) >= len(kept.issues) and (state.issues or kept.issues):
             state.raw, state.source, state.confidence = kept.raw, kept.source, kept.confidence
             state.issues, state.model = kept.issues, kept.model
 

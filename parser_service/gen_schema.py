@@ -88,7 +88,7 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
         if extra.get("not_near"):
             found = far_from(text, found, extra["not_near"])
         if extra.get("near"):
-            found = near(text, found, extra["near"])
+            found = near(text, found, extra["near"], right_after=bool(extra.get("right_after")))
         if extra.get("prefer"):
             found = preferred(found, str(extra["prefer"]))
         return _candidates_schema(found, bool(extra.get("nullable", True)))

@@ -7,6 +7,7 @@ Plugins import this module only, never the rest of ``parser_service``.
 
 from parser_service.candidates import amounts as amount_spans
 from parser_service.candidates import labelled as labelled_spans
+from parser_service.candidates import tightly_labelled as tightly_labelled_spans
 from parser_service.checks import plausible_date
 from parser_service.document import CellValue, Document, Page, Provenance, Row, Table
 from parser_service.domain import (
@@ -78,6 +79,7 @@ __all__ = [
     "adapter_folder",
     "amount_spans",
     "labelled_spans",
+    "tightly_labelled_spans",
     "extractive",
     "plausible_date",
     "clean_text",

@@ -157,3 +157,15 @@ def test_labels_are_found_whatever_the_case_and_accents():
     assert labelled(text, ["104,90", "02/03/2026"], ["net à payer"]) == ["104,90"]
     assert labelled(text, ["02/03/2026"], ["DATE D'ECHEANCE"]) == ["02/03/2026"]
     assert len(folded(text)) == len(text)  # positions in the folded text are positions in the text
+
+
+def test_a_value_right_after_its_label_outranks_one_further_along() -> None:
+    text = "N° BON DE VENTE : SALES REF 2547\nFACTURE N° : F20260023\nSubtotal: 90.00\nTotal: 100.00"
+    codes = candidates.codes(text, 24)
+    assert candidates.near(text, codes, ["n°", "facture n°"], right_after=True) == ["F20260023"]
+    assert candidates.near(text, codes, ["n°", "facture n°"]) == ["2547", "F20260023"]
+    assert candidates.labelled(text, codes, ["n°"]) == ["2547", "F20260023"]  # both within reach of "n°"
+    amounts = candidates.amounts(text, 16)
+    assert candidates.tightly_labelled(text, amounts, ["total"]) == ["100.00"]  # "total" is no word in "Subtotal"
+    assert candidates.tightly_labelled("Total: 100.005 EUR", ["100.00"], ["total"]) == []  # the span must end a word
+    assert candidates.tightly_labelled("Amount due: $4.11", ["4.11"], ["amount due"]) == ["4.11"]

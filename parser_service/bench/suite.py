@@ -68,17 +68,14 @@ def run(config: BenchConfig) -> list[Row]:
 
 
 def batching_spec(backend: str, config: BenchConfig) -> Spec:
-    """The vLLM backends on max(batches) records at each batch size; transformers on the
-    backends section's records (its batch 1 is slow) at the batch sizes up to that
-    count, beside raw greedy generation and the naive approach."""
-    dtype = config.dtypes[0]
+    """Every backend on max(batches) records at each batch size; transformers beside raw
+    greedy generation and the naive approach, on the same records."""
+    dtype, count = config.dtypes[0], max(config.batches)
     if backend != "transformers":
-        count = max(config.batches)
         config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records")
         return Spec(backend, dtype, records=count, batches=list(config.batches), adapters=[True])
-    batches = [b for b in config.batches if b <= config.records]
-    config.say(f"bench: {backend} {dtype}, batches {batches} on {config.records} records, raw greedy, naive approach")
-    return Spec(backend, dtype, records=config.records, batches=batches, adapters=[True], raw=True,
+    config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records, raw greedy, naive approach")
+    return Spec(backend, dtype, records=count, batches=list(config.batches), adapters=[True], raw=True,
                 naive_records=config.naive_records)  # fmt: skip
 
 

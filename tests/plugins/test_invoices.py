@@ -22,11 +22,15 @@ def test_inconsistent_totals_are_mended_from_the_amounts_written() -> None:
     assert totals_from_text(raw, MUSTANG, ISSUE) == {"amount": "571.04", "amount_tax": "75.04"}
 
 
-def test_no_repair_without_a_problem_with_the_totals_or_an_anchor_in_the_answer() -> None:
+def test_no_repair_without_a_problem_with_the_totals_or_an_anchor_in_the_answer_or_the_labels() -> None:
     raw = {"amount": "496.00", "amount_untaxed": "496.00", "amount_tax": "160.00"}
-    assert totals_from_text(raw, MUSTANG, [FieldIssue("date", "not plausible")]) == {}
+    unlabelled = MUSTANG.replace("Gesamtbetrag ", "").replace("Umsatzsteuer", "")
+    assert totals_from_text(raw, unlabelled, [FieldIssue("date", "not plausible")]) == {}
+    # where each amount of a consistent triple stands after its label, that is the fault
+    assert totals_from_text(raw, MUSTANG, [FieldIssue("date", "not plausible")]) == {"amount": "571.04", "amount_tax": "75.04"}
     unrelated = {"amount": "1.00", "amount_untaxed": "2.00", "amount_tax": "3.00"}
-    assert totals_from_text(unrelated, MUSTANG, ISSUE) == {}  # agrees with none of the triples
+    assert totals_from_text(unrelated, unlabelled, ISSUE) == {}  # agrees with none of the triples
+    assert totals_from_text(unrelated, MUSTANG, ISSUE) == {"amount": "571.04", "amount_untaxed": "496.00", "amount_tax": "75.04"}
 
 
 def test_a_zero_tax_needs_a_zero_on_the_page() -> None:
@@ -43,3 +47,26 @@ def test_a_tax_rate_above_the_plausible_is_flagged() -> None:
     far_below = Invoice(amount=717.97, amount_untaxed=1.0)
     assert {i.field for i in tax_rate_plausible(far_below)} == {"amount", "amount_untaxed"}
     assert tax_rate_plausible(Invoice(amount=49.99, amount_untaxed=41.31, amount_tax=8.68)) == []
+
+
+#: A consistent but wrong answer is on the page too: 60,00 of a line, no tax.
+STATED = (
+    "1 PRESTATION SUPPORT PCE 1,00 60,00 0,00%\n(Net): 60,00\nTVA 0,00\n"
+    "TOTAL HT TOTAL TVA TOTAL TTC\n100,00 4,90 104,90\nDate d'échéance : 02/03/2026 NET A PAYER 104,90 EUR\n"
+)
+
+
+def test_a_consistent_answer_gives_way_to_the_total_written_after_its_label() -> None:
+    raw = {"amount": "60,00", "amount_untaxed": "60,00", "amount_tax": "0,00"}
+    assert totals_from_text(raw, STATED, []) == {"amount": "104,90", "amount_untaxed": "100,00", "amount_tax": "4,90"}
+    right = {"amount": "104,90", "amount_untaxed": "100,00", "amount_tax": "4,90"}
+    assert totals_from_text(right, STATED, []) == {}
+    unlabelled = STATED.replace("NET A PAYER", "Reste").replace("TOTAL HT TOTAL TVA TOTAL TTC", "A B C")
+    assert totals_from_text(raw, unlabelled, []) == {}  # no total stated, no triple under its labels: no fault seen
+
+
+def test_a_triple_written_after_its_labels_replaces_an_answer_that_is_not() -> None:
+    """The model's total is the stated one, but its untaxed total and tax (104,90 and a
+    zero found elsewhere) are after no label of theirs; 100,00 and 4,90 stand under theirs."""
+    raw = {"amount": "104,90", "amount_untaxed": "104,90", "amount_tax": "0,00"}
+    assert totals_from_text(raw, STATED, []) == {"amount_untaxed": "100,00", "amount_tax": "4,90"}

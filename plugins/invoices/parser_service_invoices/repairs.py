@@ -7,6 +7,13 @@ total and the tax are three amounts on the page with untaxed + tax = total and a
 plausible tax rate. Of the triples that hold, the one that agrees most with the
 model's answer wins; then the one whose amounts stand after their labels. Nothing is
 changed when no triple agrees with at least one of the model's values.
+
+A wrong answer can be consistent (60 / 60 / 0 copied from a line of the invoice), so
+no check fails. The text is then the evidence: when the model's total is none of the
+grand totals written right after their label ("NET A PAYER 104,90 EUR", "Amount due:
+$4.11"), or when a consistent triple has each amount after its own label and the
+model's answer does not, the triple so borne out replaces the answer (one with a
+stated total first, then the one with the most amounts after their labels).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from parser_service.plugin_api import FieldIssue, amount_spans, labelled_spans, to_number
+from parser_service.plugin_api import FieldIssue, amount_spans, labelled_spans, tightly_labelled_spans, to_number
 from parser_service_invoices.schema import TAX_LABELS, TOTAL_LABELS, UNTAXED_LABELS
 from parser_service_invoices.validators import TOLERANCE, within_tax_rate
 
@@ -26,22 +33,34 @@ Triple = tuple[str, str, str]  # the spans of total, untaxed, tax
 
 
 def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIssue]) -> dict[str, Any]:
-    """The spans of the consistent (total, untaxed, tax) closest to the model's answer,
-    for the fields where they differ from it; nothing if the totals were not at fault."""
-    if not any(issue.field in TOTALS for issue in issues):
-        return {}
+    """The spans of the consistent (total, untaxed, tax) best borne out by the text, for
+    the fields where they differ from the model's answer; nothing if the totals were not
+    at fault."""
     spans = amount_spans(text, MAX_CHARS)
     values = {span: to_number(span) for span in spans}
     given = {name: _number(raw.get(name)) for name in TOTALS}
     labelled = {name: set(labelled_spans(text, spans, LABELS[name])) for name in TOTALS}
-    best: tuple[tuple[int, int, bool, float], Triple] | None = None
+    stated = [values[span] for span in tightly_labelled_spans(text, spans, TOTAL_LABELS)]
+    scored = []
     for triple in _consistent(values):
         numbers = [values[span] for span in triple]
         agree = sum(_close(given[name], number) for name, number in zip(TOTALS, numbers))
-        if agree == 0:
-            continue
         hits = sum(span in labelled[name] for name, span in zip(TOTALS, triple))
-        rank = (agree, hits, numbers[2] != 0, abs(numbers[0]))
+        scored.append((triple, numbers, agree, hits, any(_close(total, numbers[0]) for total in stated)))
+    answer_labelled = all(any(_close(given[name], values[span]) for span in labelled[name]) for name in TOTALS)
+    contradicted = (bool(stated) and not any(_close(given["amount"], total) for total in stated)) or (
+        not answer_labelled and any(hits == 3 for *_, hits, _ in scored)
+    )
+    if not contradicted and not any(issue.field in TOTALS for issue in issues):
+        return {}
+    best: tuple[tuple[bool, int, int | bool, bool | int, float], Triple] | None = None
+    for triple, numbers, agree, hits, as_stated in scored:
+        if contradicted and not (as_stated or hits == 3) or not contradicted and agree == 0 and not as_stated:
+            continue
+        if contradicted:  # the answer is weak evidence: the labels first, then a tax, then agreement
+            rank = (as_stated, hits, numbers[2] != 0, agree, abs(numbers[0]))
+        else:
+            rank = (as_stated, agree, hits, numbers[2] != 0, abs(numbers[0]))
         if best is None or rank > best[0]:
             best = (rank, triple)
     if best is None:

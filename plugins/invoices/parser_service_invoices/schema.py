@@ -92,7 +92,7 @@ class Invoice(BaseModel):
         None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False, prefer=ISSUER_LINE)
     )
     invoice_number: str | None = Field(
-        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS)
+        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS, right_after=True)
     )
     date: ISODate | None = Field(
         None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS, not_near=OTHER_DATE_LABELS)
