@@ -19,6 +19,7 @@ stated total first, then the one with the most amounts after their labels).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from parser_service.plugin_api import FieldIssue, amount_spans, labelled_spans, tightly_labelled_spans, to_number
@@ -32,6 +33,18 @@ MAX_CHARS = 16
 Triple = tuple[str, str, str]  # the spans of total, untaxed, tax
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """A consistent triple, and what bears it out: how many of its amounts the model gave,
+    how many stand after their own labels, and whether its total is a stated one."""
+
+    triple: Triple
+    numbers: list[float]
+    agree: int
+    hits: int
+    as_stated: bool
+
+
 def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIssue]) -> dict[str, Any]:
     """The spans of the consistent (total, untaxed, tax) best borne out by the text, for
     the fields where they differ from the model's answer; nothing if the totals were not
@@ -41,35 +54,34 @@ def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIs
     given = {name: _number(raw.get(name)) for name in TOTALS}
     labelled = {name: set(labelled_spans(text, spans, LABELS[name])) for name in TOTALS}
     stated = [values[span] for span in tightly_labelled_spans(text, spans, TOTAL_LABELS)]
-    scored = []
-    for triple in _consistent(values):
-        numbers = [values[span] for span in triple]
-        agree = sum(_close(given[name], number) for name, number in zip(TOTALS, numbers))
-        hits = sum(span in labelled[name] for name, span in zip(TOTALS, triple))
-        scored.append((triple, numbers, agree, hits, any(_close(total, numbers[0]) for total in stated)))
+    scored = [_score(triple, values, given, labelled, stated) for triple in _consistent(values)]
     answer_labelled = all(any(_close(given[name], values[span]) for span in labelled[name]) for name in TOTALS)
     contradicted = (bool(stated) and not any(_close(given["amount"], total) for total in stated)) or (
-        not answer_labelled and any(hits == 3 for *_, hits, _ in scored)
+        not answer_labelled and any(s.hits == 3 for s in scored)
     )
     if not contradicted and not any(issue.field in TOTALS for issue in issues):
         return {}
-    best: tuple[tuple[bool, int, int | bool, bool | int, float], Triple] | None = None
-    for triple, numbers, agree, hits, as_stated in scored:
-        if contradicted and not (as_stated or hits == 3) or not contradicted and agree == 0 and not as_stated:
-            continue
-        if contradicted:  # the answer is weak evidence: the labels first, then a tax, then agreement
-            rank = (as_stated, hits, numbers[2] != 0, agree, abs(numbers[0]))
-        else:
-            rank = (as_stated, agree, hits, numbers[2] != 0, abs(numbers[0]))
-        if best is None or rank > best[0]:
-            best = (rank, triple)
-    if best is None:
+    eligible = [s for s in scored if (s.as_stated or s.hits == 3 if contradicted else s.as_stated or s.agree > 0)]
+    if not eligible:
         return {}
-    return {
-        name: span
-        for name, span in zip(TOTALS, best[1])
-        if not _close(given[name], values[span])
-    }
+    best = max(eligible, key=lambda s: _rank(s, contradicted))
+    return {name: span for name, span in zip(TOTALS, best.triple) if not _close(given[name], values[span])}
+
+
+def _score(triple: Triple, values: Mapping[str, float], given: Mapping[str, float | None],
+           labelled: Mapping[str, set[str]], stated: Sequence[float]) -> _Scored:  # fmt: skip
+    numbers = [values[span] for span in triple]
+    agree = sum(_close(given[name], number) for name, number in zip(TOTALS, numbers))
+    hits = sum(span in labelled[name] for name, span in zip(TOTALS, triple))
+    return _Scored(triple, numbers, agree, hits, any(_close(total, numbers[0]) for total in stated))
+
+
+def _rank(s: _Scored, contradicted: bool) -> tuple[float, ...]:
+    """A stated total first; then, for a contradicted answer (weak evidence), the labels,
+    a tax, agreement; otherwise agreement, the labels, a tax; then the larger total."""
+    if contradicted:
+        return (s.as_stated, s.hits, s.numbers[2] != 0, s.agree, abs(s.numbers[0]))
+    return (s.as_stated, s.agree, s.hits, s.numbers[2] != 0, abs(s.numbers[0]))
 
 
 def _consistent(values: Mapping[str, float]) -> list[Triple]:
