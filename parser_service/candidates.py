@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from parser_service.normalize import ISO_CURRENCIES, to_currency, to_date, to_number
 
@@ -230,22 +230,47 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     """Spans in the first ``window`` characters of the rest of the label's line; else,
     on the next line, the one span whose middle is as far along its line as the label's is
     (a row of labels over a row of values: "Klant Order Factuur datum" above
-    "SCONL030 SCONL000 8-9-2022")."""
+    "SCONL030 SCONL000 8-9-2022"), unless the span has a label of its own
+    ("Beleg-Nr : RK21012345" is not under the "KUNDE" of "MUSTER-KUNDE GMBH"). Where
+    more rows of figures alone follow (a totals table: a row per tax rate, then the
+    sum), the span of the label's column in each of them too."""
     stop = text.find("\n", end)
     stop = len(text) if stop < 0 else stop
     same = text[end : min(end + window, stop)]
     hits = [(same.find(span), span) for span in spans if span in same]
     if hits or stop >= len(text):
         return hits
-    below_end = text.find("\n", stop + 1)
-    below = text[stop + 1 : len(text) if below_end < 0 else below_end]
-    found = [(below.find(span), span) for span in spans if span in below]
-    if not found:
-        return []
     line_start = text.rfind("\n", 0, start) + 1
     along = ((start + end) / 2 - line_start) / max(1, stop - line_start)  # the label's middle
-    at, span = min(found, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(below) - along))
-    return [(stop + 1 - end + at, span)]
+    found: list[tuple[int, str]] = []
+    for row_start, row in _rows_below(text, stop + 1):
+        in_row = [(row.find(span), span) for span in spans if span in row]
+        in_row = [(at, span) for at, span in in_row if not row[:at].rstrip().endswith(":")]
+        if in_row:
+            at, span = min(in_row, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(row) - along))
+            found.append((row_start + at - end, span))
+    return found
+
+
+#: A row of figures alone: amounts, rates, a currency code or sign ("457,20   -11,21   EUR   518,99").
+_FIGURES_ROW = re.compile(r"[\s\d.,'%()+\-−€$£]*(?:[A-Z]{3}[\s\d.,'%()+\-−€$£]*)?\d[\s\d.,'%()+\-−€$£]*")
+_TABLE_ROWS = 8
+
+
+def _rows_below(text: str, at: int) -> Iterator[tuple[int, str]]:
+    """(start, line) of the line at ``at``; if it holds figures alone, of each following
+    line that does too."""
+    for index in range(_TABLE_ROWS):
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        row = text[at:end]
+        figures = bool(_FIGURES_ROW.fullmatch(row))
+        if index and not figures:
+            return
+        yield at, row
+        if not figures or end >= len(text):
+            return
+        at = end + 1
 
 
 def preferred(spans: list[str], pattern: str) -> list[str]:

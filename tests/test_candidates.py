@@ -24,7 +24,7 @@ def test_real_invoice_spans():
     assert "1939" in candidates.amounts(oyo, 16)  # "Rs 1939": a whole number next to a currency
     assert candidates.currencies(oyo, 8) == ["Rs"]
     assert "IBZY2087" in candidates.codes(oyo, 24)
-    assert "Grand Total Rs 1939" in candidates.lines(oyo, 48)
+    assert "Grand Total   Rs 1939" in candidates.lines(oyo, 48)
 
 
 def test_amounts_skip_years_and_bare_integers():
@@ -169,3 +169,36 @@ def test_a_value_right_after_its_label_outranks_one_further_along() -> None:
     assert candidates.tightly_labelled(text, amounts, ["total"]) == ["100.00"]  # "total" is no word in "Subtotal"
     assert candidates.tightly_labelled("Total: 100.005 EUR", ["100.00"], ["total"]) == []  # the span must end a word
     assert candidates.tightly_labelled("Amount due: $4.11", ["4.11"], ["amount due"]) == ["4.11"]
+
+
+def test_a_value_with_a_label_of_its_own_is_not_under_the_label_above() -> None:
+    # a ZUGFeRD sample's header: "KUNDE" ends a name, the next line has its own label
+    text = "MUSTERLIEFERANT GMBH   MUSTER-KUNDE GMBH\nBeleg-Nr   : RK21012345\nKunden-Nr. : 009420\n"
+    codes = candidates.codes(text, 24)
+    assert candidates.far_from(text, codes, ["kunde"]) == ["RK21012345"]
+    assert candidates.near(text, candidates.far_from(text, codes, ["kunde"]), ["beleg-nr"], right_after=True) == ["RK21012345"]
+    # a row of values under a row of labels is still read by column
+    assert candidates.labelled("Kunde Beleg\nK-0042 RK21012345", ["K-0042", "RK21012345"], ["kunde"]) == ["K-0042"]
+
+
+def test_a_two_column_line_offers_each_column() -> None:
+    found = candidates.lines("MUSTERLIEFERANT GMBH   MUSTER-KUNDE GMBH\n", 48)
+    assert found == ["MUSTERLIEFERANT GMBH   MUSTER-KUNDE GMBH", "MUSTERLIEFERANT GMBH", "MUSTER-KUNDE GMBH"]
+
+
+def test_a_totals_table_offers_its_column_in_every_row_of_figures() -> None:
+    # a ZUGFeRD sample's totals: a row per tax rate, then the sum; then the footer
+    text = (
+        "Warenwert   Nettobetrag   MwSt-Betrag   MwSt-%   Endbetrag\n"
+        "326,50   321,40   61,07   19,0   382,47\n"
+        "130,70   127,59   8,93   7,0   136,52\n"
+        "457,20   448,99   70,00   EUR   518,99\n"
+        "MUSTERLIEFERANT GMBH   Geschäftsführung: 12,00\n"
+    )
+    spans = candidates.amounts(text, 16)
+    assert candidates.labelled(text, spans, ["endbetrag"]) == ["382,47", "136,52", "518,99"]
+    # a row of words ends the table: what follows is not under the label
+    assert "12,00" not in candidates.labelled(text, spans, ["endbetrag", "warenwert"])
+    # an item row under a header is read, the rows after it are not figures alone
+    items = "Menge   Preis   Betrag\n2 Stk. Joghurt   5,50   11,00\n3,00   4,00   12,00\n"
+    assert candidates.labelled(items, candidates.amounts(items, 16), ["betrag"]) == ["11,00"]

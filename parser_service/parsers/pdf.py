@@ -100,12 +100,42 @@ def _bbox(obj: Any) -> BBox:
 
 
 def _blocks(pdf_page: Any, number: int) -> list[Block]:
-    lines = pdf_page.extract_text_lines(return_chars=False)
+    lines = pdf_page.extract_text_lines(return_chars=True)
     return [
-        Block(line["text"], Provenance(page=number, bbox=_bbox(line)))
+        Block(_with_gaps(line["text"], line["chars"]), Provenance(page=number, bbox=_bbox(line)))
         for line in lines
         if line["text"].strip()
     ]
+
+
+#: A space wider than this many font sizes parts two columns of a line.
+COLUMN_GAP_EMS = 1.5
+#: How a column gap is written in the text: wider than any word space.
+COLUMN_GAP = "   "
+
+
+def _with_gaps(text: str, chars: list[dict[str, Any]]) -> str:
+    """``text`` (pdfplumber's line, words parted by one space) with each space that is
+    wider than ``COLUMN_GAP_EMS`` font sizes on the page written as ``COLUMN_GAP``: two
+    columns set on one line ("MUSTERLIEFERANT GMBH      MUSTER-KUNDE GMBH") stay apart."""
+    out: list[str] = []
+    at = 0
+    previous: dict[str, Any] | None = None
+    for char in chars:
+        glyph = char["text"]
+        if not glyph.strip():
+            continue
+        found = text.find(glyph, at)
+        if found < 0:
+            return text  # pdfplumber's text does not follow its characters: keep it as it is
+        between = text[at:found]
+        if previous is not None and between and not between.strip():
+            wide = char["x0"] - previous["x1"] > COLUMN_GAP_EMS * float(previous.get("size") or 0)
+            between = COLUMN_GAP if wide else between
+        out.append(between + glyph)
+        at = found + len(glyph)
+        previous = char
+    return "".join(out) + text[at:]
 
 
 def _words(pdf_page: Any, number: int) -> list[Word]:

@@ -51,7 +51,7 @@ def test_blocks_are_lines_in_reading_order() -> None:
     page = parse("oyo.pdf")[0]
     texts = [block.text for block in page.blocks]
     assert texts[0] == "PAYMENT RECEIPT"
-    assert texts.index("Booking ID Payment Mode") < texts.index("IBZY2087 Cash at Hotel")
+    assert texts.index("Booking ID   Payment Mode") < texts.index("IBZY2087   Cash at Hotel")  # two columns
     tops = [block.provenance.bbox[1] for block in page.blocks if block.provenance.bbox]
     assert tops == sorted(tops)
     assert all(block.provenance.page == 1 for block in page.blocks)
@@ -60,7 +60,7 @@ def test_blocks_are_lines_in_reading_order() -> None:
 def test_quality_hosting_two_pages_with_provenance() -> None:
     pages = parse("QualityHosting.pdf")
     assert [page.number for page in pages] == [1, 2]
-    assert "Rechnungsnr. 30064443" in pages[0].text
+    assert "Rechnungsnr.   30064443   Kundennr.   47774" in pages[0].text  # label and value columns
     for page in pages:
         assert page.blocks
         for block in page.blocks:
@@ -94,7 +94,7 @@ def test_table_header_detected_on_factur_x_invoice() -> None:
 
 def test_amazon_invoice_number_and_words() -> None:
     page = parse("AmazonWebServices.pdf")[0]
-    assert "Invoice Number: 42183017" in page.text
+    assert "Invoice Number:   42183017" in page.text
     assert any(word.text == "42183017" for word in page.words)
     assert all(inside(word.provenance.bbox, page) for word in page.words if word.provenance.bbox)
 
@@ -165,3 +165,17 @@ def test_many_pages_parse_page_by_page(tmp_path: Path) -> None:
     assert [page.number for page in pages] == list(range(1, 41))
     assert pages[39].blocks[0].text == "Page marker 40"
     assert pages[39].words[-1].provenance.page == 40
+
+
+def test_two_columns_on_one_line_stay_apart_and_word_spaces_stay_single(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "columns.pdf"
+    sheet = canvas.Canvas(str(path))
+    sheet.setFont("Helvetica", 10)
+    sheet.drawString(50, 760, "MUSTERLIEFERANT GMBH")  # the seller's column
+    sheet.drawString(300, 760, "MUSTER-KUNDE GMBH")  # the buyer's, on the same line
+    sheet.drawString(50, 740, "Beleg-Nr : RK21012345")
+    sheet.save()
+    lines = [block.text for block in PdfParser().parse(path, path.name)[0].blocks]
+    assert lines == ["MUSTERLIEFERANT GMBH   MUSTER-KUNDE GMBH", "Beleg-Nr : RK21012345"]

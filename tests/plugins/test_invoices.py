@@ -24,7 +24,7 @@ def test_inconsistent_totals_are_mended_from_the_amounts_written() -> None:
 
 def test_no_repair_without_a_problem_with_the_totals_or_an_anchor_in_the_answer_or_the_labels() -> None:
     raw = {"amount": "496.00", "amount_untaxed": "496.00", "amount_tax": "160.00"}
-    unlabelled = MUSTANG.replace("Gesamtbetrag ", "").replace("Umsatzsteuer", "")
+    unlabelled = MUSTANG.replace("Gesamtbetrag netto", "").replace("Gesamtbetrag brutto", "").replace("Umsatzsteuer", "")
     assert totals_from_text(raw, unlabelled, [FieldIssue("date", "not plausible")]) == {}
     # where each amount of a consistent triple stands after its label, that is the fault
     assert totals_from_text(raw, MUSTANG, [FieldIssue("date", "not plausible")]) == {"amount": "571.04", "amount_tax": "75.04"}

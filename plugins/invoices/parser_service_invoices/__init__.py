@@ -23,13 +23,20 @@ PROMPT = (
 )
 
 
+#: The e-invoice XML written beside a Factur-X/ZUGFeRD PDF (see ``einvoice``).
+EMBEDDED_XML = ".embedded.xml"
 #: Factur-X expected outputs name the tax total differently from invoice2data.
 RENAMED = {"tax_total": "amount_tax"}
 
 
 def read_expected(path: Path) -> list[dict[str, Any]]:
-    """invoice2data JSON (a list or one object) and Factur-X ``*.expected.json``."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    """invoice2data JSON (a list or one object), Factur-X ``*.expected.json``, e-invoice XML."""
+    if path.name.endswith(EMBEDDED_XML):
+        from parser_service_invoices.einvoice import expected_from_xml  # not at import: it is also a script
+
+        data: Any = expected_from_xml(path.read_bytes())
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
     return [{RENAMED.get(k, k): v for k, v in item.items()} for item in (data if isinstance(data, list) else [data])]
 
 
@@ -55,6 +62,7 @@ DOMAIN = Domain(
     adapter=adapter_folder(HERE / "adapter"),
     examples=examples(),
     media_types=frozenset({"application/pdf", "text/plain"}),
+    expected_suffixes=(".json", ".expected.json", EMBEDDED_XML),
     expected_reader=read_expected,
     synthesize=synthesize,
 )

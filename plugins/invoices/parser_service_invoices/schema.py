@@ -13,13 +13,13 @@ NUMBER_LABELS = (
     "invoice number", "invoice no", "invoice #", "invoice", "bill no", "receipt no", "booking id",
     "credit note", "avoir", "gutschrift", "creditnota", "nota de crédito", "factura rectificativa",
     "facture n°", "n° de facture", "numéro de facture", "facture", "numéro", "rechnungsnummer", "rechnungs-nr",
-    "rechnung nr", "beleg-nr", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
+    "rechnung nr", "beleg-nr", "belegnummer", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
     "número de factura", "factura n.º", "nº factura", "factura número", "factura", "nummer", "n°", "nr.", "no.",
 )
 #: Labels of numbers that are never the invoice number: tax and company registrations, bank accounts.
 REGISTRATION_LABELS = (
     "vat", "tva", "btw", "ust", "mwst", "iva", "gst", "tax id", "tax no", "steuernummer", "steuer-nr", "siret",
-    "siren", "rcs", "kvk", "iban", "bic", "swift", "account", "konto", "compte", "cif", "nif", "gstin", "pan",
+    "siren", "rcs", "regist", "reg-nr", "reg.-nr", "kvk", "iban", "bic", "swift", "account", "konto", "compte", "cif", "nif", "gstin", "pan",
 )
 #: Labels of other documents' and parties' numbers: orders, customers, lines, the invoice a credit note corrects.
 OTHER_NUMBER_LABELS = (
@@ -37,11 +37,11 @@ OTHER_DATE_LABELS = (
     "due", "payable", "pay by", "échéance", "date limite", "fällig", "zahlbar", "vervaldatum", "vencimiento",
     "delivery", "livraison", "liefer", "levering", "entrega", "order date", "commande", "bestell", "orderdatum",
     "pedido", "payment", "paiement", "prélèvement", "zahlung", "betaling", "pago", "period", "période",
-    "zeitraum", "periode",
+    "zeitraum", "periode", "prestation", "leistung", "service",
 )
 TOTAL_LABELS = (
     "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "net à payer",
-    "gesamtbetrag", "rechnungsbetrag", "endbetrag", "zu zahlen", "gesamt brutto", "due payable", "to pay",
+    "gesamtbetrag", "rechnungsbetrag", "endbetrag", "zu zahlen", "gesamt brutto", "brutto", "due payable", "to pay",
     "balance due", "invoice total", "total à payer", "te betalen", "totaalbedrag", "totaal incl", "importe total",
     "total a pagar", "total factura", "totaal", "total", "gesamt", "summe",
 )
