@@ -24,6 +24,7 @@ Decisions a caller must know:
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import unicodedata
@@ -165,6 +166,13 @@ def to_date(value: object, *, dayfirst: bool | None = None) -> datetime.date:
         return value
     if not isinstance(value, str):
         raise ValueError(f"cannot read {value!r} as a date")
+    return _date_from_text(value, dayfirst)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_from_text(value: str, dayfirst: bool | None) -> datetime.date:
+    """``to_date`` of a string, remembered: a bank export repeats each day's date on
+    many rows (a date is immutable, so sharing one is safe; a failure is not kept)."""
     text = _clean_date_text(value)
     try:
         result = _numeric_date(text, dayfirst) or _text_date(text)

@@ -30,6 +30,7 @@ Decisions a caller must know:
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -222,11 +223,20 @@ def read_date(value: CellValue, dayfirst: bool | None, layout: str | None = None
     if not isinstance(value, str):
         raise ValueError(f"cannot read {value!r} as a date")
     if layout is not None and "%y" not in layout:  # two-digit years: to_date's century rule
-        try:
-            return datetime.datetime.strptime(value.strip(), layout).date()
-        except ValueError:
-            pass
+        found = _in_layout(value.strip(), layout)
+        if found is not None:
+            return found
     return to_date(value, dayfirst=dayfirst)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_layout(text: str, layout: str) -> datetime.date | None:
+    """``text`` read with ``layout``, None when it does not fit; remembered, as each
+    day's date recurs on many rows."""
+    try:
+        return datetime.datetime.strptime(text, layout).date()
+    except ValueError:
+        return None
 
 
 _MARK_SUFFIX = re.compile(r"\s*\b(cr|dr)\.?\s*$", re.IGNORECASE)
