@@ -91,3 +91,13 @@ def test_a_pdf_without_e_invoice_xml_writes_nothing(tmp_path: Path, capsys) -> N
     assert einvoice.main([str(pdf)]) == 1
     assert "no embedded e-invoice XML" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == [pdf]
+
+
+def test_a_file_that_is_no_pdf_is_reported_and_the_others_still_written(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 cut short")
+    good = tmp_path / "Facture_FR_BASICWL.pdf"
+    shutil.copy(DATA / "Facture_FR_BASICWL.pdf", good)
+    assert einvoice.main([str(broken), str(good)]) == 1
+    assert "broken.pdf: cannot read it" in capsys.readouterr().out
+    assert (tmp_path / "Facture_FR_BASICWL.embedded.xml").is_file()

@@ -21,7 +21,7 @@ import pypdfium2 as pdfium
 from parser_service_invoices import EMBEDDED_XML
 
 #: Names under which e-invoice standards embed their XML.
-XML_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
+XML_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
 
 
 def embedded_xml(pdf: Path) -> bytes | None:
@@ -123,8 +123,13 @@ def main(argv: list[str]) -> int:
         return 2
     missing = 0
     for name in argv:
-        written = write_sidecar(Path(name))
-        print(f"{name}: {written.name if written else 'no embedded e-invoice XML'}")
+        try:
+            written = write_sidecar(Path(name))
+        except (OSError, pdfium.PdfiumError) as exc:  # not a PDF, damaged, unreadable
+            print(f"{name}: cannot read it ({exc})")
+            written = None
+        else:
+            print(f"{name}: {written.name if written else 'no embedded e-invoice XML'}")
         missing += written is None
     return 1 if missing else 0
 
