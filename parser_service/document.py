@@ -35,20 +35,11 @@ class Provenance:
     line_end: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields that are set (written out one by one: every row of a large sheet calls this)."""
         out: dict[str, Any] = {}
-        if self.page is not None:
-            out["page"] = self.page
-        if self.bbox is not None:
-            out["bbox"] = list(self.bbox)
-        if self.sheet is not None:
-            out["sheet"] = self.sheet
-        if self.cell_range is not None:
-            out["cell_range"] = self.cell_range
-        if self.line_start is not None:
-            out["line_start"] = self.line_start
-        if self.line_end is not None:
-            out["line_end"] = self.line_end
+        for name in ("page", "bbox", "sheet", "cell_range", "line_start", "line_end"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = list(value) if name == "bbox" else value
         return out
 
 
