@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from parser_service.backends.base import TokenLogprob
@@ -60,6 +61,9 @@ def locate(record: Record, value: Any) -> tuple[Provenance | None, bool]:
     at = record.text.find(needle)
     if at < 0:
         at = record.text.lower().find(needle.lower())
+    if at < 0 and len(words := needle.split()) > 1:  # a name cleaned of the line break it ran over
+        found = re.search(r"\s+".join(map(re.escape, words)), record.text, re.IGNORECASE)
+        at = found.start() if found else -1
     if at < 0:
         return None, False
     return record.provenance_at(at), True

@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from parser_service.normalize import ISO_CURRENCIES, to_currency, to_date, to_number
 
 MAX_CANDIDATES = 48
+#: Lines found before a field's labels and patterns narrow them to ``MAX_CANDIDATES``:
+#: an issuer written in the footer of a long page is still among them.
+MAX_LINES = 160
 
 _MONTH = r"[A-Za-zÀ-ÿ]{3,10}\.?"
 _DATE_PATTERNS = [
@@ -132,15 +135,35 @@ _LINE_PARTS = re.compile(r"\s+[-–—−|·•]\s+|\t|\s{3,}")
 
 
 def lines(text: str, max_chars: int) -> list[str]:
-    """Whole short lines (names of companies and people usually stand alone), and the
-    parts of a line joined by " - ", " | " or a wide gap (a letterhead's name, address
-    and phone on one line), in order of appearance."""
+    """Whole short lines (names of companies and people usually stand alone), the parts
+    of a line joined by " - ", " | " or a wide gap (a letterhead's name, address and
+    phone on one line), and a name broken over two lines (``continued``), in order of
+    appearance."""
     def parts(line: str) -> list[str]:
         pieces = [p for p in _LINE_PARTS.split(line) if p.strip()]
         return [line, *pieces] if len(pieces) > 1 else [line]
 
-    spans = (part for line in text.splitlines() for part in parts(line))
-    return _distinct(spans, lambda s: len(s) <= max_chars and any(c.isalpha() for c in s), MAX_CANDIDATES)
+    rows = text.splitlines()
+    spans = (
+        part
+        for before, line in zip(["", *rows], rows)
+        for part in [*continued(before, line), *parts(line)]
+    )
+    return _distinct(spans, lambda s: len(s) <= max_chars and any(c.isalpha() for c in s), MAX_LINES)
+
+
+#: The first line of a name that runs on: two to four words of letters, no label, no number.
+_NAME_START = re.compile(r"[^\W\d_][\w&.'’-]*(?:[ \t][^\W\d_][\w&.'’-]*){1,3}")
+
+
+def continued(before: str, line: str) -> list[str]:
+    """``before`` and ``line`` as one span ("MVM Musterhafter" over "Versicherungsverein
+    Musterstadt a.G."), when ``before`` could open a name and ``line`` is no new row of
+    its own (no wide gap, no label); nothing otherwise. Whether it is a name is for the
+    field's ``prefer`` to say."""
+    if not _NAME_START.fullmatch(before.strip()) or _LINE_PARTS.search(line) or ":" in line:
+        return []
+    return [f"{before.strip()}\n{line.strip()}"] if line.strip() else []
 
 
 FINDERS: dict[str, Callable[[str, int], list[str]]] = {
@@ -233,7 +256,7 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     "SCONL030 SCONL000 8-9-2022"), unless the span has a label of its own
     ("Beleg-Nr : RK21012345" is not under the "KUNDE" of "MUSTER-KUNDE GMBH"). Where
     more rows of figures alone follow (a totals table: a row per tax rate, then the
-    sum), the span of the label's column in each of them too."""
+    sum), the span of the label's column in the last of them: the sum."""
     stop = text.find("\n", end)
     stop = len(text) if stop < 0 else stop
     same = text[end : min(end + window, stop)]
@@ -241,15 +264,35 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     if hits or stop >= len(text):
         return hits
     line_start = text.rfind("\n", 0, start) + 1
+    header = text[line_start:stop]
     along = ((start + end) / 2 - line_start) / max(1, stop - line_start)  # the label's middle
     found: list[tuple[int, str]] = []
     for row_start, row in _rows_below(text, stop + 1):
         in_row = [(row.find(span), span) for span in spans if span in row]
         in_row = [(at, span) for at, span in in_row if not row[:at].rstrip().endswith(":")]
-        if in_row:
+        column = _FIGURES_ROW.fullmatch(row) and _same_column(header, start - line_start, row, in_row)
+        if column:
+            found.append((row_start + column[0] - end, column[1]))
+        elif in_row:
             at, span = min(in_row, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(row) - along))
             found.append((row_start + at - end, span))
-    return found
+    return found[-1:]  # of a table's rows, its last: the sum under the rows per tax rate
+
+
+def _same_column(header: str, label_at: int, row: str, in_row: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The span of a row of figures in the label's column, counted in words from the
+    nearer end of the header ("... Nettobetrag   MwSt-Betrag MwSt-%   Endbetrag" over
+    "457,20   -11,21   3,00   448,99   70,00   EUR   518,99": the fourth from the right),
+    where that word is one of ``in_row``; None otherwise. Printed columns line up by
+    their edges; characters written in a proportional font do not."""
+    labels = [m.start() for m in re.finditer(r"\S+", header)]
+    index = sum(1 for at in labels if at <= label_at) - 1
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", row)]
+    if index < 0 or not words:
+        return None
+    from_right = len(labels) - 1 - index
+    pick = len(words) - 1 - from_right if from_right < index else index
+    return words[pick] if 0 <= pick < len(words) and words[pick] in in_row else None
 
 
 #: A row of figures alone: amounts, rates, a currency code or sign ("457,20   -11,21   EUR   518,99").

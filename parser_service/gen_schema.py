@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from parser_service.candidates import FINDERS, far_from, near, preferred
+from parser_service.candidates import FINDERS, MAX_CANDIDATES, far_from, near, preferred
 
 DEFAULT_MAX_CHARS = {str: 80, datetime.date: 32, float: 24, int: 16}
 DEFAULT_MAX_ITEMS = 5
@@ -91,7 +91,7 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
             found = near(text, found, extra["near"], right_after=bool(extra.get("right_after")))
         if extra.get("prefer"):
             found = preferred(found, str(extra["prefer"]))
-        return _candidates_schema(found, bool(extra.get("nullable", True)))
+        return _candidates_schema(found[:MAX_CANDIDATES], bool(extra.get("nullable", True)))
     return _nullable_string(_max_chars(info, annotation))
 
 

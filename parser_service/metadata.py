@@ -39,13 +39,13 @@ def candidate_types(document: Document, domains: Sequence[Domain]) -> list[Domai
 
 def metadata_schema(types: list[str], text: str, ask_language: bool = True) -> dict[str, Any]:
     """Type and language from fixed lists; title, dates and parties copied from ``text``."""
-    lines = candidates.lines(text, 60)
+    lines = candidates.lines(text, 60)[: candidates.MAX_CANDIDATES]
     props: dict[str, Any] = {"document_type": {"enum": [*types, OTHER]}}
     if ask_language:
         props["language"] = {"enum": LANGUAGES}
     props["title"] = {"anyOf": [{"enum": lines}, {"type": "null"}]} if lines else {"type": "null"}
     props["dates"] = _list_of(candidates.dates(text, 24), 3)
-    props["parties"] = _list_of(candidates.lines(text, 48), 2)
+    props["parties"] = _list_of(candidates.lines(text, 48)[: candidates.MAX_CANDIDATES], 2)
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 

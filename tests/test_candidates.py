@@ -186,7 +186,7 @@ def test_a_two_column_line_offers_each_column() -> None:
     assert found == ["MUSTERLIEFERANT GMBH   MUSTER-KUNDE GMBH", "MUSTERLIEFERANT GMBH", "MUSTER-KUNDE GMBH"]
 
 
-def test_a_totals_table_offers_its_column_in_every_row_of_figures() -> None:
+def test_a_totals_table_offers_its_column_in_the_last_row_of_figures() -> None:
     # a ZUGFeRD sample's totals: a row per tax rate, then the sum; then the footer
     text = (
         "Warenwert   Nettobetrag   MwSt-Betrag   MwSt-%   Endbetrag\n"
@@ -196,9 +196,75 @@ def test_a_totals_table_offers_its_column_in_every_row_of_figures() -> None:
         "MUSTERLIEFERANT GMBH   Geschäftsführung: 12,00\n"
     )
     spans = candidates.amounts(text, 16)
-    assert candidates.labelled(text, spans, ["endbetrag"]) == ["382,47", "136,52", "518,99"]
+    assert candidates.labelled(text, spans, ["endbetrag"]) == ["518,99"]  # the sum, not a rate's
     # a row of words ends the table: what follows is not under the label
     assert "12,00" not in candidates.labelled(text, spans, ["endbetrag", "warenwert"])
     # an item row under a header is read, the rows after it are not figures alone
     items = "Menge   Preis   Betrag\n2 Stk. Joghurt   5,50   11,00\n3,00   4,00   12,00\n"
     assert candidates.labelled(items, candidates.amounts(items, 16), ["betrag"]) == ["11,00"]
+
+
+def test_a_totals_table_is_read_by_column_counted_from_the_nearer_end() -> None:
+    # the whole header of that sample: labels of one and two words, columns left empty
+    # in one row (no freight at 7%); counted in words from the right, each label finds
+    # its figure in every row
+    text = (
+        "Warenwert Zu-/Abschlag Fracht-Verp-Vers Skonto sofort   Nettobetrag   MwSt-Betrag MwSt-%   Endbetrag\n"
+        "326,50   -8,10   3,00   321,40   61,07   19,0   382,47\n"
+        "130,70   -3,11   127,59   8,93   7,0   136,52\n"
+        "457,20   -11,21   3,00   448,99   70,00   EUR   518,99\n"
+    )
+    spans = candidates.amounts(text, 16)
+    assert candidates.labelled(text, spans, ["nettobetrag"]) == ["448,99"]
+    assert candidates.labelled(text, spans, ["mwst-betrag"]) == ["70,00"]
+    assert candidates.labelled(text, spans, ["warenwert"]) == ["457,20"]
+    # the row at 7% has no freight: its figures are still found by column
+    one_row = text.split("\n")[0] + "\n" + text.split("\n")[2] + "\n"
+    assert candidates.labelled(one_row, candidates.amounts(one_row, 16), ["nettobetrag"]) == ["127,59"]
+
+
+def test_a_name_broken_over_two_lines_is_offered_whole() -> None:
+    import re
+
+    from parser_service_invoices.schema import ISSUER_LINE
+
+    text = "MVM Musterhafter\nVersicherungsverein Musterstadt a.G.\nHerrn\nMax Mustermann\n"
+    found = candidates.lines(text, 64)
+    assert "MVM Musterhafter\nVersicherungsverein Musterstadt a.G." in found
+    preferred = candidates.preferred(found, ISSUER_LINE)
+    # the name whole and its second line; not the name run on into the next line
+    assert preferred == ["MVM Musterhafter\nVersicherungsverein Musterstadt a.G.", "Versicherungsverein Musterstadt a.G."]
+    assert not re.search(ISSUER_LINE, "Ihr Zeichen: AB-312")  # a reference, not Aktiebolag
+    # a labelled line does not run on
+    assert not any("\n" in span for span in candidates.lines("Order Ref\nDue: 12.03.2024\n", 64))
+
+
+def test_the_issuer_is_the_line_under_its_label_and_not_the_recipients() -> None:
+    from parser_service_invoices.schema import Invoice
+
+    text = (
+        "Rechnungsersteller\nLieferant GmbH\nLieferantenstraße 20   RECHNUNG\n"
+        "Rechnungsempfänger   Kundennummer   GE2020211\nKunden AG Mitte   Beträge in   EUR\n"
+        "Ihr Zeichen: AB-312   Ihre USt.-IdentNr.: DE234567890\n"
+    )
+    schema = generation_schema(Invoice, ["issuer"], text).json_schema
+    assert schema["properties"]["issuer"] == {"enum": ["Lieferant GmbH"]}
+    # without an issuer label, the line under a recipient's label is not offered
+    text = "Bill to:\nACME Ltd\n12 High Street\nInvoice 42\nBrightside Trading Ltd, 4 Quay Road\n"
+    schema = generation_schema(Invoice, ["issuer"], text).json_schema
+    assert "ACME Ltd" not in schema["properties"]["issuer"]["enum"]
+    assert "Brightside Trading Ltd, 4 Quay Road" in schema["properties"]["issuer"]["enum"]
+
+
+def test_the_date_on_a_letter_style_header_line_is_offered_and_a_contract_date_is_not() -> None:
+    from parser_service_invoices.schema import Invoice
+
+    text = (
+        "Sachversicherungsvertrag Nr: 00.123.456.7   18. April 2014\n"
+        "zu Ihrer Versicherung für den Zeitraum vom\n21.05.2014 bis\n21.05.2015 nachstehenden Beitrag\n"
+        "Beleg-Datum   : 06.10.2013\nVertrags-Datum   : 01.04.2013\n"
+    )
+    schema = generation_schema(Invoice, ["date"], text).json_schema
+    offered = schema["properties"]["date"]["enum"]
+    assert "18. April 2014" in offered and "06.10.2013" in offered
+    assert "01.04.2013" not in offered and "21.05.2014" not in offered

@@ -71,3 +71,16 @@ def test_a_record_whose_dates_show_month_first_reads_its_date_month_first():
     assert extraction._result(_state_with(text, answer), INVOICES).data["date"] == "2017-11-03"
     day_first = text.replace("11/17/2017", "17/11/2017")
     assert extraction._result(_state_with(day_first, answer), INVOICES).data["date"] == "2017-03-11"
+
+
+def test_a_value_cleaned_of_its_line_break_is_still_located_verbatim() -> None:
+    from parser_service.answers import locate
+    from parser_service.document import Provenance
+    from parser_service.records import Record
+
+    first, second = Provenance(page=1, line_start=1), Provenance(page=1, line_start=2)
+    text = "MVM Musterhafter\nVersicherungsverein Musterstadt a.G.\nHerrn"
+    record = Record(index=0, text=text, provenance=[first], spans=[(0, 17, first), (17, len(text), second)])
+    assert locate(record, "MVM Musterhafter Versicherungsverein Musterstadt a.G.") == (first, True)
+    assert locate(record, "Versicherungsverein Musterstadt a.G.") == (second, True)
+    assert locate(record, "MVM Versicherungsverein") == (None, False)

@@ -70,3 +70,17 @@ def test_a_triple_written_after_its_labels_replaces_an_answer_that_is_not() -> N
     zero found elsewhere) are after no label of theirs; 100,00 and 4,90 stand under theirs."""
     raw = {"amount": "104,90", "amount_untaxed": "104,90", "amount_tax": "0,00"}
     assert totals_from_text(raw, STATED, []) == {"amount_untaxed": "100,00", "amount_tax": "4,90"}
+
+
+def test_a_tax_printed_per_rate_only_is_mended_as_their_sum() -> None:
+    text = (
+        "Rechnungssumme Netto (excl. USt.)   473,00\n"
+        "Steuerbasisbetrag USt. 7%   275,00   19,25\n"
+        "Steuerbasisbetrag USt. 19%   198,00   37,62\n"
+        "Rechnungssumme Brutto (inkl. USt.)   529,87\n"
+    )
+    raw = {"amount": "529,87", "amount_untaxed": "473,00", "amount_tax": "529,87"}
+    # no amount on the page is the tax: it is the sum of the two, found in code
+    assert totals_from_text(raw, text, [FieldIssue("amount_tax", "inconsistent")]) == {"amount_tax": 56.87}
+    # a consistent answer is not replaced by a sum: a sum mends a failed check only
+    assert totals_from_text({**raw, "amount_tax": "56,87"}, text, []) == {}

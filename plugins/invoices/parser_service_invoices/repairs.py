@@ -18,6 +18,7 @@ stated total first, then the one with the most amounts after their labels).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from parser_service_invoices.validators import TOLERANCE, within_tax_rate
 TOTALS = ("amount", "amount_untaxed", "amount_tax")
 LABELS = {"amount": TOTAL_LABELS, "amount_untaxed": UNTAXED_LABELS, "amount_tax": TAX_LABELS}
 MAX_CHARS = 16
+#: Tax amounts that may add up to the total tax (their sums of two and three are tried).
+MAX_TAX_PARTS = 12
 
 Triple = tuple[str, str, str]  # the spans of total, untaxed, tax
 
@@ -53,19 +56,42 @@ def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIs
     values = {span: to_number(span) for span in spans}
     given = {name: _number(raw.get(name)) for name in TOTALS}
     labelled = {name: set(labelled_spans(text, spans, LABELS[name])) for name in TOTALS}
+    sums = _tax_sums(values, labelled["amount_tax"])
+    labelled["amount_tax"] |= set(sums)
     stated = [values[span] for span in tightly_labelled_spans(text, spans, TOTAL_LABELS)]
-    scored = [_score(triple, values, given, labelled, stated) for triple in _consistent(values)]
+    triples = _consistent(values, sums)
+    values = {**values, **sums}
+    scored = [_score(triple, values, given, labelled, stated) for triple in triples]
     answer_labelled = all(any(_close(given[name], values[span]) for span in labelled[name]) for name in TOTALS)
+    printed = [s for s in scored if s.triple[2] not in sums]  # a sum mends a failed check only
     contradicted = (bool(stated) and not any(_close(given["amount"], total) for total in stated)) or (
-        not answer_labelled and any(s.hits == 3 for s in scored)
+        not answer_labelled and any(s.hits == 3 for s in printed)
     )
     if not contradicted and not any(issue.field in TOTALS for issue in issues):
         return {}
-    eligible = [s for s in scored if (s.as_stated or s.hits == 3 if contradicted else s.as_stated or s.agree > 0)]
+    eligible = [s for s in printed if s.as_stated or s.hits == 3] if contradicted else [
+        s for s in scored if s.as_stated or s.agree > 0
+    ]
     if not eligible:
         return {}
     best = max(eligible, key=lambda s: _rank(s, contradicted))
-    return {name: span for name, span in zip(TOTALS, best.triple) if not _close(given[name], values[span])}
+    return {
+        name: sums.get(span, span) for name, span in zip(TOTALS, best.triple) if not _close(given[name], values[span])
+    }
+
+
+def _tax_sums(values: Mapping[str, float], taxes: set[str]) -> dict[str, float]:
+    """The sums of two or three amounts written after tax labels ("19,25 + 37,62": the
+    tax at 7% and at 19%), keyed by their spans joined with " + ": an invoice that
+    prints its tax per rate only states its total tax nowhere. Being no span, a sum is
+    handed back as a number (found in code, not verbatim)."""
+    parts = sorted((span for span in taxes if values.get(span)), key=lambda span: values[span])
+    out: dict[str, float] = {}
+    for size in (2, 3):
+        for combo in itertools.combinations(parts[:MAX_TAX_PARTS], size):
+            if len({values[span] > 0 for span in combo}) == 1:
+                out.setdefault(" + ".join(combo), round(sum(values[span] for span in combo), 2))
+    return out
 
 
 def _score(triple: Triple, values: Mapping[str, float], given: Mapping[str, float | None],
@@ -84,11 +110,12 @@ def _rank(s: _Scored, contradicted: bool) -> tuple[float, ...]:
     return (s.as_stated, s.agree, s.hits, s.numbers[2] != 0, abs(s.numbers[0]))
 
 
-def _consistent(values: Mapping[str, float]) -> list[Triple]:
+def _consistent(values: Mapping[str, float], sums: Mapping[str, float]) -> list[Triple]:
     """(total, untaxed, tax) spans with untaxed + tax = total, of one sign, the tax no more
-    than ``MAX_TAX_RATE`` of the untaxed total (a tax of zero needs a zero on the page)."""
+    than ``MAX_TAX_RATE`` of the untaxed total (a tax of zero needs a zero on the page);
+    the tax may be one of ``sums`` where no single amount on the page is it."""
     by_value: dict[float, str] = {}
-    for span, value in values.items():
+    for span, value in [*values.items(), *sums.items()]:
         by_value.setdefault(round(value, 2), span)
     found = []
     for total_span, total in values.items():

@@ -31,6 +31,9 @@ DATE_LABELS = (
     "invoice date", "date of issue", "date de facture", "date de facturation", "rechnungsdatum",
     "factuurdatum", "fecha de factura", "issued", "date", "datum", "fecha", "dated", "vom",
     "facture n°", "invoice no", "rechnung nr", "factuur nr", "factura n",
+    # the header line of a letter-style invoice: "Beitragsrechnung   24. Januar 2014",
+    # "Vertrag Nr: 00.123.456.7   18. April 2014"
+    "rechnung", "nr:", "nr.",
 )
 #: Labels of the other dates an invoice carries: due, delivery, order, payment, direct debit.
 OTHER_DATE_LABELS = (
@@ -38,16 +41,18 @@ OTHER_DATE_LABELS = (
     "delivery", "livraison", "liefer", "levering", "entrega", "order date", "commande", "bestell", "orderdatum",
     "pedido", "payment", "paiement", "prélèvement", "zahlung", "betaling", "pago", "period", "période",
     "zeitraum", "periode", "prestation", "leistung", "service",
+    "vertrags-datum", "vertragsdatum", "contract date", "date du contrat", "date de contrat", "fecha del contrato",
+    "auftrag", "lieferschein",
 )
 TOTAL_LABELS = (
-    "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "net à payer",
-    "gesamtbetrag", "rechnungsbetrag", "endbetrag", "zu zahlen", "gesamt brutto", "brutto", "due payable", "to pay",
+    "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "eur ttc", "€ ttc", "net à payer",
+    "gesamtbetrag", "rechnungsbetrag", "rechnungsbeitrag", "endbetrag", "zu zahlen", "gesamt brutto", "brutto", "due payable", "to pay",
     "balance due", "invoice total", "total à payer", "te betalen", "totaalbedrag", "totaal incl", "importe total",
     "total a pagar", "total factura", "totaal", "total", "gesamt", "summe",
 )
 UNTAXED_LABELS = (
     "total ht", "montant ht", "net total", "subtotal", "sub total", "total excl", "nettobetrag", "netto",
-    "hors taxe", "sous-total", "untaxed", "zwischensumme", "summe netto", "gesamt netto", "subtotaal",
+    "hors taxe", "eur ht", "€ ht", "sous-total", "untaxed", "zwischensumme", "summe netto", "gesamt netto", "subtotaal",
     "excl. btw", "bedrag excl", "base imponible", "importe neto", "net amount", "excl",
 )
 
@@ -59,7 +64,8 @@ TAX_LABELS = (
 LEGAL_FORM = (
     r"(?i:\b(?:gmbh|ltd|limited|llc|inc|corp|corporation|plc|pvt|sarl|bvba|eurl|gbr|spółka|sp\. ?z ?o\.o)\b"
     r"|\b(?:s\.a\.r\.l|s\.a\.s|s\.a|s\.l|s\.r\.l|s\.p\.a|b\.v|n\.v|e\.k)\.)"
-    r"|\b(?:AG|KG|BV|NV|SAS|SARL|SA|SRL|SpA|Oy|AB|A/S|ApS|UG)\b"
+    r"|\b(?:a\.G|e\.V|e\.G)\.|\b(?:KGaA|eG)\b"
+    r"|\b(?:AG|KG|BV|NV|SAS|SARL|SA|SRL|SpA|Oy|AB|A/S|ApS|UG)\b(?![-/]\w)"  # not "Ihr Zeichen: AB-312"
 )
 #: Labels that open the customer's address, not the issuer's.
 RECIPIENT_LABELS = (
@@ -67,12 +73,20 @@ RECIPIENT_LABELS = (
     "client", "kunde", "rechnungsempfänger", "lieferadresse", "facturé à", "livré à", "adresse de livraison",
     "adresse de facturation", "factuuradres", "afleveradres", "cliente", "facturar a",
 )
+#: Labels of the issuer's own block: the line under "Rechnungsersteller" names it. Words
+#: that also occur in running text ("Der Verkäufer bleibt Eigentümer") count with a colon.
+ISSUER_LABELS = (
+    "rechnungsersteller", "rechnungssteller", "rechnungsaussteller", "issued by", "sold by", "émetteur",
+    "seller:", "vendor:", "supplier:", "verkäufer:", "fournisseur:", "fournisseur :", "vendeur:", "vendeur :",
+    "leverancier:", "proveedor:", "emisor:",
+)
 #: Issuer candidates: lines naming a legal form that open with neither a recipient label
 #: nor the legal form itself.
 ISSUER_LINE = (
     r"^(?!\s*(?i:" + "|".join(re.escape(label) for label in RECIPIENT_LABELS) + r")\b)"
     r"(?!\s*(?:" + LEGAL_FORM + "))"  # "SARL au capital de 10 000 €" names no one
-    r".*(?:" + LEGAL_FORM + ")"
+    # one line, or a name run over two lines with its legal form on the second
+    r"(?:[^\n]*(?:" + LEGAL_FORM + r")[^\n]*\Z|(?:(?!" + LEGAL_FORM + r")[^\n])*\n[^\n]*(?:" + LEGAL_FORM + "))"
 )
 
 
@@ -89,7 +103,7 @@ class InvoiceLine(BaseModel):
 
 class Invoice(BaseModel):
     issuer: str | None = Field(
-        None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 48, nullable=False, prefer=ISSUER_LINE)
+        None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 64, nullable=False, near=ISSUER_LABELS, not_near=RECIPIENT_LABELS, prefer=ISSUER_LINE)
     )
     invoice_number: str | None = Field(
         None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS, right_after=True)
