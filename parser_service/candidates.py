@@ -137,11 +137,12 @@ _LINE_PARTS = re.compile(r"\s+[-–—−|·•]\s+|\t|\s{3,}")
 def lines(text: str, max_chars: int) -> list[str]:
     """Whole short lines (names of companies and people usually stand alone), the parts
     of a line joined by " - ", " | " or a wide gap (a letterhead's name, address and
-    phone on one line), and a name broken over two lines (``continued``), in order of
-    appearance."""
+    phone on one line), the value after a short label ("Name: ..."), and a name broken
+    over two lines (``continued``), in order of appearance."""
     def parts(line: str) -> list[str]:
         pieces = [p for p in _LINE_PARTS.split(line) if p.strip()]
-        return [line, *pieces] if len(pieces) > 1 else [line]
+        labelled = _LABELLED_LINE.match(line)
+        return [line, *(pieces if len(pieces) > 1 else []), *([labelled.group(1)] if labelled else [])]
 
     rows = text.splitlines()
     spans = (
@@ -151,6 +152,9 @@ def lines(text: str, max_chars: int) -> list[str]:
     )
     return _distinct(spans, lambda s: len(s) <= max_chars and any(c.isalpha() for c in s), MAX_LINES)
 
+
+#: A line that opens with a short label ("Name: Rohstoff AG Salzgitter"): its value is a part too.
+_LABELLED_LINE = re.compile(r"[^\W\d][\w./-]*(?:[ \t]+[^\W\d][\w./-]*){0,2}[ \t]*:[ \t]*(\S.*\S)[ \t]*$")
 
 #: The first line of a name that runs on: two to four words of letters, no label, no number.
 _NAME_START = re.compile(r"[^\W\d_][\w&.'’-]*(?:[ \t][^\W\d_][\w&.'’-]*){1,3}")
@@ -260,6 +264,7 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     stop = text.find("\n", end)
     stop = len(text) if stop < 0 else stop
     same = text[end : min(end + window, stop)]
+    same = same[: next_label.start()] if (next_label := _NEXT_LABEL.search(same)) else same
     hits = [(same.find(span), span) for span in spans if span in same]
     if hits or stop >= len(text):
         return hits
@@ -295,6 +300,11 @@ def _same_column(header: str, label_at: int, row: str, in_row: list[tuple[int, s
     return words[pick] if 0 <= pick < len(words) and words[pick] in in_row else None
 
 
+#: Another label after a value on the same line ("Kundennummer:. 22334455 Rechnungsnummer:.
+#: 6069999998"): what follows it is that label's.
+_NEXT_LABEL = re.compile(r"(?<=\d)[ \t]+[^\W\d][\w.-]*[ \t]?:")
+
+
 #: A row of figures alone: amounts, rates, a currency code or sign ("457,20   -11,21   EUR   518,99").
 _FIGURES_ROW = re.compile(r"[\s\d.,'%()+\-−€$£]*(?:[A-Z]{3}[\s\d.,'%()+\-−€$£]*)?\d[\s\d.,'%()+\-−€$£]*")
 _TABLE_ROWS = 8
@@ -314,6 +324,56 @@ def _rows_below(text: str, at: int) -> Iterator[tuple[int, str]]:
         if not figures or end >= len(text):
             return
         at = end + 1
+
+
+#: Lines under a heading that belong to its block, at most.
+BLOCK_LINES = 6
+_HEADING_CHARS = 40
+
+
+def in_blocks(text: str, spans: list[str], headings: Iterable[str], stops: Iterable[str] = ()) -> list[str]:
+    """The ``spans`` written in the block under one of ``headings``: a line that is the
+    heading alone ("Verkäufer", "Käufer/Leistungsempfänger", "Bill to:"), then the lines
+    after it up to the next heading line (of ``headings`` or ``stops``), at most
+    ``BLOCK_LINES``; in order of appearance, none when no heading stands alone."""
+    rows = text.splitlines()
+    block = "\n".join(rows[i] for i in sorted(_block_rows(rows, list(headings), list(stops))))
+    return [span for span in spans if span in block] if block else []
+
+
+def outside_blocks(text: str, spans: list[str], headings: Iterable[str], stops: Iterable[str] = ()) -> list[str]:
+    """The ``spans`` written somewhere outside the blocks under ``headings`` (see
+    ``in_blocks``): the buyer's name under "Käufer" goes, the seller's stays; all
+    ``spans`` when none would stay."""
+    rows = text.splitlines()
+    blocked = _block_rows(rows, list(headings), list(stops))
+    if not blocked:
+        return spans
+    outside = "\n".join(row for index, row in enumerate(rows) if index not in blocked)
+    return [span for span in spans if span in outside] or spans
+
+
+def _block_rows(rows: list[str], headings: list[str], stops: list[str]) -> set[int]:
+    starts = _heading_rows(rows, headings)
+    ends = sorted(starts | _heading_rows(rows, stops))
+    out: set[int] = set()
+    for start in starts:
+        end = min([e for e in ends if e > start] + [start + 1 + BLOCK_LINES, len(rows)])
+        out.update(range(start + 1, end))
+    return out
+
+
+def _heading_rows(rows: list[str], headings: list[str]) -> set[int]:
+    """Indexes of the rows that are a heading alone: short, no figure, opening with one
+    of ``headings`` ("• Abweichender Warenempfänger:"; "Käufer" does not open "Verkäufer")."""
+    if not headings:
+        return set()
+    pattern = re.compile(r"\W*(?:" + "|".join(re.escape(folded(h)) for h in headings) + r")")
+    return {
+        index
+        for index, row in enumerate(rows)
+        if len(row.strip()) <= _HEADING_CHARS and not any(c.isdigit() for c in row) and pattern.match(folded(row))
+    }
 
 
 def preferred(spans: list[str], pattern: str) -> list[str]:

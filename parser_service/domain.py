@@ -141,6 +141,9 @@ def extractive(
     not_near: Sequence[str] = (),
     prefer: str | None = None,
     right_after: bool = False,
+    first_near: Sequence[str] = (),
+    under: Sequence[str] = (),
+    not_under: Sequence[str] = (),
 ) -> dict[str, Any]:
     """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
 
@@ -156,6 +159,13 @@ def extractive(
     spans that follow one of them are not offered.
     ``prefer``: a regular expression; when some spans match it, only those are offered
     (an issuer among the lines that name a legal form: "GmbH", "B.V.", "Ltd").
+    ``first_near``: labels that name the field outright ("Rechnungsnummer", where
+    ``near`` also has "Nummer"); when spans stand right after one of them, only those
+    are offered, and ``near`` is not asked.
+    ``under``: headings that stand alone on a line over the block that holds the field
+    ("Verkäufer", "Seller"); when some spans are in such a block, only those are offered.
+    ``not_under``: headings over blocks that never hold it ("Käufer", "Bill to"); spans
+    written only in such a block are not offered. Each list also ends the other's blocks.
     """
     from parser_service.candidates import FINDERS
 
@@ -163,6 +173,8 @@ def extractive(
         raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
     out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
     out |= {"right_after": True} if right_after else {}
+    out |= {"first_near": list(first_near)} if first_near else {}
+    out |= ({"under": list(under)} if under else {}) | ({"not_under": list(not_under)} if not_under else {})
     return out | ({"prefer": prefer} if prefer else {}) | ({"not_near": list(not_near)} if not_near else {})
 
 

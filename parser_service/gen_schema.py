@@ -20,7 +20,16 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from parser_service.candidates import FINDERS, MAX_CANDIDATES, far_from, near, preferred
+from parser_service.candidates import (
+    FINDERS,
+    MAX_CANDIDATES,
+    far_from,
+    in_blocks,
+    near,
+    outside_blocks,
+    preferred,
+    tightly_labelled,
+)
 
 DEFAULT_MAX_CHARS = {str: 80, datetime.date: 32, float: 24, int: 16}
 DEFAULT_MAX_ITEMS = 5
@@ -87,8 +96,15 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
         found = FINDERS[str(extra["candidates"])](text, _max_chars(info, annotation))
         if extra.get("not_near"):
             found = far_from(text, found, extra["not_near"])
-        if extra.get("near"):
+        if extra.get("not_under"):
+            found = outside_blocks(text, found, extra["not_under"], extra.get("under", ()))
+        outright = tightly_labelled(text, found, extra["first_near"]) if extra.get("first_near") else []
+        if outright:
+            found = outright
+        elif extra.get("near"):
             found = near(text, found, extra["near"], right_after=bool(extra.get("right_after")))
+        if extra.get("under"):
+            found = in_blocks(text, found, extra["under"], extra.get("not_under", ())) or found
         if extra.get("prefer"):
             found = preferred(found, str(extra["prefer"]))
         return _candidates_schema(found[:MAX_CANDIDATES], bool(extra.get("nullable", True)))

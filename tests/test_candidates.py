@@ -250,7 +250,7 @@ def test_the_issuer_is_the_line_under_its_label_and_not_the_recipients() -> None
     schema = generation_schema(Invoice, ["issuer"], text).json_schema
     assert schema["properties"]["issuer"] == {"enum": ["Lieferant GmbH"]}
     # without an issuer label, the line under a recipient's label is not offered
-    text = "Bill to:\nACME Ltd\n12 High Street\nInvoice 42\nBrightside Trading Ltd, 4 Quay Road\n"
+    text = "Brightside Trading Ltd, 4 Quay Road\nInvoice 42\nBill to:\nACME Ltd\n12 High Street\n"
     schema = generation_schema(Invoice, ["issuer"], text).json_schema
     assert "ACME Ltd" not in schema["properties"]["issuer"]["enum"]
     assert "Brightside Trading Ltd, 4 Quay Road" in schema["properties"]["issuer"]["enum"]
@@ -268,3 +268,39 @@ def test_the_date_on_a_letter_style_header_line_is_offered_and_a_contract_date_i
     offered = schema["properties"]["date"]["enum"]
     assert "18. April 2014" in offered and "06.10.2013" in offered
     assert "01.04.2013" not in offered and "21.05.2014" not in offered
+
+
+def test_a_label_naming_the_invoice_number_outright_outranks_any_number() -> None:
+    from parser_service_invoices.schema import Invoice
+
+    text = (
+        "Zahlungsreferenz:   Kundennummer:. 22334455 Rechnungsnummer:. 6069999998\n"
+        "Verkäufer\nNummer:   549910\nGlobale Nummer:   4000001123452 (GLN)\n"
+    )
+    schema = generation_schema(Invoice, ["invoice_number"], text).json_schema
+    assert schema["properties"]["invoice_number"] == {"enum": ["6069999998"]}
+    # without it, the numbers after the generic labels are offered as before
+    generic = text.split("\n", 1)[1]
+    schema = generation_schema(Invoice, ["invoice_number"], generic).json_schema
+    assert set(schema["properties"]["invoice_number"]["enum"]) == {"549910", "4000001123452"}
+
+
+def test_the_issuer_is_read_in_the_sellers_block_of_an_e_invoice_rendering() -> None:
+    from parser_service_invoices.schema import Invoice
+
+    # a ZUGFeRD 2 visualisation: a block per party, each under a heading alone on its line
+    text = (
+        "Handelsrechnung (380) Nr. 6069999999 vom 02.05.2026 - RECHNUNG\n"
+        "Zahlungsreferenz:   Kundennummer:. 8888855555 Rechnungsnummer:. 6069999999\n"
+        "Verkäufer\nGlobale Nummer:   GLN4000000000 (GLN)\nName: Lieferant GmbH & Co. KG\n"
+        "Ansprechpartner:   Georg Verkäufer\n"
+        "Käufer/Leistungsempfänger\nNummer:   21212121\nName:   Muster Maschinenbau GmbH\n"
+        "Abweichender Warenempfänger\nName:   Muster Maschinenbau GmbH\n"
+    )
+    schema = generation_schema(Invoice, ["issuer", "invoice_number"], text).json_schema
+    assert schema["properties"]["issuer"] == {"enum": ["Lieferant GmbH & Co. KG"]}
+    assert schema["properties"]["invoice_number"] == {"enum": ["6069999999"]}
+    # the buyer's block alone is left out; a line written outside it stays
+    found = candidates.lines(text, 64)
+    assert "Muster Maschinenbau GmbH" not in candidates.outside_blocks(text, found, ["käufer", "abweichender"])
+    assert "Lieferant GmbH & Co. KG" in candidates.outside_blocks(text, found, ["käufer", "abweichender"])

@@ -84,3 +84,14 @@ def test_a_tax_printed_per_rate_only_is_mended_as_their_sum() -> None:
     assert totals_from_text(raw, text, [FieldIssue("amount_tax", "inconsistent")]) == {"amount_tax": 56.87}
     # a consistent answer is not replaced by a sum: a sum mends a failed check only
     assert totals_from_text({**raw, "amount_tax": "56,87"}, text, []) == {}
+
+
+def test_totals_under_german_e_invoice_labels_are_found() -> None:
+    # the sums block of a ZUGFeRD 2 rendering: "ohne USt.", "Steuerbetrag", "Zahlbetrag"
+    text = (
+        "Positionssumme 554,55\nGesamtbetrag der Abschläge   -0,00\nRechnungssumme ohne USt.   554,55\n"
+        "Steuerbetrag in EUR   100,83\nBruttosumme 655,38\nZahlbetrag   655,38\nPos 1   51,50\n"
+    )
+    raw = {"amount": "655,38", "amount_untaxed": "51,50", "amount_tax": "0,00"}
+    issues = [FieldIssue("amount", "untaxed total plus tax is not the grand total")]
+    assert totals_from_text(raw, text, issues) == {"amount_untaxed": "554,55", "amount_tax": "100,83"}

@@ -16,6 +16,12 @@ NUMBER_LABELS = (
     "rechnung nr", "beleg-nr", "belegnummer", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
     "número de factura", "factura n.º", "nº factura", "factura número", "factura", "nummer", "n°", "nr.", "no.",
 )
+#: Those of them that name the invoice's number outright, not any number ("Nummer", "Nr.").
+INVOICE_NUMBER_LABELS = (
+    "invoice number", "invoice no", "invoice #", "rechnungsnummer", "rechnungs-nr", "rechnung nr", "belegnummer",
+    "beleg-nr", "facture n°", "n° de facture", "numéro de facture", "factuurnummer", "factuurnr", "factuur nr",
+    "número de factura", "factura n.º", "nº factura", "factura número",
+)
 #: Labels of numbers that are never the invoice number: tax and company registrations, bank accounts.
 REGISTRATION_LABELS = (
     "vat", "tva", "btw", "ust", "mwst", "iva", "gst", "tax id", "tax no", "steuernummer", "steuer-nr", "siret",
@@ -42,28 +48,30 @@ OTHER_DATE_LABELS = (
     "pedido", "payment", "paiement", "prélèvement", "zahlung", "betaling", "pago", "period", "période",
     "zeitraum", "periode", "prestation", "leistung", "service",
     "vertrags-datum", "vertragsdatum", "contract date", "date du contrat", "date de contrat", "fecha del contrato",
-    "auftrag", "lieferschein",
+    "auftrag", "lieferschein", "version", "stand",  # "Stylesheet-Version 2.7 vom 06.05.2026", "Stand 04.03.2014"
 )
 TOTAL_LABELS = (
-    "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "eur ttc", "€ ttc", "net à payer",
-    "gesamtbetrag", "rechnungsbetrag", "rechnungsbeitrag", "endbetrag", "zu zahlen", "gesamt brutto", "brutto", "due payable", "to pay",
-    "balance due", "invoice total", "total à payer", "te betalen", "totaalbedrag", "totaal incl", "importe total",
-    "total a pagar", "total factura", "totaal", "total", "gesamt", "summe",
+    "grand total", "total amount", "amount due", "total due", "total ttc", "montant ttc", "eur ttc", "€ ttc",
+    "net à payer", "gesamtbetrag", "rechnungsbetrag", "rechnungsbeitrag", "endbetrag", "zahlbetrag", "zu zahlen",
+    "gesamt brutto", "brutto", "due payable", "to pay", "balance due", "invoice total", "total à payer",
+    "te betalen", "totaalbedrag", "totaal incl", "importe total", "total a pagar", "total factura", "totaal",
+    "total", "gesamt", "summe",
 )
 UNTAXED_LABELS = (
     "total ht", "montant ht", "net total", "subtotal", "sub total", "total excl", "nettobetrag", "netto",
-    "hors taxe", "eur ht", "€ ht", "sous-total", "untaxed", "zwischensumme", "summe netto", "gesamt netto", "subtotaal",
-    "excl. btw", "bedrag excl", "base imponible", "importe neto", "net amount", "excl",
+    "hors taxe", "hors tva", "sans tva", "eur ht", "€ ht", "sous-total", "untaxed", "before tax", "excluding tax",
+    "zwischensumme", "summe netto", "gesamt netto", "ohne ust", "ohne mwst", "ohne umsatzsteuer", "subtotaal",
+    "excl. btw", "bedrag excl", "base imponible", "importe neto", "sin iva", "net amount", "excl",
 )
 
 TAX_LABELS = (
     "total tax", "tax amount", "vat amount", "total vat", "vat", "tax", "gst", "mwst", "ust", "umsatzsteuer",
-    "tva", "montant tva", "btw", "iva", "cuota iva", "impuestos",
+    "steuerbetrag", "tva", "montant tva", "btw", "iva", "cuota iva", "impuestos",
 )
 #: A company's legal form in its name ("Bei Spiel GmbH", "Coolblue B.V.", "Oravel Stays Pvt. Ltd.").
 LEGAL_FORM = (
-    r"(?i:\b(?:gmbh|ltd|limited|llc|inc|corp|corporation|plc|pvt|sarl|bvba|eurl|gbr|spółka|sp\. ?z ?o\.o)\b"
-    r"|\b(?:s\.a\.r\.l|s\.a\.s|s\.a|s\.l|s\.r\.l|s\.p\.a|b\.v|n\.v|e\.k)\.)"
+    r"(?i:\b(?:gmbh|ltd|limited|llc|llp|inc|corp|corporation|plc|pvt|sarl|sasu|bvba|eurl|gbr|spółka|sp\. ?z ?o\.o)\b"
+    r"|\b(?:s\.a\.r\.l|s\.a\.s|s\.a|s\.l|s\.l\.u|s\.r\.l|s\.p\.a|s\.coop|b\.v|n\.v|e\.k)\.)"
     r"|\b(?:a\.G|e\.V|e\.G)\.|\b(?:KGaA|eG)\b"
     r"|\b(?:AG|KG|BV|NV|SAS|SARL|SA|SRL|SpA|Oy|AB|A/S|ApS|UG)\b(?![-/]\w)"  # not "Ihr Zeichen: AB-312"
 )
@@ -80,11 +88,22 @@ ISSUER_LABELS = (
     "seller:", "vendor:", "supplier:", "verkäufer:", "fournisseur:", "fournisseur :", "vendeur:", "vendeur :",
     "leverancier:", "proveedor:", "emisor:",
 )
+#: Headings over the issuer's block of an e-invoice rendering or a two-party layout
+#: ("Verkäufer" over "Name:   Lieferant GmbH & Co. KG"), and over the buyer's.
+SELLER_HEADINGS = (
+    "verkäufer", "seller", "supplier", "vendor", "lieferant", "rechnungsersteller", "rechnungssteller",
+    "fournisseur", "vendeur", "émetteur", "leverancier", "proveedor", "emisor", "from",
+)
+BUYER_HEADINGS = (
+    *RECIPIENT_LABELS, "käufer", "buyer", "acheteur", "koper", "comprador", "leistungsempfänger", "warenempfänger",
+    "abweichender",  # "Abweichender Warenempfänger": another recipient
+)
 #: Issuer candidates: lines naming a legal form that open with neither a recipient label
 #: nor the legal form itself.
 ISSUER_LINE = (
     r"^(?!\s*(?i:" + "|".join(re.escape(label) for label in RECIPIENT_LABELS) + r")\b)"
     r"(?!\s*(?:" + LEGAL_FORM + "))"  # "SARL au capital de 10 000 €" names no one
+    r"(?!\s*(?:[^\W\d][\w./-]*[ \t]+){0,2}[^\W\d][\w./-]*[ \t]*:)"  # "Name:   X GmbH": the part after it does
     # one line, or a name run over two lines with its legal form on the second
     r"(?:[^\n]*(?:" + LEGAL_FORM + r")[^\n]*\Z|(?:(?!" + LEGAL_FORM + r")[^\n])*\n[^\n]*(?:" + LEGAL_FORM + "))"
 )
@@ -103,10 +122,15 @@ class InvoiceLine(BaseModel):
 
 class Invoice(BaseModel):
     issuer: str | None = Field(
-        None, description="name of the company that issued the invoice", json_schema_extra=extractive("line", 64, nullable=False, near=ISSUER_LABELS, not_near=RECIPIENT_LABELS, prefer=ISSUER_LINE)
+        None,
+        description="name of the company that issued the invoice",
+        json_schema_extra=extractive(
+            "line", 64, nullable=False, near=ISSUER_LABELS, not_near=RECIPIENT_LABELS, prefer=ISSUER_LINE,
+            under=SELLER_HEADINGS, not_under=BUYER_HEADINGS,
+        ),
     )
     invoice_number: str | None = Field(
-        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS, right_after=True)
+        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS, right_after=True, first_near=INVOICE_NUMBER_LABELS)
     )
     date: ISODate | None = Field(
         None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS, not_near=OTHER_DATE_LABELS)
