@@ -189,23 +189,31 @@ def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48,
     return (right_after and tightly_labelled(text, spans, keywords, window)) or labelled(text, spans, keywords, window) or spans
 
 
-#: What may stand between a label and the value it labels: spaces, punctuation, a currency.
-_TIGHT_GAP = re.compile(r"[\s:#.=*()\-–]*(?:(?:[A-Z]{3}|€|\$|£|¥|₹|Rs\.?|zł|CHF)[\s:.]*)?")
+#: What may stand between a label and the value it labels: spaces, punctuation, a
+#: document type code and a number sign ("Handelsrechnung (380) Nr. 471113"), a currency.
+_TIGHT_GAP = re.compile(
+    r"[\s:#.=*()\-–]*(?:\(\d{1,3}\)\s*)?(?:(?i:nr|no|n°|nº)\.?[\s:#.]*)?"
+    r"(?:(?:[A-Z]{3}|€|\$|£|¥|₹|Rs\.?|zł|CHF)[\s:.]*)?"
+)
 
 
-def tightly_labelled(text: str, spans: list[str], keywords: Iterable[str], window: int = 48) -> list[str]:
+def tightly_labelled(
+    text: str, spans: list[str], keywords: Iterable[str], window: int = 48, in_words: bool = False
+) -> list[str]:
     """The ``spans`` written right after one of ``keywords`` on its line: the label starts
-    a word ("total" is not in "Subtotal") and only spaces, punctuation or a currency sign
-    stand between it and the span, which ends a word. In order of appearance."""
+    a word ("total" is not in "Subtotal"; ``in_words``: or ends one, as "rechnung" ends
+    "Handelsrechnung") and only spaces, punctuation, a number sign or a currency sign stand
+    between it and the span, which ends a word. In order of appearance."""
     lowered = folded(text)
     found: list[tuple[int, str]] = []
     for keyword in keywords:
-        for hit in re.finditer(r"(?<!\w)" + re.escape(folded(keyword)), lowered):
+        for hit in re.finditer(("" if in_words else r"(?<!\w)") + re.escape(folded(keyword)), lowered):
             line = text[hit.end() : hit.end() + window].split("\n", 1)[0]
             for span in spans:
                 at = line.find(span)
                 after = line[at + len(span) : at + len(span) + 1]
-                if at >= 0 and _TIGHT_GAP.fullmatch(line[:at]) and not after.isalnum():
+                coded = line[:at].endswith("(") and after == ")"  # "(380)": the document's type code
+                if at >= 0 and _TIGHT_GAP.fullmatch(line[:at]) and not after.isalnum() and not coded:
                     found.append((hit.end() + at, span))
     return list(dict.fromkeys(span for _, span in sorted(found)))
 

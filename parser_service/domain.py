@@ -160,8 +160,9 @@ def extractive(
     ``prefer``: a regular expression; when some spans match it, only those are offered
     (an issuer among the lines that name a legal form: "GmbH", "B.V.", "Ltd").
     ``first_near``: labels that name the field outright ("Rechnungsnummer", where
-    ``near`` also has "Nummer"); when spans stand right after one of them, only those
-    are offered, and ``near`` is not asked.
+    ``near`` also has "Nummer"), found also at the end of a word ("Handelsrechnung Nr.");
+    when spans stand right after one of them, only those are offered, and ``near`` is
+    not asked.
     ``under``: headings that stand alone on a line over the block that holds the field
     ("Verkäufer", "Seller"); when some spans are in such a block, only those are offered.
     ``not_under``: headings over blocks that never hold it ("Käufer", "Bill to"); spans

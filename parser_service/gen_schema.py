@@ -98,7 +98,7 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
             found = far_from(text, found, extra["not_near"])
         if extra.get("not_under"):
             found = outside_blocks(text, found, extra["not_under"], extra.get("under", ()))
-        outright = tightly_labelled(text, found, extra["first_near"]) if extra.get("first_near") else []
+        outright = tightly_labelled(text, found, extra["first_near"], in_words=True) if extra.get("first_near") else []
         if outright:
             found = outright
         elif extra.get("near"):

@@ -76,7 +76,7 @@ _TIME_SUFFIX = re.compile(
 )
 _YMD = re.compile(r"^(\d{4})([./-])(\d{1,2})\2(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20240131; 47110818 is a number
 _DAY_TOKEN = re.compile(r"^(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a)?$")
 
 

@@ -304,3 +304,19 @@ def test_the_issuer_is_read_in_the_sellers_block_of_an_e_invoice_rendering() -> 
     found = candidates.lines(text, 64)
     assert "Muster Maschinenbau GmbH" not in candidates.outside_blocks(text, found, ["käufer", "abweichender"])
     assert "Lieferant GmbH & Co. KG" in candidates.outside_blocks(text, found, ["käufer", "abweichender"])
+
+
+def test_the_number_after_the_documents_own_name_is_the_invoice_number() -> None:
+    from parser_service_invoices.schema import Invoice
+
+    text = (
+        "Handelsrechnung (380) Nr. 47110818 vom 31.05.2026\n"
+        "Verkäufer\nNummer:   549910\nGlobale Nummer:   4000001123452 (GLN)\n"
+        "Ursprungsbeleg-Nr : R87654321012345\n"
+    )
+    schema = generation_schema(Invoice, ["invoice_number"], text).json_schema
+    # not the type code in parentheses, not an 8-digit number read as the year 4711
+    assert schema["properties"]["invoice_number"] == {"enum": ["47110818"]}
+    assert "47110818" in candidates.codes(text, 24)
+    assert candidates.tightly_labelled(text, ["47110818"], ["rechnung"]) == []  # in a word only when asked
+    assert candidates.tightly_labelled(text, ["47110818"], ["rechnung"], in_words=True) == ["47110818"]

@@ -498,3 +498,9 @@ def test_a_date_is_read_in_the_order_the_validation_context_gives() -> None:
     assert adapter.validate_python("11/03/2017").isoformat() == "2017-03-11"  # day-first default
     assert adapter.validate_python("11/03/2017", context={"dayfirst": False}).isoformat() == "2017-11-03"
     assert adapter.validate_python("13/03/2017", context={"dayfirst": False}).isoformat() == "2017-03-13"
+
+
+def test_a_compact_date_needs_a_plausible_year() -> None:
+    assert to_date("20240131") == datetime.date(2024, 1, 31)
+    with pytest.raises(ValueError):
+        to_date("47110818")  # an invoice number, not the 18th of August 4711

@@ -16,8 +16,10 @@ NUMBER_LABELS = (
     "rechnung nr", "beleg-nr", "belegnummer", "rechnung", "factuurnummer", "factuurnr", "factuur nr", "factuur",
     "número de factura", "factura n.º", "nº factura", "factura número", "factura", "nummer", "n°", "nr.", "no.",
 )
-#: Those of them that name the invoice's number outright, not any number ("Nummer", "Nr.").
+#: Those of them that name the invoice's number outright, not any number ("Nummer", "Nr."):
+#: the document's own name counts where its number follows it ("Handelsrechnung (380) Nr. 471113").
 INVOICE_NUMBER_LABELS = (
+    "invoice", "rechnung", "rechnungskorrektur", "gutschrift", "facture", "factuur", "factura", "credit note", "avoir",
     "invoice number", "invoice no", "invoice #", "rechnungsnummer", "rechnungs-nr", "rechnung nr", "belegnummer",
     "beleg-nr", "facture n°", "n° de facture", "numéro de facture", "factuurnummer", "factuurnr", "factuur nr",
     "número de factura", "factura n.º", "nº factura", "factura número",
@@ -30,7 +32,7 @@ REGISTRATION_LABELS = (
 #: Labels of other documents' and parties' numbers: orders, customers, lines, the invoice a credit note corrects.
 OTHER_NUMBER_LABELS = (
     "order", "commande", "bestell", "auftrag", "pedido", "customer", "client", "kunde", "klant", "cliente",
-    "numéro de ligne", "facture liée", "related invoice", "original invoice", "ursprüngliche rechnung",
+    "numéro de ligne", "facture liée", "related invoice", "original invoice", "ursprüngliche rechnung", "ursprung", "vorausgegangen",
     "reference", "référence", "referenz", "referentie", "dossier",
 )
 DATE_LABELS = (
