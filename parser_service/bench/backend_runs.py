@@ -90,6 +90,8 @@ def measure(spec: Spec) -> dict[str, Any]:
     out["compile"] = compile_times(backend, workload.requests[0])
     if backend.name == "transformers":
         out["grammar"] = grammar_times(backend, workload.requests[1].schema)
+    with_adapter = workload.with_adapter(True, domains)
+    raw_before = baselines.raw_greedy(backend, with_adapter[::2], spec.raw_tokens) if spec.raw else None
     out["runs"] = []
     for adapter in spec.adapters:
         requests = workload.with_adapter(adapter, domains)
@@ -98,9 +100,13 @@ def measure(spec: Spec) -> dict[str, Any]:
             fresh_cache(backend)
             timing = time_batches(backend, requests, batch)
             out["runs"].append({"adapter": adapter, "batch": batch} | timing.to_dict())
-    with_adapter = workload.with_adapter(True, domains)
-    if spec.raw:
-        out["raw"] = baselines.raw_greedy(backend, with_adapter, spec.raw_tokens).to_dict()
+    if raw_before is not None:
+        # half the records before the pipeline's runs, half after: the reference spans
+        # the same stretch of a shared machine's drifting speed as what it is compared with
+        raw_after = baselines.raw_greedy(backend, with_adapter[1::2], spec.raw_tokens)
+        out["raw"] = (raw_before + raw_after).to_dict() | {
+            "tokens_per_s_before": raw_before.tokens_per_s, "tokens_per_s_after": raw_after.tokens_per_s,
+        }
     if spec.naive_records:
         out |= naive_versus_pipeline(pipeline, backend, spec.naive_records, domains)
     if spec.offline:

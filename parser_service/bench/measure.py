@@ -38,6 +38,11 @@ class Timing:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"tokens_per_s": self.tokens_per_s, "records_per_s": self.records_per_s}
 
+    def __add__(self, other: Timing) -> Timing:
+        """Two measurements as one: their counts and their seconds summed."""
+        return Timing(self.records + other.records, self.valid + other.valid,
+                      self.out_tokens + other.out_tokens, self.seconds + other.seconds)  # fmt: skip
+
 
 def is_valid(answer: Generation, schema: dict[str, Any]) -> bool:
     """Complete JSON that the schema accepts."""

@@ -133,8 +133,11 @@ def batching_rows(batching: dict[str, dict[str, Any]], config: BenchConfig) -> l
     rows: list[Row] = []
     raw = batching.get("transformers", {}).get("raw")
     if raw:
+        drift = ""
+        if "tokens_per_s_before" in raw:
+            drift = f"; half the records before the runs below, {raw['tokens_per_s_before']:.1f} tok/s, half after, {raw['tokens_per_s_after']:.1f}"
         rows.append(Row(section, "raw greedy generation, batch 1 (transformers, no grammar)",
-                        raw["tokens_per_s"], "tok/s", "the reference of every ratio below"))  # fmt: skip
+                        raw["tokens_per_s"], "tok/s", "the reference of every ratio below" + drift))  # fmt: skip
     for backend, result in batching.items():
         if "error" in result:
             rows.append(Row(section, backend, "failed", note=result["error"][:200]))

@@ -49,3 +49,16 @@ def test_a_child_result_is_saved_and_taken_again(tmp_path):
     assert "error" not in first and (tmp_path / f"{spec.key()}.json").is_file()
     assert run_child(spec, tmp_path) == first
     assert "error" in run_child(Spec("no-such-backend", "float32", records=1))
+
+
+def test_the_raw_reference_measured_before_and_after_the_runs_is_one_figure_with_both_halves(measured):
+    from parser_service.bench.measure import Timing
+
+    before, after = Timing(5, 0, 640, 40.0), Timing(5, 0, 640, 60.0)
+    both = before + after
+    assert (both.records, both.out_tokens, both.seconds) == (10, 1280, 100.0)
+    assert both.tokens_per_s == pytest.approx(12.8)  # all tokens over all seconds, not a mean of rates
+    raw = both.to_dict() | {"tokens_per_s_before": before.tokens_per_s, "tokens_per_s_after": after.tokens_per_s}
+    rows = batching_rows({"transformers": measured | {"raw": raw}}, BenchConfig(dtypes=("float32",)))
+    reference = next(r for r in rows if r.measure.startswith("raw greedy generation"))
+    assert reference.value == pytest.approx(12.8) and "16.0 tok/s, half after, 10.7" in reference.note
