@@ -279,17 +279,17 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     line_start = text.rfind("\n", 0, start) + 1
     header = text[line_start:stop]
     along = ((start + end) / 2 - line_start) / max(1, stop - line_start)  # the label's middle
-    found: list[tuple[int, str]] = []
-    for row_start, row in _rows_below(text, stop + 1):
+    last: list[tuple[int, str]] = []  # of a table's rows, its last: the sum under the rows per tax rate
+    for row_start, row, figures in _rows_below(text, stop + 1):
         in_row = [(row.find(span), span) for span in spans if span in row]
         in_row = [(at, span) for at, span in in_row if not row[:at].rstrip().endswith(":")]
-        column = _FIGURES_ROW.fullmatch(row) and _same_column(header, start - line_start, row, in_row)
+        column = figures and _same_column(header, start - line_start, row, in_row)
         if column:
-            found.append((row_start + column[0] - end, column[1]))
+            last = [(row_start + column[0] - end, column[1])]
         elif in_row:
             at, span = min(in_row, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(row) - along))
-            found.append((row_start + at - end, span))
-    return found[-1:]  # of a table's rows, its last: the sum under the rows per tax rate
+            last = [(row_start + at - end, span)]
+    return last
 
 
 def _same_column(header: str, label_at: int, row: str, in_row: list[tuple[int, str]]) -> tuple[int, str] | None:
@@ -318,9 +318,9 @@ _FIGURES_ROW = re.compile(r"[\s\d.,'%()+\-−€$£]*(?:[A-Z]{3}[\s\d.,'%()+\-�
 _TABLE_ROWS = 8
 
 
-def _rows_below(text: str, at: int) -> Iterator[tuple[int, str]]:
-    """(start, line) of the line at ``at``; if it holds figures alone, of each following
-    line that does too."""
+def _rows_below(text: str, at: int) -> Iterator[tuple[int, str, bool]]:
+    """(start, line, whether it holds figures alone) of the line at ``at``; if it does,
+    of each following line that does too."""
     for index in range(_TABLE_ROWS):
         end = text.find("\n", at)
         end = len(text) if end < 0 else end
@@ -328,7 +328,7 @@ def _rows_below(text: str, at: int) -> Iterator[tuple[int, str]]:
         figures = bool(_FIGURES_ROW.fullmatch(row))
         if index and not figures:
             return
-        yield at, row
+        yield at, row, figures
         if not figures or end >= len(text):
             return
         at = end + 1
@@ -344,8 +344,8 @@ def in_blocks(text: str, spans: list[str], headings: Iterable[str], stops: Itera
     heading alone ("Verkäufer", "Käufer/Leistungsempfänger", "Bill to:"), then the lines
     after it up to the next heading line (of ``headings`` or ``stops``), at most
     ``BLOCK_LINES``; in order of appearance, none when no heading stands alone."""
-    rows = text.splitlines()
-    block = "\n".join(rows[i] for i in sorted(_block_rows(rows, list(headings), list(stops))))
+    rows = text.split("\n")
+    block = "\n".join(rows[i] for i in sorted(_block_rows(text, tuple(headings), tuple(stops))))
     return [span for span in spans if span in block] if block else []
 
 
@@ -353,35 +353,39 @@ def outside_blocks(text: str, spans: list[str], headings: Iterable[str], stops: 
     """The ``spans`` written somewhere outside the blocks under ``headings`` (see
     ``in_blocks``): the buyer's name under "Käufer" goes, the seller's stays; all
     ``spans`` when none would stay."""
-    rows = text.splitlines()
-    blocked = _block_rows(rows, list(headings), list(stops))
+    blocked = _block_rows(text, tuple(headings), tuple(stops))
     if not blocked:
         return spans
-    outside = "\n".join(row for index, row in enumerate(rows) if index not in blocked)
+    outside = "\n".join(row for index, row in enumerate(text.split("\n")) if index not in blocked)
     return [span for span in spans if span in outside] or spans
 
 
-def _block_rows(rows: list[str], headings: list[str], stops: list[str]) -> set[int]:
-    starts = _heading_rows(rows, headings)
-    ends = sorted(starts | _heading_rows(rows, stops))
+@functools.lru_cache(maxsize=16)
+def _block_rows(text: str, headings: tuple[str, ...], stops: tuple[str, ...]) -> frozenset[int]:
+    """Indexes of the lines in the blocks under ``headings``; each record's schema asks
+    twice (its issuer's ``under`` and ``not_under``), with the lists swapped."""
+    starts = _heading_rows(text, headings)
+    ends = sorted(starts | _heading_rows(text, stops))
+    rows = text.count("\n") + 1
     out: set[int] = set()
     for start in starts:
-        end = min([e for e in ends if e > start] + [start + 1 + BLOCK_LINES, len(rows)])
+        end = min([e for e in ends if e > start] + [start + 1 + BLOCK_LINES, rows])
         out.update(range(start + 1, end))
-    return out
+    return frozenset(out)
 
 
-def _heading_rows(rows: list[str], headings: list[str]) -> set[int]:
-    """Indexes of the rows that are a heading alone: short, no figure, opening with one
+@functools.lru_cache(maxsize=32)
+def _heading_rows(text: str, headings: tuple[str, ...]) -> frozenset[int]:
+    """Indexes of the lines that are a heading alone: short, no figure, opening with one
     of ``headings`` ("• Abweichender Warenempfänger:"; "Käufer" does not open "Verkäufer")."""
     if not headings:
-        return set()
+        return frozenset()
     pattern = re.compile(r"\W*(?:" + "|".join(re.escape(folded(h)) for h in headings) + r")")
-    return {
+    return frozenset(
         index
-        for index, row in enumerate(rows)
-        if len(row.strip()) <= _HEADING_CHARS and not any(c.isdigit() for c in row) and pattern.match(folded(row))
-    }
+        for index, row in enumerate(folded(text).split("\n"))  # folded line for line, character for character
+        if len(row.strip()) <= _HEADING_CHARS and not any(c.isdigit() for c in row) and pattern.match(row)
+    )
 
 
 def preferred(spans: list[str], pattern: str) -> list[str]:
