@@ -22,6 +22,18 @@ def _names(allowed: tuple[str, ...] | None) -> Any:
     return parse
 
 
+DTYPES = ("float32", "bfloat16", "int8")
+
+
+def native_first() -> list[str]:
+    """Every dtype, the one ``auto`` picks on this machine first: batching is measured in
+    what the service would run (emulated bfloat16 on an AVX2 CPU gains nothing from it)."""
+    from parser_service.settings import auto_dtype
+
+    native = auto_dtype("cpu")
+    return [native, *(d for d in DTYPES if d != native)]
+
+
 def _numbers(text: str) -> list[int]:
     try:
         values = [int(n) for n in text.split(",") if n.strip()]
@@ -42,7 +54,7 @@ def add_bench(commands: Any) -> None:
     )
     bench.add_argument("--sections", type=_names(SECTIONS), default=list(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
     bench.add_argument("--backends", type=_names(("transformers", "vllm", "vllm-server")), default=["transformers", "vllm", "vllm-server"])
-    bench.add_argument("--dtypes", type=_names(("float32", "bfloat16", "int8")), default=["float32", "bfloat16", "int8"], help="the first is the one batching is measured in; int8: transformers only")
+    bench.add_argument("--dtypes", type=_names(DTYPES), default=native_first(), help="the first is the one batching is measured in (default: the dtype this CPU computes natively, as dtype 'auto' picks it); int8: transformers only")
     bench.add_argument("--records", type=int, default=16, help="example records of the backends section (default 16)")
     bench.add_argument("--batches", type=_numbers, default=[1, 8, 16, 32], help="batch sizes of the batching section")
     bench.add_argument("--naive-records", type=int, default=8, help="records the naive approach is measured on")

@@ -36,3 +36,22 @@ def test_this_machines_flags_are_read():
     flags = settings_module.cpu_flags()
     assert isinstance(flags, frozenset)
     assert settings_module.auto_dtype("cpu") == ("bfloat16" if flags & settings_module.BF16_FLAGS else "float32")
+
+
+@pytest.mark.parametrize(
+    ("flags", "first", "units"),
+    [
+        ({"avx", "avx2"}, "float32", "AVX2, bfloat16 emulated"),
+        ({"avx", "avx2", "avx512f", "avx512_bf16"}, "bfloat16", "AVX512, native bfloat16"),
+        (set(), "float32", "no AVX, bfloat16 emulated"),
+    ],
+)
+def test_the_benchmark_measures_batching_in_the_native_dtype(monkeypatch, flags, first, units):
+    from parser_service.bench.suite import vector_units
+    from parser_service.cli_bench import native_first
+
+    monkeypatch.setattr(settings_module, "cpu_flags", lambda: frozenset(flags))
+    dtypes = native_first()
+    assert dtypes[0] == first
+    assert sorted(dtypes) == ["bfloat16", "float32", "int8"]
+    assert vector_units() == units

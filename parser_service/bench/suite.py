@@ -193,7 +193,18 @@ def machine() -> str:
         memory = f", {kib / 2**20:.0f} GiB memory"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{os.cpu_count()} CPU cores ({cpu}){memory}, no GPU, Python {platform.python_version()}"
+    return f"{os.cpu_count()} CPU cores ({cpu}; {vector_units()}){memory}, no GPU, Python {platform.python_version()}"
+
+
+def vector_units() -> str:
+    """The CPU's widest vector unit and whether it computes bfloat16 natively: the two
+    facts that decide which dtype runs fastest, and so what batching can gain."""
+    from parser_service.settings import BF16_FLAGS, cpu_flags
+
+    flags = cpu_flags()
+    widest = next((unit for unit in ("avx512f", "avx2", "avx") if unit in flags), "no AVX")
+    native = "native bfloat16" if flags & BF16_FLAGS else "bfloat16 emulated"
+    return f"{widest.removesuffix('f').upper() if widest != 'no AVX' else widest}, {native}"
 
 
 def write_markdown(rows: Sequence[Row], path: Path, argv: Sequence[str], seconds: float) -> None:
