@@ -179,14 +179,18 @@ FINDERS: dict[str, Callable[[str, int], list[str]]] = {
 }
 
 
-def near(text: str, spans: list[str], keywords: Iterable[str], window: int = 48, right_after: bool = False) -> list[str]:
+def near(
+    text: str, spans: list[str], keywords: Iterable[str], window: int = 48, right_after: bool = False, only: bool = False
+) -> list[str]:
     """The ``spans`` written within ``window`` characters after one of ``keywords`` on the
     same line ("Invoice No: 42183017", "Grand Total Rs 1939") or at the start of the next
     line (a value under its label), in order of appearance; all ``spans`` when none is.
     ``right_after``: of those, the ones ``tightly_labelled`` alone, where there are any
-    ("FACTURE N° : F20260023" over "N° BON DE VENTE : SALES REF 2547")."""
+    ("FACTURE N° : F20260023" over "N° BON DE VENTE : SALES REF 2547"). ``only``: none
+    when no span follows a label (a tax amount nowhere labelled is no tax)."""
     keywords = list(keywords)
-    return (right_after and tightly_labelled(text, spans, keywords, window)) or labelled(text, spans, keywords, window) or spans
+    found = (right_after and tightly_labelled(text, spans, keywords, window)) or labelled(text, spans, keywords, window)
+    return found or ([] if only else spans)
 
 
 #: What may stand between a label and the value it labels: spaces, punctuation, a
@@ -206,8 +210,8 @@ def tightly_labelled(
     between it and the span, which ends a word. In order of appearance."""
     lowered = folded(text)
     found: list[tuple[int, str]] = []
-    for keyword in keywords:
-        for hit in re.finditer(("" if in_words else r"(?<!\w)") + re.escape(folded(keyword)), lowered):
+    for keyword in label_forms(keywords):
+        for hit in re.finditer(("" if in_words else r"(?<!\w)") + re.escape(keyword), lowered):
             line = text[hit.end() : hit.end() + window].split("\n", 1)[0]
             for span in spans:
                 at = line.find(span)
@@ -241,11 +245,29 @@ def _labelled(text: str, spans: list[str], keywords: Iterable[str], window: int)
     found regardless of case and accents ("NET A PAYER" is "net à payer")."""
     lowered = folded(text)
     found: list[tuple[int, str]] = []
-    for keyword in keywords:
-        for hit in re.finditer(re.escape(folded(keyword)), lowered):
+    for keyword in label_forms(keywords):
+        for hit in re.finditer(re.escape(keyword), lowered):
             end = hit.end()
             found += [(end + at, span) for at, span in _after(text, hit.start(), end, spans, window)]
     return found
+
+
+#: How German is written where a renderer or a typist has no umlauts ("Rechnungsempfaenger").
+_TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+
+
+def label_forms(labels: Iterable[str]) -> list[str]:
+    """``labels`` as the folded text can hold them: folded, and a label with umlauts
+    also as written without them ("fällig" is "fallig" folded, and "faellig")."""
+    return list(dict.fromkeys(form for label in labels for form in _forms(label)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _forms(label: str) -> tuple[str, ...]:
+    # labels fold character by character here, apart from the texts' cache below
+    plain = "".join(_fold_char(char) for char in label)
+    ascii_ = "".join(_fold_char(char) for char in label.translate(_TRANSLITERATED))
+    return (plain, ascii_) if ascii_ != plain else (plain,)
 
 
 @functools.lru_cache(maxsize=16)
@@ -380,7 +402,7 @@ def _heading_rows(text: str, headings: tuple[str, ...]) -> frozenset[int]:
     of ``headings`` ("• Abweichender Warenempfänger:"; "Käufer" does not open "Verkäufer")."""
     if not headings:
         return frozenset()
-    pattern = re.compile(r"\W*(?:" + "|".join(re.escape(folded(h)) for h in headings) + r")")
+    pattern = re.compile(r"\W*(?:" + "|".join(re.escape(h) for h in label_forms(headings)) + r")")
     return frozenset(
         index
         for index, row in enumerate(folded(text).split("\n"))  # folded line for line, character for character

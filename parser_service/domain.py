@@ -141,6 +141,7 @@ def extractive(
     not_near: Sequence[str] = (),
     prefer: str | None = None,
     right_after: bool = False,
+    only_near: bool = False,
     first_near: Sequence[str] = (),
     under: Sequence[str] = (),
     not_under: Sequence[str] = (),
@@ -155,6 +156,8 @@ def extractive(
     its line, only those are offered.
     ``right_after``: of those, only the ones right after their label (nothing but spaces,
     punctuation or a currency sign between), where there are any.
+    ``only_near``: when no span follows one of ``near``, none is offered and the field is
+    null (an invoice that labels no tax amount charges none; its other amounts are not).
     ``not_near``: labels whose values are never this field (a VAT number after "VAT No");
     spans that follow one of them are not offered.
     ``prefer``: a regular expression; when some spans match it, only those are offered
@@ -173,7 +176,7 @@ def extractive(
     if kind not in FINDERS:
         raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
     out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
-    out |= {"right_after": True} if right_after else {}
+    out |= ({"right_after": True} if right_after else {}) | ({"only_near": True} if only_near else {})
     out |= {"first_near": list(first_near)} if first_near else {}
     out |= ({"under": list(under)} if under else {}) | ({"not_under": list(not_under)} if not_under else {})
     return out | ({"prefer": prefer} if prefer else {}) | ({"not_near": list(not_near)} if not_near else {})

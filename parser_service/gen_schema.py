@@ -102,7 +102,7 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
         if outright:
             found = outright
         elif extra.get("near"):
-            found = near(text, found, extra["near"], right_after=bool(extra.get("right_after")))
+            found = near(text, found, extra["near"], right_after=bool(extra.get("right_after")), only=bool(extra.get("only_near")))
         if extra.get("under"):
             found = in_blocks(text, found, extra["under"], extra.get("not_under", ())) or found
         if extra.get("prefer"):

@@ -320,3 +320,11 @@ def test_the_number_after_the_documents_own_name_is_the_invoice_number() -> None
     assert "47110818" in candidates.codes(text, 24)
     assert candidates.tightly_labelled(text, ["47110818"], ["rechnung"]) == []  # in a word only when asked
     assert candidates.tightly_labelled(text, ["47110818"], ["rechnung"], in_words=True) == ["47110818"]
+
+
+def test_labels_are_matched_as_folded_and_as_written_without_umlauts() -> None:
+    assert candidates.label_forms(["Fällig", "Straße", "total"]) == ["fallig", "faellig", "strase", "strasse", "total"]
+    text = "Rechnungsempfaenger: Muster GmbH\nBetrag 12,00\n"
+    assert candidates.labelled(text, ["Muster GmbH"], ["rechnungsempfänger"]) == ["Muster GmbH"]
+    assert candidates.near(text, ["12,00"], ["steuer"], only=True) == []
+    assert candidates.near(text, ["12,00"], ["steuer"]) == ["12,00"]

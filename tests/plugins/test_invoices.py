@@ -95,3 +95,36 @@ def test_totals_under_german_e_invoice_labels_are_found() -> None:
     raw = {"amount": "655,38", "amount_untaxed": "51,50", "amount_tax": "0,00"}
     issues = [FieldIssue("amount", "untaxed total plus tax is not the grand total")]
     assert totals_from_text(raw, text, issues) == {"amount_untaxed": "554,55", "amount_tax": "100,83"}
+
+
+#: A small business's invoice without VAT, written without umlauts ("Faellig",
+#: "Rechnungsempfaenger"), as ASCII-only renderers write German.
+NO_VAT = (
+    "Atelier Mira Sommer\nBachweg 3, 87561 Oberstdorf\nRECHNUNG\nRechnungsnummer: 2026-044\n"
+    "Rechnungsdatum: 02.07.2026\nFaellig bis: 16.07.2026\nRechnungsempfaenger: Skiclub Hoernle GmbH\n"
+    "Pos. Beschreibung   Menge Einzelpreis   Gesamt\nPortraits Vereinsvorstand   1   350,00   350,00\n"
+    "Retusche 20 Fotos   20   4,00   80,00\nNettobetrag: 430,00 EUR\nRechnungsbetrag: 430,00 EUR\n"
+    "Gemäß §19 UStG wird keine Umsatzsteuer berechnet.\n"
+)
+
+
+def _offered(text: str, name: str) -> list[str] | None:
+    from parser_service.gen_schema import generation_schema
+
+    schema = generation_schema(Invoice, [name], text).json_schema["properties"][name]
+    if schema.get("type") == "null":
+        return None
+    return schema.get("enum") or next(option["enum"] for option in schema["anyOf"] if "enum" in option)
+
+
+def test_an_invoice_that_labels_no_tax_offers_no_tax_amount() -> None:
+    assert _offered(NO_VAT, "amount_tax") is None  # a line's 80,00 is no tax
+    assert _offered(NO_VAT, "amount_untaxed") == ["430,00"]
+    assert _offered(MUSTANG, "amount_tax") == ["11.20", "75.04"]  # a labelled tax still is
+
+
+def test_labels_written_without_umlauts_count() -> None:
+    issuers = _offered(NO_VAT, "issuer")
+    assert issuers is not None and issuers[0] == "Atelier Mira Sommer"
+    assert "Skiclub Hoernle GmbH" not in issuers  # the buyer, after "Rechnungsempfaenger:"
+    assert _offered(NO_VAT, "date") == ["02.07.2026"]  # "Faellig bis" is the due date

@@ -145,7 +145,7 @@ class Invoice(BaseModel):
         None, description="total before tax", json_schema_extra=extractive("amount", 16, near=UNTAXED_LABELS)
     )
     amount_tax: Amount | None = Field(
-        None, description="total tax (VAT)", json_schema_extra=extractive("amount", 16, near=TAX_LABELS)
+        None, description="total tax (VAT)", json_schema_extra=extractive("amount", 16, near=TAX_LABELS, only_near=True)
     )
     currency: CurrencyCode | None = Field(
         None, description="currency: code or symbol", json_schema_extra=extractive("currency", 8, nullable=False)
