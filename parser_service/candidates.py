@@ -304,7 +304,7 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     last: list[tuple[int, str]] = []  # of a table's rows, its last: the sum under the rows per tax rate
     for row_start, row, figures in _rows_below(text, stop + 1):
         in_row = [(row.find(span), span) for span in spans if span in row]
-        in_row = [(at, span) for at, span in in_row if not row[:at].rstrip().endswith(":")]
+        in_row = [(at, span) for at, span in in_row if not _OWN_LABEL.search(row[:at])]
         column = figures and _same_column(header, start - line_start, row, in_row)
         if column:
             last = [(row_start + column[0] - end, column[1])]
@@ -312,6 +312,11 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
             at, span = min(in_row, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(row) - along))
             last = [(row_start + at - end, span)]
     return last
+
+
+#: The end of a value's own label on its row ("Beleg-Nr : RK21012345", "Nr.   16117778"):
+#: such a value is not the one under the label of the row above.
+_OWN_LABEL = re.compile(r"(?:[:#]|(?<!\w)(?i:nr|no|n°|nº)\.?)\s*$")
 
 
 def _same_column(header: str, label_at: int, row: str, in_row: list[tuple[int, str]]) -> tuple[int, str] | None:
@@ -368,7 +373,7 @@ def in_blocks(text: str, spans: list[str], headings: Iterable[str], stops: Itera
     ``BLOCK_LINES``; in order of appearance, none when no heading stands alone."""
     rows = text.split("\n")
     block = "\n".join(rows[i] for i in sorted(_block_rows(text, tuple(headings), tuple(stops))))
-    return [span for span in spans if span in block] if block else []
+    return [span for span in spans if occurs(span, block)] if block else []
 
 
 def outside_blocks(text: str, spans: list[str], headings: Iterable[str], stops: Iterable[str] = ()) -> list[str]:
@@ -379,7 +384,13 @@ def outside_blocks(text: str, spans: list[str], headings: Iterable[str], stops: 
     if not blocked:
         return spans
     outside = "\n".join(row for index, row in enumerate(text.split("\n")) if index not in blocked)
-    return [span for span in spans if span in outside] or spans
+    return [span for span in spans if occurs(span, outside)] or spans
+
+
+def occurs(span: str, text: str) -> bool:
+    """Whether ``span`` is written in ``text`` whole, not as part of a longer word or
+    code ("9314110911" is not in "9314110911/00/M/00/N")."""
+    return re.search(r"(?<![\w/])" + re.escape(span) + r"(?![\w/])", text) is not None
 
 
 @functools.lru_cache(maxsize=16)

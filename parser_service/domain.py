@@ -145,6 +145,7 @@ def extractive(
     first_near: Sequence[str] = (),
     under: Sequence[str] = (),
     not_under: Sequence[str] = (),
+    first: bool = False,
 ) -> dict[str, Any]:
     """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
 
@@ -170,6 +171,9 @@ def extractive(
     ("Verkäufer", "Seller"); when some spans are in such a block, only those are offered.
     ``not_under``: headings over blocks that never hold it ("Käufer", "Bill to"); spans
     written only in such a block are not offered. Each list also ends the other's blocks.
+    ``first``: of the spans the options above leave, only the first written is offered
+    (a document states its own date before the delivery, period and due dates that
+    the labels fail to tell apart).
     """
     from parser_service.candidates import FINDERS
 
@@ -179,6 +183,7 @@ def extractive(
     out |= ({"right_after": True} if right_after else {}) | ({"only_near": True} if only_near else {})
     out |= {"first_near": list(first_near)} if first_near else {}
     out |= ({"under": list(under)} if under else {}) | ({"not_under": list(not_under)} if not_under else {})
+    out |= {"first": True} if first else {}
     return out | ({"prefer": prefer} if prefer else {}) | ({"not_near": list(not_near)} if not_near else {})
 
 

@@ -107,7 +107,7 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
             found = in_blocks(text, found, extra["under"], extra.get("not_under", ())) or found
         if extra.get("prefer"):
             found = preferred(found, str(extra["prefer"]))
-        return _candidates_schema(found[:MAX_CANDIDATES], bool(extra.get("nullable", True)))
+        return _candidates_schema(found[: 1 if extra.get("first") else MAX_CANDIDATES], bool(extra.get("nullable", True)))
     return _nullable_string(_max_chars(info, annotation))
 
 

@@ -128,3 +128,26 @@ def test_labels_written_without_umlauts_count() -> None:
     assert issuers is not None and issuers[0] == "Atelier Mira Sommer"
     assert "Skiclub Hoernle GmbH" not in issuers  # the buyer, after "Rechnungsempfaenger:"
     assert _offered(NO_VAT, "date") == ["02.07.2026"]  # "Faellig bis" is the due date
+
+
+def test_the_invoice_date_offered_is_the_one_named_outright_else_the_first() -> None:
+    # a delivery date the labels miss ("Versand"), before the date named outright
+    named = "Versand 01.02.2026\nRechnungsnummer: 17\nRechnungsdatum: 03.02.2026\nZahlbar bis 17.02.2026\n"
+    assert _offered(named, "date") == ["03.02.2026"]
+    # a ride's date after "vom", as the invoice's own is: the header states the invoice's first
+    header = "Handelsrechnung Nr. TX-4711 vom 30.10.2026\nBemerkung: Taxifahrt vom 29.10.2026\n"
+    assert _offered(header, "date") == ["30.10.2026"]
+
+
+#: The parties of a ZUGFeRD rendering: the seller's name after "Name:", the buyer's
+#: customer number in the buyer's block.
+PARTIES = (
+    "Handelsrechnung (380) Nr. 9314110911/00/M/00/N vom 01.03.2026\nVerkäufer\nNummer:   549910\n"
+    "Name:   MUSTER-Autovermietung\nAnschrift: Musterstr. 99\nKäufer/Leistungsempfänger\n"
+    "Nummer:   9314110911\nName:   MUSTER-KUNDE GMBH\n"
+)
+
+
+def test_the_sellers_name_and_not_the_buyers_number() -> None:
+    assert _offered(PARTIES, "issuer") == ["MUSTER-Autovermietung"]
+    assert _offered(PARTIES, "invoice_number") == ["9314110911/00/M/00/N"]

@@ -43,6 +43,12 @@ DATE_LABELS = (
     # "Vertrag Nr: 00.123.456.7   18. April 2014"
     "rechnung", "nr:", "nr.",
 )
+#: Those of them that name the invoice's date outright, not any date.
+INVOICE_DATE_LABELS = (
+    "invoice date", "date of invoice", "date of issue", "issue date", "date de facture", "date de facturation",
+    "date d'émission", "rechnungsdatum", "belegdatum", "ausstellungsdatum", "factuurdatum", "fecha de factura",
+    "fecha factura", "fecha de emisión",
+)
 #: Labels of the other dates an invoice carries: due, delivery, order, payment, direct debit.
 OTHER_DATE_LABELS = (
     "due", "payable", "pay by", "échéance", "date limite", "fällig", "zahlbar", "vervaldatum", "vencimiento",
@@ -89,6 +95,7 @@ ISSUER_LABELS = (
     "rechnungsersteller", "rechnungssteller", "rechnungsaussteller", "issued by", "sold by", "émetteur",
     "seller:", "vendor:", "supplier:", "verkäufer:", "fournisseur:", "fournisseur :", "vendeur:", "vendeur :",
     "leverancier:", "proveedor:", "emisor:",
+    "name:",  # a party's block of an e-invoice rendering; the buyer's block is left out first (not_under)
 )
 #: Headings over the issuer's block of an e-invoice rendering or a two-party layout
 #: ("Verkäufer" over "Name:   Lieferant GmbH & Co. KG"), and over the buyer's.
@@ -132,10 +139,13 @@ class Invoice(BaseModel):
         ),
     )
     invoice_number: str | None = Field(
-        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS, right_after=True, first_near=INVOICE_NUMBER_LABELS)
+        None, description="the invoice number, as written", json_schema_extra=extractive("code", 24, nullable=False, near=NUMBER_LABELS, not_near=REGISTRATION_LABELS + OTHER_NUMBER_LABELS, right_after=True, first_near=INVOICE_NUMBER_LABELS, not_under=BUYER_HEADINGS)
     )
     date: ISODate | None = Field(
-        None, description="date the invoice was issued", json_schema_extra=extractive("date", 24, nullable=False, near=DATE_LABELS, not_near=OTHER_DATE_LABELS)
+        None, description="date the invoice was issued", json_schema_extra=extractive(
+            "date", 24, nullable=False, near=DATE_LABELS, not_near=OTHER_DATE_LABELS, first_near=INVOICE_DATE_LABELS,
+            first=True,
+        ),
     )
     amount: Amount | None = Field(
         None, description="grand total including tax",
