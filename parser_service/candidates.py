@@ -195,8 +195,9 @@ def near(
 
 #: What may stand between a label and the value it labels: spaces, punctuation, a
 #: document type code and a number sign ("Handelsrechnung (380) Nr. 471113"), a currency.
+_NUMBER_SIGN = r"(?i:nr|no|n°|nº)\.?"
 _TIGHT_GAP = re.compile(
-    r"[\s:#.=*()\-–]*(?:\(\d{1,3}\)\s*)?(?:(?i:nr|no|n°|nº)\.?[\s:#.]*)?"
+    r"[\s:#.=*()\-–]*(?:\(\d{1,3}\)\s*)?(?:" + _NUMBER_SIGN + r"[\s:#.]*)?"
     r"(?:(?:[A-Z]{3}|€|\$|£|¥|₹|Rs\.?|zł|CHF)[\s:.]*)?"
 )
 
@@ -316,7 +317,7 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
 
 #: The end of a value's own label on its row ("Beleg-Nr : RK21012345", "Nr.   16117778"):
 #: such a value is not the one under the label of the row above.
-_OWN_LABEL = re.compile(r"(?:[:#]|(?<!\w)(?i:nr|no|n°|nº)\.?)\s*$")
+_OWN_LABEL = re.compile(r"(?:[:#]|(?<!\w)" + _NUMBER_SIGN + r")\s*$")
 
 
 def _same_column(header: str, label_at: int, row: str, in_row: list[tuple[int, str]]) -> tuple[int, str] | None:

@@ -54,7 +54,7 @@ def add_bench(commands: Any) -> None:
     )
     bench.add_argument("--sections", type=_names(SECTIONS), default=list(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
     bench.add_argument("--backends", type=_names(("transformers", "vllm", "vllm-server")), default=["transformers", "vllm", "vllm-server"])
-    bench.add_argument("--dtypes", type=_names(DTYPES), default=native_first(), help="the first is the one batching is measured in (default: the dtype this CPU computes natively, as dtype 'auto' picks it); int8: transformers only")
+    bench.add_argument("--dtypes", type=_names(DTYPES), default=None, help="the first is the one batching is measured in (default: the dtype this CPU computes natively, as dtype 'auto' picks it); int8: transformers only")
     bench.add_argument("--records", type=int, default=16, help="example records of the backends section (default 16)")
     bench.add_argument("--batches", type=_numbers, default=[1, 8, 16, 32], help="batch sizes of the batching section")
     bench.add_argument("--naive-records", type=int, default=8, help="records the naive approach is measured on")
@@ -71,7 +71,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from parser_service.bench.table import markdown
 
     config = BenchConfig(
-        sections=args.sections, backends=args.backends, dtypes=args.dtypes, records=args.records,
+        sections=args.sections, backends=args.backends, dtypes=args.dtypes or native_first(), records=args.records,
         batches=args.batches, naive_records=args.naive_records, sizes=args.sizes, pages=args.pages,
         work_dir=args.work_dir, reuse=args.reuse,
     )  # fmt: skip

@@ -179,12 +179,12 @@ def extractive(
 
     if kind not in FINDERS:
         raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
+    options = {
+        "right_after": right_after, "only_near": only_near, "first_near": list(first_near), "under": list(under),
+        "not_under": list(not_under), "first": first, "prefer": prefer, "not_near": list(not_near),
+    }  # fmt: skip
     out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
-    out |= ({"right_after": True} if right_after else {}) | ({"only_near": True} if only_near else {})
-    out |= {"first_near": list(first_near)} if first_near else {}
-    out |= ({"under": list(under)} if under else {}) | ({"not_under": list(not_under)} if not_under else {})
-    out |= {"first": True} if first else {}
-    return out | ({"prefer": prefer} if prefer else {}) | ({"not_near": list(not_near)} if not_near else {})
+    return out | {name: value for name, value in options.items() if value}  # only the options set
 
 
 def adapter_folder(folder: Path) -> Path | None:

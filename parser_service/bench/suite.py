@@ -202,9 +202,9 @@ def vector_units() -> str:
     from parser_service.settings import BF16_FLAGS, cpu_flags
 
     flags = cpu_flags()
-    widest = next((unit for unit in ("avx512f", "avx2", "avx") if unit in flags), "no AVX")
-    native = "native bfloat16" if flags & BF16_FLAGS else "bfloat16 emulated"
-    return f"{widest.removesuffix('f').upper() if widest != 'no AVX' else widest}, {native}"
+    units = (("avx512f", "AVX512"), ("avx2", "AVX2"), ("avx", "AVX"))
+    widest = next((name for flag, name in units if flag in flags), "no AVX")
+    return f"{widest}, {'native bfloat16' if flags & BF16_FLAGS else 'bfloat16 emulated'}"
 
 
 def write_markdown(rows: Sequence[Row], path: Path, argv: Sequence[str], seconds: float) -> None:
