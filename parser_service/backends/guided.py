@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,12 @@ GRAMMAR_CACHE = 256
 #: unequal length padded into one pass cost more than each run alone.
 PREFILL_TOKENS = 1024
 PREFILL_PADDING = 0.25
+
+#: Drafted tokens one decoding pass may carry over all its rows. A pass of one row and
+#: a few tokens costs about what one token does (the weights are read either way), but
+#: a batch's pass is already wide: drafts padded across many rows made it compute-bound
+#: (int8, 16 records at once: 6 drafted tokens a row took 35 s, 2 took 25-28 s, none 27-28 s).
+DRAFT_BUDGET = 16
 
 
 class GrammarError(ValueError):
@@ -137,8 +144,9 @@ def _problem(grammar: str, tokenizer: Any) -> str | None:
 
 class GuidedDecoder:
     """Runs ``model`` (a Hugging Face causal LM) greedily, each row under its matcher;
-    with ``draft_tokens``, each step also tries that many tokens drafted from the
-    row's prompt (``drafts.py``) and keeps those the model agrees with."""
+    with ``draft_tokens``, each step also tries up to that many tokens drafted from the
+    row's prompt (``drafts.py``; fewer a row when many rows share the pass,
+    ``DRAFT_BUDGET``) and keeps those the model agrees with."""
 
     def __init__(self, model: Any, eos_token_id: int, vocab_size: int, draft_tokens: int = 0) -> None:
         self.model = model
@@ -149,6 +157,7 @@ class GuidedDecoder:
         self._draft_mask: torch.Tensor | None = None  # one row's token mask, for verifying drafts
         # counted, for tests and the benchmark
         self.forward_passes = self.tokens_run = self.drafted = self.accepted = 0
+        self.prefill_s = 0.0  # seconds spent reading prompts (the rest is decoding)
 
     @torch.no_grad()
     def decode(self, prompts: Sequence[Sequence[int]], matchers: Sequence[Any], limits: Sequence[int]) -> list[Decoded]:
@@ -157,8 +166,11 @@ class GuidedDecoder:
         rows = [Decoded() for _ in prompts]
         sources = [SourceDrafts(p, self.eos) if self.draft_tokens else None for p in prompts]
         bitmask = llguidance.torch.allocate_token_bitmask(len(prompts), self.vocab_size)
+        started = time.perf_counter()
         live, logits, kv, mask = self._prefill([list(p) for p in prompts])  # live: row of each slot
+        self.prefill_s += time.perf_counter() - started
         while live:
+            room = min(self.draft_tokens, DRAFT_BUDGET // len(live))
             for slot, row in enumerate(live):
                 llguidance.torch.fill_next_token_bitmask(matchers[row], bitmask, slot)
             chosen = self._choose(logits, bitmask[: len(live)])
@@ -166,7 +178,7 @@ class GuidedDecoder:
             for slot, row in enumerate(live):
                 chunk = self._advance(rows[row], matchers[row], chosen[slot], limits[row])
                 if chunk:
-                    draft = self._draft(rows[row], matchers[row], sources[row], limits[row])
+                    draft = self._draft(rows[row], matchers[row], sources[row], limits[row], room)
                     steps.append(Step(rows[row], matchers[row], chunk, draft))
                     keep.append(slot)
             if not keep:
@@ -295,9 +307,9 @@ class GuidedDecoder:
             following.append(logits[slot, last + accepted])
         return torch.stack(following), mask
 
-    def _draft(self, row: Decoded, matcher: Any, source: SourceDrafts | None, limit: int) -> list[int]:
-        """Tokens from the prompt that may come next, as far as the grammar allows them."""
-        room = min(self.draft_tokens, limit - len(row.token_ids))
+    def _draft(self, row: Decoded, matcher: Any, source: SourceDrafts | None, limit: int, room: int) -> list[int]:
+        """Up to ``room`` tokens from the prompt that may come next, as far as the grammar allows them."""
+        room = min(room, limit - len(row.token_ids))
         if source is None or room <= 0 or matcher.is_stopped():
             return []
         draft = source.propose(row.token_ids, room)

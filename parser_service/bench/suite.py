@@ -72,6 +72,7 @@ def batching_spec(backend: str, config: BenchConfig) -> Spec:
     greedy generation and the naive approach, on the same records."""
     dtype, count = config.dtypes[0], max(config.batches)
     if backend != "transformers":
+        dtype = next((d for d in config.dtypes if d != "int8"), "float32")  # int8 is transformers' own
         config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records")
         return Spec(backend, dtype, records=count, batches=list(config.batches), adapters=[True])
     config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records, raw greedy, naive approach")
@@ -146,12 +147,30 @@ def batching_rows(batching: dict[str, dict[str, Any]], config: BenchConfig) -> l
             note = f"{run_['valid']}/{run_['records']} valid"
             if raw:
                 note += f"; {_ratio(run_['tokens_per_s'], raw['tokens_per_s']):.2f}× raw batch 1"
+            if run_.get("prefill_s"):
+                note += f"; reading the prompts took {run_['prefill_s'] / run_['seconds']:.0%} of the time"
             rows.append(Row(section, f"{backend} pipeline, batch {run_['batch']}: output tokens/s",
                             run_["tokens_per_s"], "tok/s", note))  # fmt: skip
             rows.append(Row(section, f"{backend} pipeline, batch {run_['batch']}: records/s",
                             run_["records_per_s"], "rec/s"))  # fmt: skip
+        rows += ceiling_rows(section, result.get("runs", []), raw)
     rows += baseline_rows(batching.get("transformers", {}), section)
     return rows
+
+
+def ceiling_rows(section: str, runs: Sequence[dict[str, Any]], raw: dict[str, Any] | None) -> list[Row]:
+    """What batching could reach at most if decoding cost nothing: the output tokens over
+    the seconds spent reading the prompts alone. Prompts are read at the speed of the
+    matrix units whatever the batch, so this bounds every batch size of the run."""
+    timed = [r for r in runs if r.get("prefill_s")]
+    if not timed:
+        return []
+    largest = max(timed, key=lambda r: r["batch"])
+    ceiling = largest["out_tokens"] / largest["prefill_s"]
+    note = "output tokens / seconds reading the prompts, batch " + str(largest["batch"])
+    if raw:
+        note += f"; {_ratio(ceiling, raw['tokens_per_s']):.2f}× raw batch 1"
+    return [Row(section, "ceiling of batching on these records, decoding free", ceiling, "tok/s", note)]
 
 
 def baseline_rows(result: dict[str, Any], section: str) -> list[Row]:

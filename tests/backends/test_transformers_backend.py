@@ -158,3 +158,13 @@ def test_short_prompt_tails_are_prefilled_together_and_answer_as_alone(pipeline,
     together = backend.generate(requests)
     alone = [backend.generate([r])[0] for r in requests]
     assert [a.text for a in together] == [a.text for a in alone]
+
+
+def test_the_time_spent_reading_prompts_is_counted(backend):
+    """The benchmark's share of prefill and its ceiling of batching rest on this counter."""
+    import time
+
+    before, started = backend.decoder.prefill_s, time.perf_counter()
+    backend.generate([GenerationRequest([{"role": "user", "content": MESSAGES[0]["content"] + " Quick."}], SCHEMA, 20)])
+    spent = backend.decoder.prefill_s - before
+    assert 0 < spent < time.perf_counter() - started

@@ -62,3 +62,16 @@ def test_the_raw_reference_measured_before_and_after_the_runs_is_one_figure_with
     rows = batching_rows({"transformers": measured | {"raw": raw}}, BenchConfig(dtypes=("float32",)))
     reference = next(r for r in rows if r.measure.startswith("raw greedy generation"))
     assert reference.value == pytest.approx(12.8) and "16.0 tok/s, half after, 10.7" in reference.note
+
+
+def test_the_ceiling_of_batching_is_the_output_over_the_time_spent_reading_prompts(measured):
+    runs = [run | {"prefill_s": run["seconds"] / 2} for run in measured["runs"]]
+    raw = {"tokens_per_s": 1.0}
+    rows = batching_rows({"transformers": measured | {"runs": runs, "raw": raw}}, BenchConfig(dtypes=("float32",)))
+    batch_one = next(r for r in rows if r.measure == "transformers pipeline, batch 1: output tokens/s")
+    assert "reading the prompts took 50% of the time" in batch_one.note
+    ceiling = next(r for r in rows if r.measure.startswith("ceiling of batching"))
+    largest = next(r for r in runs if r["batch"] == 4)
+    assert ceiling.value == pytest.approx(largest["out_tokens"] / largest["prefill_s"])
+    assert f"{ceiling.value:.2f}× raw batch 1" in ceiling.note
+    assert not any(r.measure.startswith("ceiling") for r in batching_rows({"transformers": measured}, BenchConfig()))
