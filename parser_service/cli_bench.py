@@ -26,9 +26,8 @@ DTYPES = ("float32", "bfloat16", "int8")
 
 
 def native_first() -> list[str]:
-    """Every dtype, the one ``auto`` picks on this machine for the transformers backend
-    first: batching is measured in what the service would run (emulated bfloat16 on an
-    AVX2 CPU gains nothing from it; int8 is what such a CPU runs)."""
+    """Every dtype, the one ``auto`` picks on this machine first: batching is measured in
+    what the service would run (emulated bfloat16 on an AVX2 CPU gains nothing from it)."""
     from parser_service.settings import auto_dtype
 
     native = auto_dtype("cpu")

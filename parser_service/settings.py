@@ -32,13 +32,11 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-def auto_dtype(device: str, backend: str = "transformers") -> str:
-    """bfloat16 where the hardware computes it natively. Elsewhere, on a CPU, the
-    transformers backend's int8 weights (as accurate as float32 on 31 held-out invoices,
-    1.5x faster per document on an AVX2 CPU) and float32 for the vLLM backends."""
-    if not device.startswith("cpu") or cpu_flags() & BF16_FLAGS:
+def auto_dtype(device: str) -> str:
+    """bfloat16 where the hardware computes it natively, float32 elsewhere."""
+    if not device.startswith("cpu"):
         return "bfloat16"
-    return "int8" if backend == "transformers" else "float32"
+    return "bfloat16" if cpu_flags() & BF16_FLAGS else "float32"
 
 
 class Settings(BaseSettings):
@@ -47,9 +45,7 @@ class Settings(BaseSettings):
     @field_validator("dtype")
     @classmethod
     def _resolve_dtype(cls, value: str, info: ValidationInfo) -> str:
-        if value != "auto":
-            return value
-        return auto_dtype(str(info.data.get("device", "cpu")), str(info.data.get("backend", "transformers")))
+        return auto_dtype(str(info.data.get("device", "cpu"))) if value == "auto" else value
 
     backend: str = Field(
         "transformers",
@@ -65,8 +61,7 @@ class Settings(BaseSettings):
     dtype: Literal["auto", "float32", "bfloat16", "float16", "int8"] = Field(
         "auto",
         description="Weights dtype of the in-process backends (transformers, vllm). 'auto': bfloat16 on a "
-        "GPU or a CPU with bfloat16 instructions (same invoice accuracy, 1.5x faster there); on other CPUs "
-        "int8 for the transformers backend (same accuracy, 1.5x faster than float32) and float32 for vLLM. "
+        "GPU or a CPU with bfloat16 instructions (same invoice accuracy, 1.5x faster here), else float32. "
         "'int8': the transformers backend on a CPU, linear layers quantized dynamically by torch.",
     )
     batch_size: int = Field(8, ge=1, le=256, description="Records per model call.")

@@ -1,7 +1,5 @@
 """The default weights dtype: bfloat16 where the hardware computes it natively (it
-measured as accurate as float32 and 1.5x faster); where torch would emulate it, int8
-for the transformers backend (as accurate as float32 and 1.5x faster on an AVX2 CPU)
-and float32 for vLLM, which has no int8 of its own here."""
+measured as accurate as float32 and 1.5x faster), float32 where torch would emulate it."""
 
 from __future__ import annotations
 
@@ -12,21 +10,17 @@ from parser_service.settings import Settings
 
 
 @pytest.mark.parametrize(
-    ("flags", "device", "backend", "expected"),
+    ("flags", "device", "expected"),
     [
-        ({"avx2", "avx512_bf16"}, "cpu", "transformers", "bfloat16"),
-        ({"avx2", "amx_bf16"}, "cpu", "vllm", "bfloat16"),
-        ({"avx2", "avx512f"}, "cpu", "transformers", "int8"),
-        ({"avx2"}, "cpu", "vllm", "float32"),
-        ({"avx2"}, "cpu", "vllm-server", "float32"),
-        (set(), "cuda", "transformers", "bfloat16"),
+        ({"avx2", "avx512_bf16"}, "cpu", "bfloat16"),
+        ({"avx2", "amx_bf16"}, "cpu", "bfloat16"),
+        ({"avx2", "avx512f"}, "cpu", "float32"),
+        (set(), "cuda", "bfloat16"),
     ],
 )
-def test_auto_picks_bfloat16_only_where_it_is_native_and_int8_for_transformers_elsewhere(
-    monkeypatch, flags, device, backend, expected
-):
+def test_auto_picks_bfloat16_only_where_it_is_native(monkeypatch, flags, device, expected):
     monkeypatch.setattr(settings_module, "cpu_flags", lambda: frozenset(flags))
-    assert Settings(device=device, backend=backend).dtype == expected
+    assert Settings(device=device).dtype == expected
     assert Settings(device=device, dtype="float32").dtype == "float32"  # a choice is kept
 
 
@@ -41,16 +35,15 @@ def test_the_environment_sets_it(monkeypatch):
 def test_this_machines_flags_are_read():
     flags = settings_module.cpu_flags()
     assert isinstance(flags, frozenset)
-    assert settings_module.auto_dtype("cpu") == ("bfloat16" if flags & settings_module.BF16_FLAGS else "int8")
-    assert settings_module.auto_dtype("cpu", "vllm") in {"bfloat16", "float32"}
+    assert settings_module.auto_dtype("cpu") == ("bfloat16" if flags & settings_module.BF16_FLAGS else "float32")
 
 
 @pytest.mark.parametrize(
     ("flags", "first", "units"),
     [
-        ({"avx", "avx2"}, "int8", "AVX2, bfloat16 emulated"),
+        ({"avx", "avx2"}, "float32", "AVX2, bfloat16 emulated"),
         ({"avx", "avx2", "avx512f", "avx512_bf16"}, "bfloat16", "AVX512, native bfloat16"),
-        (set(), "int8", "no AVX, bfloat16 emulated"),
+        (set(), "float32", "no AVX, bfloat16 emulated"),
     ],
 )
 def test_the_benchmark_measures_batching_in_the_native_dtype(monkeypatch, flags, first, units):
