@@ -296,7 +296,7 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     stop = len(text) if stop < 0 else stop
     same = text[end : min(end + window, stop)]
     same = same[: next_label.start()] if (next_label := _NEXT_LABEL.search(same)) else same
-    hits = [(at, span) for span in spans if (at := _value_at(same, span)) >= 0]
+    hits = [(same.find(span), span) for span in spans if span in same]
     if hits or stop >= len(text):
         return hits
     line_start = text.rfind("\n", 0, start) + 1
@@ -304,7 +304,7 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
     along = ((start + end) / 2 - line_start) / max(1, stop - line_start)  # the label's middle
     last: list[tuple[int, str]] = []  # of a table's rows, its last: the sum under the rows per tax rate
     for row_start, row, figures in _rows_below(text, stop + 1):
-        in_row = [(at, span) for span in spans if (at := _value_at(row, span)) >= 0]
+        in_row = [(row.find(span), span) for span in spans if span in row]
         in_row = [(at, span) for at, span in in_row if not _OWN_LABEL.search(row[:at])]
         column = figures and _same_column(header, start - line_start, row, in_row)
         if column:
@@ -313,15 +313,6 @@ def _after(text: str, start: int, end: int, spans: list[str], window: int) -> li
             at, span = min(in_row, key=lambda hit: abs((hit[0] + len(hit[1]) / 2) / len(row) - along))
             last = [(row_start + at - end, span)]
     return last
-
-
-def _value_at(line: str, span: str) -> int:
-    """Where ``span`` is first written in ``line`` as a value: not as a rate ("Montant hors
-    TVA soumis à une TVA à 20,00 %   10,83": the untaxed amount is 10,83); -1 if nowhere."""
-    at = line.find(span)
-    while at >= 0 and _PERCENT.match(line, at + len(span)):
-        at = line.find(span, at + 1)
-    return at
 
 
 #: The end of a value's own label on its row ("Beleg-Nr : RK21012345", "Nr.   16117778"):

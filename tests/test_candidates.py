@@ -339,12 +339,3 @@ def test_a_span_occurs_whole_only() -> None:
     assert not candidates.occurs("9314110911", "Nr. 9314110911/00/M/00/N vom 01.03.2026")
     assert candidates.occurs("9314110911", "Nummer:   9314110911\n")
 
-
-def test_a_rate_is_not_the_value_its_label_names() -> None:
-    text = "Montant hors TVA soumis à une TVA à 20,00 %   10,83\nTVA 20,00 % payée sur les débits   2,17"
-    spans = candidates.amounts(text, 16)
-    assert spans == ["10,83", "2,17"]  # the rates are no amounts
-    both = ["20,00", "10,83"]  # "20,00" is also written as an amount elsewhere on a real bill
-    assert candidates.near(text, both, ["hors tva"]) == ["10,83"]
-    assert candidates.near("Taux 20,00   Total HT 20,00", both, ["total ht"]) == ["20,00"]
-
