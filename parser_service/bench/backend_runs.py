@@ -100,8 +100,8 @@ def measure(spec: Spec) -> dict[str, Any]:
             fresh_cache(backend)
             prefill_before = prefill_seconds(backend)
             timing = time_batches(backend, requests, batch)
-            prefill = {"prefill_s": prefill_seconds(backend) - prefill_before} if backend.name == "transformers" else {}
-            out["runs"].append({"adapter": adapter, "batch": batch} | timing.to_dict() | prefill)
+            prefill_s = prefill_seconds(backend) - prefill_before  # 0 where the backend does not tell
+            out["runs"].append({"adapter": adapter, "batch": batch, "prefill_s": prefill_s} | timing.to_dict())
     if raw_before is not None:
         # half the records before the pipeline's runs, half after: the reference spans
         # the same stretch of a shared machine's drifting speed as what it is compared with
