@@ -45,8 +45,8 @@ def run(config: BenchConfig) -> list[Row]:
     if "backends" in config.sections:
         for dtype in config.dtypes:
             for backend in config.backends:
-                if dtype == "int8" and backend != "transformers":
-                    continue  # int8 is the transformers backend's own CPU quantization
+                if not runs_in(backend, dtype):
+                    continue
                 config.say(f"bench: {backend} {dtype}, {config.records} records, with and without adapter")
                 spec = Spec(backend, dtype, records=config.records, batches=[config.records], offline=backend == "vllm")
                 results[(backend, dtype)] = _measure(spec, config)
@@ -67,12 +67,17 @@ def run(config: BenchConfig) -> list[Row]:
     return rows
 
 
+def runs_in(backend: str, dtype: str) -> bool:
+    """Whether ``backend`` takes ``dtype``: int8 is the transformers backend's own CPU quantization."""
+    return dtype != "int8" or backend == "transformers"
+
+
 def batching_spec(backend: str, config: BenchConfig) -> Spec:
     """Every backend on max(batches) records at each batch size; transformers beside raw
     greedy generation and the naive approach, on the same records."""
     dtype, count = config.dtypes[0], max(config.batches)
     if backend != "transformers":
-        dtype = next((d for d in config.dtypes if d != "int8"), "float32")  # int8 is transformers' own
+        dtype = next((d for d in config.dtypes if runs_in(backend, d)), "float32")
         config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records")
         return Spec(backend, dtype, records=count, batches=list(config.batches), adapters=[True])
     config.say(f"bench: {backend} {dtype}, batches {list(config.batches)} on {count} records, raw greedy, naive approach")

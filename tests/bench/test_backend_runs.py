@@ -75,3 +75,12 @@ def test_the_ceiling_of_batching_is_the_output_over_the_time_spent_reading_promp
     assert ceiling.value == pytest.approx(largest["out_tokens"] / largest["prefill_s"])
     assert f"{ceiling.value:.2f}× raw batch 1" in ceiling.note
     assert not any(r.measure.startswith("ceiling") for r in batching_rows({"transformers": measured}, BenchConfig()))
+
+
+def test_a_vllm_backend_measures_batching_in_the_first_dtype_it_takes():
+    from parser_service.bench.suite import batching_spec
+
+    config = BenchConfig(dtypes=("int8", "bfloat16"), say=lambda line: None)
+    assert batching_spec("transformers", config).dtype == "int8"
+    assert batching_spec("vllm", config).dtype == "bfloat16"  # int8 is the transformers backend's own
+    assert batching_spec("vllm", BenchConfig(dtypes=("int8",), say=lambda line: None)).dtype == "float32"
