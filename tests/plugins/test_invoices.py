@@ -33,12 +33,32 @@ def test_no_repair_without_a_problem_with_the_totals_or_an_anchor_in_the_answer_
     assert totals_from_text(unrelated, MUSTANG, ISSUE) == {"amount": "571.04", "amount_untaxed": "496.00", "amount_tax": "75.04"}
 
 
-def test_a_zero_tax_needs_a_zero_on_the_page() -> None:
+def test_a_zero_tax_needs_a_zero_after_a_tax_label() -> None:
     text = "Total HT 530,75 €\nTotal taxes 0,00 €\nTotal TTC 530,75 €\nSolde à payer 383,75 € Vir SEPA 147,00 €"
     raw = {"amount": "530,75", "amount_untaxed": "530,75", "amount_tax": "530,75"}
     # 383,75 + 147,00 = 530,75 too, but a 38% "tax" is no tax
     assert totals_from_text(raw, text, ISSUE) == {"amount_tax": "0,00"}
     assert totals_from_text(raw, text.replace("0,00 €", "-"), ISSUE) == {}
+    # any other zero bears out no tax: unless the untaxed total is labelled as such
+    elsewhere = text.replace("Total taxes 0,00 €", "Remise 0,00 €")
+    assert totals_from_text(raw, elsewhere, ISSUE) == {"amount_tax": "0,00"}
+    assert totals_from_text(raw, elsewhere.replace("Total HT", "Montant"), ISSUE) == {}
+
+
+#: A final invoice after a down payment (a FeRD sample, as pdfplumber reads it): the
+#: amount due is stated, the grand total is not; zeros stand after labels of no tax.
+FINAL_INVOICE = (
+    "Umsatzsteuer (S)   14.100,00   19   2.679,00\nBelegsummen\nPositionssumme 14.100,00\n"
+    "Gesamtbetrag der Zuschläge   0,00\nGesamtbetrag der Abschläge   -0,00\n"
+    "Rechnungssumme ohne USt.   14.100,00\nSteuerbetrag in EUR   2.679\nBruttosumme 16.779,00\n"
+    "Zahlbetrag   6.779,00\n"
+)
+
+
+def test_a_triple_under_its_labels_mends_a_failed_check_that_no_value_of_it_agrees_with() -> None:
+    raw = {"amount": "2.250,00", "amount_untaxed": "2.100,00", "amount_tax": "1.250,00"}
+    fixed = {"amount": "16.779,00", "amount_untaxed": "14.100,00", "amount_tax": "2.679,00"}
+    assert totals_from_text(raw, FINAL_INVOICE, ISSUE) == fixed  # not 6.779,00 twice and a zero
 
 
 def test_a_tax_rate_above_the_plausible_is_flagged() -> None:

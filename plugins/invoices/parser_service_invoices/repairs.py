@@ -59,7 +59,8 @@ def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIs
     sums = _tax_sums(values, labelled["amount_tax"])
     labelled["amount_tax"] |= set(sums)
     stated = [values[span] for span in tightly_labelled_spans(text, spans, TOTAL_LABELS)]
-    triples = _consistent(values, sums)
+    stated_taxes = set(tightly_labelled_spans(text, spans, TAX_LABELS))
+    triples = [t for t in _consistent(values, sums) if _tax_borne_out(t, values, stated_taxes, labelled)]
     values = {**values, **sums}
     scored = [_score(triple, values, given, labelled, stated) for triple in triples]
     answer_labelled = all(any(_close(given[name], values[span]) for span in labelled[name]) for name in TOTALS)
@@ -70,7 +71,7 @@ def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIs
     if not contradicted and not any(issue.field in TOTALS for issue in issues):
         return {}
     eligible = [s for s in printed if s.as_stated or s.hits == 3] if contradicted else [
-        s for s in scored if s.as_stated or s.agree > 0
+        s for s in scored if s.as_stated or s.agree > 0 or s.hits == 3
     ]
     if not eligible:
         return {}
@@ -78,6 +79,16 @@ def totals_from_text(raw: Mapping[str, Any], text: str, issues: Sequence[FieldIs
     return {
         name: sums.get(span, span) for name, span in zip(TOTALS, best.triple) if not _close(given[name], values[span])
     }
+
+
+def _tax_borne_out(triple: Triple, values: Mapping[str, float], stated_taxes: set[str],
+                   labelled: Mapping[str, set[str]]) -> bool:  # fmt: skip
+    """A tax of zero is a claim the page must bear out: the zero right after a tax label
+    ("TVA 0,00"), or the untaxed total after an untaxed label ("Rechnungssumme ohne USt.
+    380,00"). Nearly every page prints a zero somewhere ("Montant déjà payé : 0,00"),
+    and any amount makes a "consistent" triple with it and itself."""
+    _, untaxed, tax = triple
+    return bool(values.get(tax, 1)) or tax in stated_taxes or untaxed in labelled["amount_untaxed"]
 
 
 def _tax_sums(values: Mapping[str, float], taxes: set[str]) -> dict[str, float]:

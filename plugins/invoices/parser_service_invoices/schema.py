@@ -73,7 +73,7 @@ UNTAXED_LABELS = (
 )
 
 TAX_LABELS = (
-    "total tax", "tax amount", "vat amount", "total vat", "vat", "tax", "gst", "mwst", "ust", "umsatzsteuer",
+    "total tax", "tax amount", "vat amount", "total vat", "vat", "taxes", "tax", "gst", "mwst", "ust", "umsatzsteuer",
     "steuerbetrag", "tva", "montant tva", "btw", "iva", "cuota iva", "impuestos",
 )
 #: A company's legal form in its name ("Bei Spiel GmbH", "Coolblue B.V.", "Oravel Stays Pvt. Ltd.").
