@@ -6,7 +6,8 @@ the invoice's own amounts usually tell the right ones: the grand total, the unta
 total and the tax are three amounts on the page with untaxed + tax = total and a
 plausible tax rate. Of the triples that hold, the one that agrees most with the
 model's answer wins; then the one whose amounts stand after their labels. Nothing is
-changed when no triple agrees with at least one of the model's values.
+changed when no triple agrees with at least one of the model's values, unless each of
+its amounts stands after its own label.
 
 A wrong answer can be consistent (60 / 60 / 0 copied from a line of the invoice), so
 no check fails. The text is then the evidence: when the model's total is none of the
@@ -88,7 +89,8 @@ def _tax_borne_out(triple: Triple, values: Mapping[str, float], stated_taxes: se
     380,00"). Nearly every page prints a zero somewhere ("Montant déjà payé : 0,00"),
     and any amount makes a "consistent" triple with it and itself."""
     _, untaxed, tax = triple
-    return bool(values.get(tax, 1)) or tax in stated_taxes or untaxed in labelled["amount_untaxed"]
+    nonzero = tax not in values or values[tax] != 0  # a tax that is a sum of rates' taxes is never zero
+    return nonzero or tax in stated_taxes or untaxed in labelled["amount_untaxed"]
 
 
 def _tax_sums(values: Mapping[str, float], taxes: set[str]) -> dict[str, float]:
