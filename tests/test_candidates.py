@@ -338,4 +338,3 @@ def test_a_value_with_its_own_label_is_not_the_one_under_the_header_above() -> N
 def test_a_span_occurs_whole_only() -> None:
     assert not candidates.occurs("9314110911", "Nr. 9314110911/00/M/00/N vom 01.03.2026")
     assert candidates.occurs("9314110911", "Nummer:   9314110911\n")
-
