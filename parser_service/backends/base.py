@@ -81,3 +81,8 @@ class Backend(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Backend name, model id and versions, for results and job records."""
+
+    @property
+    def prefill_seconds(self) -> float:
+        """Seconds spent reading prompts so far, where the backend times them (0 otherwise)."""
+        return 0.0

@@ -85,6 +85,10 @@ class TransformersBackend(TokenizedBackend):
                     results[i] = answer
         return [r for r in results if r is not None]
 
+    @property
+    def prefill_seconds(self) -> float:
+        return self.decoder.prefill_s
+
     def describe(self) -> dict[str, Any]:
         import llguidance
         import transformers

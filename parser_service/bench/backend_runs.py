@@ -98,9 +98,9 @@ def measure(spec: Spec) -> dict[str, Any]:
         warm_up(backend, requests)
         for batch in spec.batches:
             fresh_cache(backend)
-            prefill_before = prefill_seconds(backend)
+            prefill_before = backend.prefill_seconds
             timing = time_batches(backend, requests, batch)
-            prefill_s = prefill_seconds(backend) - prefill_before  # 0 where the backend does not tell
+            prefill_s = backend.prefill_seconds - prefill_before  # 0 where the backend does not tell
             out["runs"].append({"adapter": adapter, "batch": batch, "prefill_s": prefill_s} | timing.to_dict())
     if raw_before is not None:
         # half the records before the pipeline's runs, half after: the reference spans
@@ -132,11 +132,6 @@ def naive_versus_pipeline(pipeline: Any, backend: Any, count: int, domains: dict
         "naive": baselines.naive(backend, free, targets).to_dict(),
         "naive_pipeline": time_batches(backend, constrained, count).to_dict(),
     }
-
-
-def prefill_seconds(backend: Any) -> float:
-    """Seconds the transformers backend has spent reading prompts so far (0 elsewhere)."""
-    return float(backend.decoder.prefill_s) if backend.name == "transformers" else 0.0
 
 
 def fresh_cache(backend: Any) -> None:
