@@ -140,3 +140,36 @@ def test_the_output_head_gets_a_contiguous_copy_of_a_strided_slice():
     make_head_input_contiguous(model)
     out = model.head(hidden)
     assert seen == [(8, 8, 1)] and torch.allclose(out.reshape(3, 5), expected)
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_folded_query_heads_keep_each_position_under_its_own_mask_row(width):
+    """Decoding passes fold the query heads of a key/value head into one: each
+    position must still see only what its own row of a causal, padded mask allows."""
+    from transformers.integrations.sdpa_attention import repeat_kv
+
+    generator = torch.Generator().manual_seed(1)
+    query = torch.randn((2, 9, width, 16), generator=generator)
+    key, value = torch.randn((2, 3, 10, 16), generator=generator), torch.randn((2, 3, 10, 16), generator=generator)
+    mask = torch.ones((2, 1, width, 10), dtype=torch.bool).tril(10 - width)  # each position sees up to itself
+    mask[1, :, :, :4] = False  # the second row left-padded
+    out, _ = attention.grouped_query_attention(torch.nn.Module(), query, key, value, mask)
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        query, repeat_kv(key, 3), repeat_kv(value, 3), attn_mask=mask
+    ).transpose(1, 2)
+    assert torch.allclose(out, expected, atol=1e-6)
+    folded, folded_mask = attention.fold_heads(query, mask, 3)
+    assert folded.shape == (2, 3, 3 * width, 16) and folded_mask is not None and folded_mask.shape == (2, 1, 3 * width, 10)
+
+
+def test_one_position_without_a_mask_attends_to_every_key():
+    """A lone row's decoding step comes without a mask: folded, its three query
+    positions must not be read as a causal run."""
+    from transformers.integrations.sdpa_attention import repeat_kv
+
+    generator = torch.Generator().manual_seed(2)
+    query = torch.randn((1, 9, 1, 16), generator=generator)
+    key, value = torch.randn((1, 3, 7, 16), generator=generator), torch.randn((1, 3, 7, 16), generator=generator)
+    out, _ = attention.grouped_query_attention(torch.nn.Module(), query, key, value, None)
+    expected = torch.nn.functional.scaled_dot_product_attention(query, repeat_kv(key, 3), repeat_kv(value, 3))
+    assert torch.allclose(out, expected.transpose(1, 2), atol=1e-6)
