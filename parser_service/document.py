@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 CellValue = str | int | float | bool | None
 BBox = tuple[float, float, float, float]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,47 +67,48 @@ class Row:
         return {name: value for name, value in zip(header, self.values) if name}
 
 
-class StreamedRows(Sequence[Row]):
-    """A table's rows, read again each time they are iterated (from the file, or from
-    the spool the parser wrote them to).
+class Streamed(Sequence[T]):
+    """Items read again each time they are iterated (a table's rows from the file, or
+    from the spool the parser wrote them to; a long PDF's pages from theirs).
 
     The parser counted them once, so ``len`` is known; nothing holds them all, so a
     table of 100,000 rows costs the memory of the row being read. Indexing reads up
-    to the row asked for (fine for a few rows; iterate for many).
+    to the item asked for (fine for a few; iterate for many).
     """
 
-    def __init__(self, count: int, read: Callable[[], Iterator[Row]]) -> None:
+    def __init__(self, count: int, read: Callable[[], Iterator[T]]) -> None:
         self._count = count
         self._read = read
 
     def __len__(self) -> int:
         return self._count
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[T]:
         return self._read()
 
     @overload
-    def __getitem__(self, index: int) -> Row: ...
+    def __getitem__(self, index: int) -> T: ...
     @overload
-    def __getitem__(self, index: slice) -> list[Row]: ...
-    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
             start, stop, step = index.indices(self._count)
             return list(islice(iter(self), start, stop, step)) if step > 0 else list(self)[index]
         position = index + self._count if index < 0 else index
         if not 0 <= position < self._count:
-            raise IndexError("row index out of range")
+            raise IndexError("index out of range")
         return next(islice(iter(self), position, None))
 
     def __repr__(self) -> str:
-        return f"StreamedRows({self._count} rows)"
+        return f"Streamed({self._count} items)"
+
 
 
 @dataclass(slots=True)
 class Table:
     """A table: an optional header row and data rows, each with its provenance.
 
-    ``rows`` is a list, or ``StreamedRows`` for a spreadsheet or CSV file, which are
+    ``rows`` is a list, or ``Streamed`` rows for a spreadsheet or CSV file, which are
     read from the file as they are iterated.
     """
 
@@ -149,7 +151,7 @@ class Document:
     sha256: str
     filename: str
     media_type: str
-    pages: list[Page]
+    pages: Sequence[Page]  # a list, or ``Streamed`` pages for a long PDF
     size: int = 0
 
     @property

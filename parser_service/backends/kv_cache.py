@@ -82,7 +82,9 @@ class GrowingLayer(DynamicLayer):
 def stack_caches(parts: Sequence[tuple[Any, torch.Tensor]]) -> tuple[Cache, torch.Tensor]:
     """Batch caches of unequal lengths, each with its (rows, time) attention mask, as
     one left-padded growing cache (rows in the order given) and its mask. Each part is
-    copied once, straight into the new buffers; the pads are zeros."""
+    copied once, straight into the new buffers; the pads are zeros (masked, but read:
+    garbage there could be NaN, and NaN times a zero weight is NaN), the headroom is
+    left as allocated (nothing reads it before a step writes it)."""
     width = max(mask.shape[1] for _, mask in parts)
     masks = [torch.nn.functional.pad(mask, (width - mask.shape[1], 0)) for _, mask in parts]
     layers: list[Any] = []
@@ -90,10 +92,12 @@ def stack_caches(parts: Sequence[tuple[Any, torch.Tensor]]) -> tuple[Cache, torc
         pieces = [(kv.layers[layer].keys, kv.layers[layer].values) for kv, _ in parts]
         keys, values = pieces[0]
         shape = (sum(k.shape[0] for k, _ in pieces), keys.shape[1], width + HEADROOM, keys.shape[-1])
-        new_keys, new_values = keys.new_zeros(shape), values.new_zeros(shape)
+        new_keys, new_values = keys.new_empty(shape), values.new_empty(shape)
         row = 0
         for k, v in pieces:
             rows, time = k.shape[0], k.shape[2]
+            new_keys[row : row + rows, :, : width - time] = 0
+            new_values[row : row + rows, :, : width - time] = 0
             new_keys[row : row + rows, :, width - time : width] = k
             new_values[row : row + rows, :, width - time : width] = v
             row += rows

@@ -8,6 +8,7 @@ nothing of models or plugins. They raise ``InputError`` subclasses for bad input
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -47,5 +48,5 @@ class Parser(ABC):
         """Return True when ``head`` (the first bytes of ``path``) is this format."""
 
     @abstractmethod
-    def parse(self, path: Path, filename: str) -> list[Page]:
+    def parse(self, path: Path, filename: str) -> Sequence[Page]:
         """Parse the file. ``filename`` is the user's name for it, for messages."""

@@ -7,7 +7,7 @@ Values stay strings. Rows carry their physical line range and an A1 cell range
 whose row number is the record number a spreadsheet would show.
 
 The file is streamed: its encoding is checked chunk by chunk, the parse reads the
-header and counts the rows, and the table's rows (``StreamedRows``) are read from the
+header and counts the rows, and the table's rows (``Streamed``) are read from the
 file again each time they are iterated, so memory does not grow with the file.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table, column_letter
+from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import SNIFF_BYTES, Parser, Stamp, check_unchanged, file_stamp
 from parser_service.parsers.encoding import decode_head, iter_lines, split_lines, text_encoding
@@ -174,7 +174,7 @@ def _sniffed_delimiter(lines: list[str]) -> str | None:
 
 def _build_table(source: _Source, head: list[str]) -> Table:
     """Header and preamble from the file's first lines; the rows are counted here and
-    read again when iterated (``StreamedRows``)."""
+    read again when iterated (``Streamed``)."""
     records = source.records()
     strip = source.layout.delimiter + " \t"
     preamble = [
@@ -195,7 +195,7 @@ def _build_table(source: _Source, head: list[str]) -> Table:
         line_end=last.line_end,
     )
     skip = source.layout.header_index + 1
-    rows = StreamedRows(count, lambda: source.rows(skip, len(header)))
+    rows = Streamed(count, lambda: source.rows(skip, len(header)))
     return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
 
 

@@ -27,7 +27,8 @@ class RowSpool:
     tuples of them), then iterate them back in order, any number of times, from any
     number of threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunk: int = CHUNK_ROWS) -> None:
+        self._chunk = chunk
         self._file = tempfile.TemporaryFile(prefix="parser-service-rows-")  # noqa: SIM115 (closed by finalize)
         self._chunks: list[tuple[int, int]] = []  # (offset, size) of each written chunk
         self._pending: list[Any] = []
@@ -42,7 +43,7 @@ class RowSpool:
     def append(self, row: Any) -> None:
         self._pending.append(row)
         self._count += 1
-        if len(self._pending) >= CHUNK_ROWS:
+        if len(self._pending) >= self._chunk:
             self._flush()
 
     def _flush(self) -> None:

@@ -2,7 +2,7 @@
 
 Rows are streamed. A sheet of more than ``KEEP_ROWS`` data rows is not held in memory:
 the parse spools its rows to a temporary file as it counts them and finds its columns,
-and its table's rows (``StreamedRows``) are read back from the spool each time they are
+and its table's rows (``Streamed``) are read back from the spool each time they are
 iterated, so memory stays flat as sheets grow and the workbook is parsed once.
 Formulas give their cached values. Merged ranges, read from the sheet XML, are filled
 with their top-left value. Rows above the header (a title, "Account: 123") become the
@@ -24,7 +24,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
-from parser_service.document import CellValue, Page, Provenance, Row, StreamedRows, Table, column_letter
+from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import Parser
 from parser_service.parsers.spool import RowSpool
@@ -303,7 +303,7 @@ class _Kept:
             for number, values in spool:
                 yield _table_row(_SheetRow(number, values, 0), first, last, title)
 
-        return StreamedRows(len(spool), read)
+        return Streamed(len(spool), read)
 
 
 def _widen(span: tuple[float, int], row: _SheetRow) -> tuple[float, int]:

@@ -57,7 +57,7 @@ def test_stacked_caches_are_left_padded_and_masked():
     assert mask.tolist() == [[0, 0, 0, 1, 1], [0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]
     keys, values = kv.layers[0].keys, kv.layers[0].values
     assert keys.shape == (3, 3, 5, 8)
-    assert torch.equal(keys[:2, :, 2:], states(2, 3, 0)) and not keys[:2, :, :2].any()
+    assert torch.equal(keys[:2, :, 2:], states(2, 3, 0)) and not keys[:2, :, :2].any() and not values[:2, :, :2].any()
     assert torch.equal(keys[2], states(1, 5, 2)[0]) and torch.equal(values[2], states(1, 5, 3)[0])
     kv.layers[0].update(states(3, 1, 9), states(3, 1, 9))  # the room to grow is there already
     assert kv.layers[0].keys.shape == (3, 3, 6, 8) and torch.equal(kv.layers[0].keys[2, :, :5], states(1, 5, 2)[0])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.document import StreamedRows, Table, column_letter
+from parser_service.document import Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError, EncodingError
 from parser_service.parsers.base import SNIFF_BYTES
 from parser_service.parsers.csv_parser import CsvParser
@@ -250,7 +250,7 @@ def test_rows_are_read_from_the_file_each_time_not_held(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text("Date,Amount\n" + "".join(f"2024-01-{1 + n % 28:02d},{n}.50\n" for n in range(3000)), encoding="utf-8")
     table = table_of(path)
-    assert isinstance(table.rows, StreamedRows) and len(table.rows) == 3000
+    assert isinstance(table.rows, Streamed) and len(table.rows) == 3000
     assert table.rows[-1].values == ["2024-01-04", "2999.50"]
     assert table.rows[-1].provenance.line_start == 3001
     assert [r.values for r in table.rows] == [r.values for r in table.rows]

@@ -167,6 +167,23 @@ def test_many_pages_parse_page_by_page(tmp_path: Path) -> None:
     assert pages[39].words[-1].provenance.page == 40
 
 
+def test_a_long_pdf_is_spooled_and_read_back_as_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond KEEP_PAGES no page is held: each is read back from the spool, the same
+    each time and the same as the pages of a parse that holds them all."""
+    from parser_service.bench.large_inputs import statement_pdf
+    from parser_service.document import Streamed
+    from parser_service.parsers import pdf
+
+    path = statement_pdf(tmp_path, pdf.KEEP_PAGES + 5)
+    spooled = PdfParser().parse(path, path.name)
+    assert isinstance(spooled, Streamed) and len(spooled) == pdf.KEEP_PAGES + 5
+    monkeypatch.setattr(pdf, "KEEP_PAGES", 1000)
+    held = PdfParser().parse(path, path.name)
+    assert isinstance(held, list)
+    assert list(spooled) == held and list(spooled) == held  # read again, page by page
+    assert spooled[-1] == held[-1] and spooled[-1].tables and spooled[-1].words
+
+
 def test_two_columns_on_one_line_stay_apart_and_word_spaces_stay_single(tmp_path: Path) -> None:
     from reportlab.pdfgen import canvas
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.document import Page, StreamedRows
+from parser_service.document import Page, Streamed
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import SNIFF_BYTES
 from parser_service.parsers.xlsx import KEEP_ROWS, XlsxParser, _merged_ranges, _merges_from_full_load
@@ -155,7 +155,7 @@ def test_large_sheet_streams(tmp_path: Path) -> None:
     path = tmp_path / "big.xlsx"
     workbook.save(path)
     table = parse(path)[0].tables[0]
-    assert isinstance(table.rows, StreamedRows)  # counted, not held: read again when iterated
+    assert isinstance(table.rows, Streamed)  # counted, not held: read again when iterated
     assert len(table.rows) == 20000
     assert table.rows[-1].values == [20000, "item 20000", 10000.0]
     assert table.rows[-1].provenance.cell_range == "A20001:C20001"
@@ -177,7 +177,7 @@ def test_a_large_sheet_is_served_as_parsed_even_if_the_file_changes_or_goes(tmp_
         return tmp_path / "big.xlsx"
 
     table = parse(write(KEEP_ROWS + 10, 2))[0].tables[0]
-    assert isinstance(table.rows, StreamedRows)
+    assert isinstance(table.rows, Streamed)
     write(KEEP_ROWS + 500, 3)  # spooled when parsed: what was read is what is served
     assert [row.values for row in table.rows][-1] == [KEEP_ROWS + 9, (KEEP_ROWS + 9) * 2]
     (tmp_path / "big.xlsx").unlink()
