@@ -10,9 +10,10 @@ grouped heads as they are (``enable_gqa``), mask or not, with the same numbers.
 A decoding pass asks attention for a few query positions a row. PyTorch's CPU kernel
 works per (row, head, block of queries), so a pass of 16 rows of 3 positions was 144
 tiny tasks, and attention took 40% of the pass (bfloat16, 2 cores). Where the query
-positions carry their own mask (always, in a batch), the query heads that share a
-key/value head are folded into one head of three times the positions: 48 tasks of 9
-queries each, the same kernel and numbers, 2.6x faster (``fold_heads``).
+positions carry their own mask rows (always, in a batch) or there is one position, the
+query heads that share a key/value head are folded into one head of three times the
+positions: 48 tasks of 9 queries each, the same kernel and numbers, 2.6x faster
+(``fold_heads``). A causal prompt pass is left as it is.
 
 ``NAME`` is registered with transformers (an attention function and its mask, the
 ``sdpa`` one) the first time ``implementation`` is asked for.

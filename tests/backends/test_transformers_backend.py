@@ -102,6 +102,40 @@ def test_forced_tokens_are_fast_forwarded_in_one_pass(backend):
     assert all(t.logprob <= 0.0 for t in answer.logprobs)  # forced tokens got theirs from the pass
 
 
+def test_a_long_forced_run_rides_along_beside_other_rows_with_its_log_probabilities(float32_backend):
+    """A value that only one candidate starts with is forced whole: beside another row it
+    runs RUN_TOKENS a pass instead of widening every row's pass to its length, and its
+    tokens still get their log probabilities and give the answer it gives alone."""
+    import math
+
+    from parser_service.backends.guided import RUN_TOKENS
+
+    backend = float32_backend
+    value = "ACME GmbH, Industriestrasse 12, 80331 Muenchen, Germany"
+    forced = {"type": "object", "properties": {"issuer": {"enum": [value]}}, "required": ["issuer"]}
+    requests = [GenerationRequest(MESSAGES, forced, 60), GenerationRequest(MESSAGES, SCHEMA, 60)]
+    decoder, widths = backend.decoder, []
+    run = decoder._run
+
+    def spy(ids, kv, mask, keep):
+        widths.append(keep)  # a decoding pass keeps the logits of every position it runs
+        return run(ids, kv, mask, keep)
+
+    decoder._run = spy
+    try:
+        together = backend.generate(requests, logprobs=True)
+    finally:
+        decoder._run = run
+    alone = [backend.generate([r], logprobs=True)[0] for r in requests]
+    assert together[0].data == {"issuer": value} and together[0].n_tokens > 2 * RUN_TOKENS
+    assert max(widths) < together[0].n_tokens - 1  # the run was not fed in one pass
+    assert [a.text for a in together] == [a.text for a in alone]
+    for a, b in zip(together, alone):
+        mine = [t.logprob for t in a.logprobs]
+        assert all(math.isfinite(lp) and lp <= 0.0 for lp in mine)
+        assert mine == pytest.approx([t.logprob for t in b.logprobs], abs=2e-3)
+
+
 def test_the_shared_prompt_prefix_is_computed_once(backend):
     first = GenerationRequest(MESSAGES, SCHEMA, 60)
     backend.generate([first])
