@@ -103,7 +103,6 @@ class Streamed(Sequence[T]):
         return f"Streamed({self._count} items)"
 
 
-
 @dataclass(slots=True)
 class Table:
     """A table: an optional header row and data rows, each with its provenance.
