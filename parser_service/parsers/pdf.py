@@ -22,7 +22,7 @@ from typing import Any
 from parser_service.document import BBox, Block, CellValue, Page, Provenance, Row, Streamed, Table, Word
 from parser_service.errors import CorruptFileError, EncryptedFileError, NoTextLayerError
 from parser_service.parsers.base import Parser
-from parser_service.parsers.spool import RowSpool
+from parser_service.parsers.spool import Spool
 
 #: Readers accept the ``%PDF-`` marker after up to 1 KiB of leading whitespace.
 _MAX_MARKER_OFFSET = 1024
@@ -82,11 +82,11 @@ def _read_pages(path: Path) -> tuple[Sequence[Page], bool]:
     import pdfplumber
 
     held: list[Page] = []
-    spool: RowSpool | None = None
+    spool: Spool | None = None
     has_words = False
     with pdfplumber.open(path) as pdf:
         if len(pdf.pages) > KEEP_PAGES:
-            spool = RowSpool(chunk=1)
+            spool = Spool(chunk=1)
         for number, pdf_page in enumerate(pdf.pages, start=1):
             try:
                 page = _read_page(pdf_page, number)
@@ -102,7 +102,7 @@ def _read_pages(path: Path) -> tuple[Sequence[Page], bool]:
     return Streamed(len(spool), lambda: _unpickled(spool)), has_words
 
 
-def _unpickled(spool: RowSpool) -> Iterator[Page]:
+def _unpickled(spool: Spool) -> Iterator[Page]:
     """The pages of ``spool`` (pickled by this parser into its own unnamed file)."""
     for data in spool:
         yield pickle.loads(data)  # noqa: S301 (our own spool, never outside input)

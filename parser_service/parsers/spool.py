@@ -1,11 +1,12 @@
-"""A spool: rows written once to an unnamed temporary file and read back, as often as
+"""A spool: items written once to an unnamed temporary file and read back, as often as
 asked, chunk by chunk.
 
-A parser that must read a large table to the end before it knows its shape (how many
-rows, which columns) spools the rows as it goes, then serves them from the spool rather
-than parsing the file a second time: reading a chunk back costs a fraction of parsing
-it, memory holds one chunk, and the rows served are the rows parsed even if the file
-changes afterwards. The file has no name on disk and goes when the spool does.
+A parser that must read a large file to the end before it knows its shape (a table's
+rows and columns, a long PDF's pages) spools what it read as it goes, then serves it
+from the spool rather than parsing the file a second time: reading a chunk back costs
+a fraction of parsing it, memory holds one chunk, and what is served is what was parsed
+even if the file changes afterwards. The file has no name on disk and goes when the
+spool does.
 """
 
 from __future__ import annotations
@@ -18,18 +19,18 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-#: Rows per chunk written (and held while reading).
-CHUNK_ROWS = 1024
+#: Items per chunk written (and held while reading).
+CHUNK_ITEMS = 1024
 
 
-class RowSpool:
-    """Append rows (values marshal can write: None, bool, int, float, str, lists and
-    tuples of them), then iterate them back in order, any number of times, from any
+class Spool:
+    """Append items (values marshal can write: None, bool, int, float, str, bytes, lists
+    and tuples of them), then iterate them back in order, any number of times, from any
     number of threads."""
 
-    def __init__(self, chunk: int = CHUNK_ROWS) -> None:
+    def __init__(self, chunk: int = CHUNK_ITEMS) -> None:
         self._chunk = chunk
-        self._file = tempfile.TemporaryFile(prefix="parser-service-rows-")  # noqa: SIM115 (closed by finalize)
+        self._file = tempfile.TemporaryFile(prefix="parser-service-spool-")  # noqa: SIM115 (closed by finalize)
         self._chunks: list[tuple[int, int]] = []  # (offset, size) of each written chunk
         self._pending: list[Any] = []
         self._size = 0
@@ -47,7 +48,7 @@ class RowSpool:
             self._flush()
 
     def _flush(self) -> None:
-        with self._lock:  # readers flush too: two must not write the same rows twice
+        with self._lock:  # readers flush too: two must not write the same items twice
             if not self._pending:
                 return
             data = marshal.dumps(self._pending)
@@ -57,7 +58,7 @@ class RowSpool:
             self._pending = []
 
     def __iter__(self) -> Iterator[Any]:
-        """The rows appended so far (later appends are not seen by this iteration)."""
+        """The items appended so far (later appends are not seen by this iteration)."""
         self._flush()
         fileno = self._file.fileno()
         for offset, size in list(self._chunks):

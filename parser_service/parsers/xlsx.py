@@ -27,7 +27,7 @@ from typing import IO, Any
 from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError
 from parser_service.parsers.base import Parser
-from parser_service.parsers.spool import RowSpool
+from parser_service.parsers.spool import Spool
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _WORKBOOK_PART = "xl/workbook.xml"
@@ -276,11 +276,11 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str) -> Table | None:
 
 
 class _Kept:
-    """A sheet's body rows as read: in a list up to ``KEEP_ROWS``, then in a ``RowSpool``."""
+    """A sheet's body rows as read: in a list up to ``KEEP_ROWS``, then in a ``Spool``."""
 
     def __init__(self) -> None:
         self._held: list[_SheetRow] = []
-        self._spool: RowSpool | None = None
+        self._spool: Spool | None = None
 
     def append(self, row: _SheetRow) -> None:
         if self._spool is not None:
@@ -288,7 +288,7 @@ class _Kept:
             return
         self._held.append(row)
         if len(self._held) > KEEP_ROWS:
-            self._spool = RowSpool()
+            self._spool = Spool()
             for held in self._held:
                 self._spool.append((held.number, held.values))
             self._held = []
