@@ -1,5 +1,10 @@
 # One image for the API, the workers and beat; docker-compose.yml picks the command.
+# Everything installs from the lock in requirements/ (exact versions, hashes checked, no
+# resolution), with the CPU build of torch from PyTorch's own index: the registry's
+# default torch is the multi-GB CUDA build.
 FROM python:3.11-slim
+
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -8,23 +13,24 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PARSER_SERVICE_DATA_DIR=/data \
     PARSER_SERVICE_CACHE_DIR=/data/cache
 
-# A compiler for the dependencies that build native code when no wheel fits.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential cmake \
-    && rm -rf /var/lib/apt/lists/*
-
 WORKDIR /app
 
 # torch first, in its own layer, so a code change does not reinstall it.
-COPY pyproject.toml README.md ./
-RUN pip install torch==2.13.0
+COPY requirements/torch-cpu.txt requirements/torch-cpu.txt
+RUN pip install --require-hashes --no-deps --index-url "$TORCH_INDEX" -r requirements/torch-cpu.txt
 
+COPY requirements/main.txt requirements/main.txt
+RUN pip install --require-hashes --no-deps -r requirements/main.txt
+
+COPY pyproject.toml README.md ./
 COPY parser_service parser_service
 COPY workers workers
 COPY migrations migrations
 COPY plugins plugins
-# Editable, so the migrations folder beside the package is found at run time.
-RUN pip install -e . -e plugins/invoices -e plugins/bank_transactions
+# Editable, so the migrations folder beside the package is found at run time; no
+# dependencies here: the lock above installed them all.
+RUN pip install --no-deps --no-build-isolation -e . -e plugins/invoices -e plugins/bank_transactions \
+    && python -c "import parser_service, parser_service_invoices, parser_service_bank_transactions"
 
 RUN useradd --create-home --uid 1000 parser \
     && mkdir -p /data /inbox \

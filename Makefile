@@ -15,7 +15,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_SOURCE ?= $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS),--extra-index-url $(TORCH_INDEX) --index-strategy unsafe-best-match)
 COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --no-header \
 	--annotation-style line --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
-	--override requirements/overrides.txt $(TORCH_SOURCE)
+	--upgrade --override requirements/overrides.txt $(TORCH_SOURCE)
 
 .PHONY: setup setup-vllm run test test-fast lint lock lock-files clean
 
@@ -23,6 +23,8 @@ setup: $(VENV)/.installed
 
 # A changed lock builds the venv anew, so nothing the old lock installed stays behind.
 $(VENV)/.installed: requirements/main.txt requirements/torch-cpu.txt pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "make: the lock is for Python 3.11; name one with PYTHON=python3.11" >&2; exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(LOCKED) -r requirements/torch-cpu.txt 2>/dev/null || $(LOCKED) -r requirements/torch-cpu.txt --extra-index-url $(TORCH_INDEX)
