@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from parser_service import __version__
-from parser_service.errors import BackendError, InputError, ParserServiceError
+from parser_service.errors import BackendError, ConfigError, InputError, ParserServiceError
 
 EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND, EXIT_INTERNAL = 1, 2, 3, 4, 70
 
@@ -162,22 +163,56 @@ def _write_json(payload: dict[str, Any], output: Path | None) -> None:
 
 
 def _write_output(write: Callable[[TextIO], object], output: Path | None) -> None:
-    """``write`` to stdout, or to ``output`` through a temporary file moved into place when
-    complete (an interrupted run leaves no half file); a newline ends it."""
-    if output is None:
+    """``write`` to stdout (``output`` None or ``-``), or to ``output``; a newline ends it.
+
+    A regular file (or a name where nothing exists yet) is written through a temporary
+    file beside it, moved into place when complete: an interrupted run leaves no half
+    file, and a symlink's target is the file replaced, the link kept. Anything else
+    (``/dev/null``, a pipe, a terminal) is written straight to: it is never replaced.
+    """
+    if output is None or str(output) == "-":
         write(sys.stdout)
         sys.stdout.write("\n")
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    target = Path(os.path.realpath(output))
     try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise ConfigError(f"cannot write the output to {output}: {exc.strerror}") from exc
+    if mode is not None and stat.S_ISDIR(mode):
+        raise ConfigError(f"cannot write the output to {output}: it is a directory")
+    if mode is not None and not stat.S_ISREG(mode):
+        try:
+            handle = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the output to {output}: {exc.strerror}") from exc
+        with handle:
+            write(handle)
+            handle.write("\n")
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the output to {output}: {exc.strerror}") from exc
+    try:
+        # mkstemp makes the file 0600: give it the mode the file had, or a new file's
+        os.fchmod(fd, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             write(handle)
             handle.write("\n")
-        os.replace(tmp, output)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _warn(message: str) -> None:
