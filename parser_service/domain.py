@@ -56,7 +56,8 @@ class Domain:
     ``prompt`` is a ``str.format`` template with ``{text}`` (the record's text) and
     ``{fields}`` (one line per field: name and description from the schema).
     ``document_type`` is the label metadata inference chooses among the installed
-    domains; ``media_types`` limits which parsed formats this domain accepts.
+    domains; ``media_types`` limits which parsed formats this domain accepts (a document
+    of another format is refused with the reason, also when the domain is chosen by name).
     ``synthesize(rng, folder, count)`` renders synthetic documents with their ground
     truth (``SyntheticDoc``) into ``folder``, the training data of the plugin's adapter
     (``parser-service adapters synth`` / ``adapters dataset``); None: the plugin has none.

@@ -8,7 +8,9 @@
     │   ├── CorruptFileError           truncated or damaged PDF/XLSX
     │   ├── EncryptedFileError         password-protected PDF
     │   ├── NoTextLayerError           scanned PDF: no text, and no OCR here
-    │   └── EncodingError              text whose encoding cannot be detected
+    │   ├── EncodingError              text whose encoding cannot be detected
+    │   ├── UnsuitableDocumentError    a kind of document the chosen plugin does not read
+    │   └── NoRecordsError             tables with rows, of which the plugin made no record
     ├── PluginError
     │   ├── UnknownPluginError         ``--plugin`` names nothing installed
     │   └── PluginConflictError        two plugins register the same name
@@ -77,6 +79,16 @@ class EncodingError(InputError):
 
 class FileTooLargeError(InputError):
     pass
+
+
+class UnsuitableDocumentError(InputError):
+    """The plugin declares the kinds of document it reads (``Domain.media_types``), and
+    this file, as parsed, is none of them."""
+
+
+class NoRecordsError(InputError):
+    """The document's tables have rows, and the plugin's splitter made no record of any:
+    a silent empty result would pass for a document with nothing in it."""
 
 
 class PluginError(ParserServiceError):

@@ -191,7 +191,7 @@ class Service:
         the splitter as they come (a large export is never held whole). ``records_total``
         starts as the splitter's count, or the table rows for a streaming splitter, and is
         set to the exact count at the end."""
-        records = domain.splitter(parsed)
+        records = self.pipeline.records(parsed, domain)  # an unsuitable document, or no record: failed
         total = expected_count(records, parsed)
         self._update(job_id, records_total=total)
         stored = self._stored_indices(job_id)

@@ -3,19 +3,27 @@
 ``Pipeline`` is what the CLI, the API and the workers call. It parses first and
 checks the plugin name before loading the model, so bad input fails fast, and it
 loads the model backend once, lazily, and keeps it.
+
+Records come from ``Pipeline.records``, which refuses, with the reason, a document the
+plugin does not read (``UnsuitableDocumentError``: its ``media_types``, whether the
+plugin was chosen by name or by the inferred type) and a document whose tables have
+rows of which the splitter made no record (``NoRecordsError``): neither ends as an
+empty success. With ``--plugin``, both are checked before the model loads.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
 from parser_service.backends import Backend, load_backend
 from parser_service.document import Document
 from parser_service.domain import Domain
+from parser_service.errors import NoRecordsError, UnsuitableDocumentError
 from parser_service.extraction import extract_records
 from parser_service.metadata import infer_metadata
 from parser_service.parsers.sniff import parse_file
@@ -118,13 +126,16 @@ class Pipeline:
     def extract_document(
         self, document: Document, domain: Domain | None, *, progress: Progress | None = None, stream: bool = False
     ) -> Extraction:
+        # a plugin chosen by name is checked against the document before the model loads
+        pending = self.stream_domain(document, domain, progress) if domain else None
         _report(progress, "loading model", 0, 1)
         backend = self.backend
         _report(progress, "metadata", 0, 1)
         metadata = self.metadata(document)
         _report(progress, "metadata", 1, 1)
-        domain = domain or self.host.domain_for_type(str(metadata.get("document_type")))
-        pending = self.stream_domain(document, domain, progress) if domain else None
+        if domain is None:
+            domain = self.host.domain_for_type(str(metadata.get("document_type")))
+            pending = self.stream_domain(document, domain, progress) if domain else None
         extraction = Extraction(document, metadata, [], domain.name if domain else None, backend.describe(), pending)
         if not stream:
             extraction.all_records()
@@ -151,8 +162,43 @@ class Pipeline:
         extractive_decoding: bool | None = None,
     ) -> Iterator[list[RecordResult]]:
         """``domain``'s results, ``CHUNK_RECORDS`` records at a time, as the splitter yields
-        them: a caller that writes each chunk out holds one chunk, whatever the file's size."""
+        them: a caller that writes each chunk out holds one chunk, whatever the file's size.
+        The records are checked here, when called (``records``); they are extracted as the
+        chunks are drawn."""
+        records = self.records(document, domain)
+        return self._extracted(records, document, domain, progress, extractive_decoding)
+
+    def records(self, document: Document, domain: Domain) -> Iterable[Record]:
+        """``domain``'s records of ``document``: ``UnsuitableDocumentError`` for a kind of
+        document the domain does not read, ``NoRecordsError`` when the document's tables
+        have rows and the splitter makes no record of any. A splitter that yields is drawn
+        up to its first record only."""
+        if not domain.accepts(document.media_type):
+            kinds = ", ".join(sorted(domain.media_types or ()))
+            raise UnsuitableDocumentError(
+                document.filename,
+                f"plugin {domain.name!r} does not read {document.media_type} documents (it reads {kinds})",
+            )
         records = domain.splitter(document)
+        if isinstance(records, Sized):
+            if not len(records):
+                _no_records(document, domain)
+            return records
+        drawn = iter(records)
+        first = next(drawn, None)
+        if first is None:
+            _no_records(document, domain)
+            return []
+        return chain([first], drawn)
+
+    def _extracted(
+        self,
+        records: Iterable[Record],
+        document: Document,
+        domain: Domain,
+        progress: Progress | None,
+        extractive_decoding: bool | None,
+    ) -> Iterator[list[RecordResult]]:
         total = expected_count(records, document)
         done = 0
         _report(progress, "records", 0, total)
@@ -187,6 +233,18 @@ class Pipeline:
             extractive_decoding=(
                 self.settings.extractive_decoding if extractive_decoding is None else extractive_decoding
             ),
+        )
+
+
+def _no_records(document: Document, domain: Domain) -> None:
+    """Raise ``NoRecordsError`` when ``document``'s tables have rows (an empty table, or
+    a document without one, may rightly hold no record)."""
+    rows = sum(len(table.rows) for page in document.pages for table in page.tables)
+    if rows:
+        raise NoRecordsError(
+            document.filename,
+            f"plugin {domain.name!r} found no records in the {rows} table row{'s' if rows != 1 else ''} "
+            "of this document (none reads as one; is it the right plugin?)",
         )
 
 

@@ -11,6 +11,7 @@ from parser_service.errors import CorruptFileError, EncodingError
 from parser_service.parsers.base import SNIFF_BYTES
 from parser_service.parsers.csv_parser import CsvParser
 from parser_service.parsers.encoding import decode_text, iter_lines, split_lines, text_encoding
+from tests.conftest import BANK_EXAMPLES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -301,3 +302,72 @@ def test_a_csv_gone_after_parsing_is_an_error_with_its_reason(tmp_path: Path) ->
     path.unlink()
     with pytest.raises(CorruptFileError, match="could not be read again"):
         list(table.rows)
+
+
+# --------------------------------------------------------------------------- receipts are not tables
+
+
+@pytest.mark.parametrize("name", ["rewe_receipt_ocr.txt", "rewe_ereceipt_coupon.txt", "Orlen.txt"])
+def test_sniff_leaves_real_receipts_with_decimal_commas_as_text(name: str) -> None:
+    assert not sniff(DATA / name)
+
+
+def test_a_short_receipt_whose_only_commas_are_decimal_commas_is_text(tmp_path: Path) -> None:
+    # Every line splits at its comma into two filled cells: a "consistent" two-column
+    # table, unless a comma inside a number written after a word is seen for what it is.
+    receipt = "BÄCKEREI MUSTER\nBrötchen 0,40 A\nBrot 3,20 A\nSUMME EUR 3,60\nGegeben 5,00\nRückgeld 1,40\n"
+    assert not sniff(write(tmp_path, "bon.txt", receipt.encode()))
+    assert not sniff(write(tmp_path, "total.txt", b"Kaffee 3,70\nSumme EUR 3,70\nBar 5,00\nZurueck 1,30\n"))
+
+
+def test_decimal_commas_in_a_real_table_keep_it_a_table(tmp_path: Path) -> None:
+    # quoted in a comma-separated export, bare in a semicolon one, or in the first cell
+    rows = b'Datum,Bedrag,Naam\n"2024-01-02","-3,70","Bakker"\n"2024-01-03","12,00","Markt"\n'
+    assert sniff(write(tmp_path, "quoted.csv", rows))
+    semicolons = b"Datum;Text;Betrag\n02.01.2024;Bakker 2 x 1,85;-3,70\n03.01.2024;Markt;12,00\n"
+    table = table_of(write(tmp_path, "semi.csv", semicolons))
+    assert table.rows[0].values == ["02.01.2024", "Bakker 2 x 1,85", "-3,70"]
+
+
+# --------------------------------------------------------------------------- continuation lines
+
+
+def test_a_description_continued_on_its_own_line_joins_the_row_above() -> None:
+    # OCBC (bank2ynab's test data): account lines, then the header, then each
+    # transaction on two lines, the second one ",,more description".
+    path = BANK_EXAMPLES / "TransactionHistory_20180418043121.csv"
+    assert sniff(path)
+    table = table_of(path)
+    assert table.preamble[0] == "Account details for:,FRANK Account 666-666666-666"
+    assert table.header == ["Transaction date", "Value date", "Description", "Withdrawals (SGD)", "Deposits (SGD)"]
+    assert len(table.rows) == 8
+    first = table.rows[0]
+    assert first.values == [
+        "18/04/2018", "18/04/2018", "DEBIT PURCHASE\n15/04/18  66-6666 UBER EATS AN2GO HELP.UBERh", "6.66", None,
+    ]
+    assert (first.provenance.line_start, first.provenance.line_end) == (7, 8)
+    assert first.provenance.cell_range == "A7:E8"
+    assert table.rows[-1].values[2] == "DEBIT PURCHASE\n66-6666 TOAST BO6-MANULIFE CTR   S 10/04/18"
+    assert [row.provenance.line_start for row in table.rows] == list(range(7, 23, 2))
+    assert table.provenance.cell_range == "A6:E22"
+
+
+def test_only_text_under_empty_key_columns_continues_a_row(tmp_path: Path) -> None:
+    data = (
+        b"Date,Description,Amount\n"
+        b"2024-01-01,Coffee,2.50\n"
+        b"2024-01-02,Tea,1.80\n"
+        b",Refund,-1.00\n"  # no date, but an amount: a row of its own
+        b",card 1234,\n"  # only text, the amount (a key column: every row has one) empty
+        b"2024-01-03,Cake,4.00\n"
+        b"Note without a delimiter\n"  # no cells at all: not a continuation line
+    )
+    table = table_of(write(tmp_path, "notes.csv", data))
+    assert [row.values for row in table.rows] == [
+        ["2024-01-01", "Coffee", "2.50"],
+        ["2024-01-02", "Tea", "1.80"],
+        [None, "Refund\ncard 1234", "-1.00"],
+        ["2024-01-03", "Cake", "4.00"],
+        ["Note without a delimiter", None, None],
+    ]
+    assert len(table.rows) == 5

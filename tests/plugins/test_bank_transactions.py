@@ -10,6 +10,7 @@ Run with ``pytest -s`` to see the measured match fraction.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import sys
 from collections import Counter
@@ -428,3 +429,32 @@ def test_the_splitter_yields_records_while_the_file_is_still_being_read(tmp_path
         "Date": "2024-03-16", "Payee": "Shop 4999", "Amount": "-4999.25"}
     assert DOMAIN.prefill(rest[-1]) == {"date": "2024-03-16", "amount": -4999.25, "payee": "Shop 4999",
                                         "memo": None, "balance": None}
+
+
+def test_ocbc_second_description_lines_belong_to_the_row_above() -> None:
+    # The export has account lines above its header and writes each description's
+    # second line on a line of its own (",,text"). bank2ynab's mapping for it: the date
+    # in the first column (day first), Outflow and Inflow columns, and its OCBC plugin
+    # appends each line that starts with a comma to the row above, as the Payee.
+    path = EXAMPLES / "TransactionHistory_20180418043121.csv"
+    ini = read_mapping_ini(path.with_name(path.name + ".mapping.ini"))
+    roles = ini["input_columns"]
+    expected: list[dict[str, Any]] = []
+    for cells in csv.reader(path.read_text(encoding="utf-8").splitlines()[ini["header_rows"] :]):
+        if cells and cells[0]:
+            day = datetime.datetime.strptime(cells[0], ini["date_format"]).date()
+            outflow, inflow = (float(cells[roles.index(role)] or 0) for role in ("Outflow", "Inflow"))
+            expected.append({"date": day, "amount": inflow - outflow, "memo": cells[roles.index("Memo")]})
+        elif cells and expected:
+            expected[-1]["payee"] = " ".join(" ".join(cells).split())
+    assert len(expected) == 8
+
+    records, prefilled, transactions = extract(path)
+    assert len(records) == 8
+    assert [(t.date, t.amount) for t in transactions] == [(e["date"], pytest.approx(e["amount"])) for e in expected]
+    assert records[0].context["mapping"]["confident"]
+    for transaction, want in zip(transactions, expected, strict=True):
+        assert transaction.payee == " ".join(f"{want['memo']} {want['payee']}".split())
+    # each record points at both of its lines
+    assert [(r.provenance[0].line_start, r.provenance[0].line_end) for r in records][:2] == [(7, 8), (9, 10)]
+    assert all("date" in values and "amount" in values for values in prefilled)
