@@ -338,3 +338,35 @@ def test_a_value_with_its_own_label_is_not_the_one_under_the_header_above() -> N
 def test_a_span_occurs_whole_only() -> None:
     assert not candidates.occurs("9314110911", "Nr. 9314110911/00/M/00/N vom 01.03.2026")
     assert candidates.occurs("9314110911", "Nummer:   9314110911\n")
+
+
+def test_amounts_check_each_match_against_the_dates_once(monkeypatch) -> None:
+    """Whether an amount lies in a date is one sweep over the dates, not a pass over
+    every date for every amount: that was quadratic, hours for a 40 MB text. Counted as
+    the amount matches' ``start()`` calls, which the old check made once per date."""
+    calls = 0
+
+    class CountedMatch:
+        def __init__(self, match):
+            self._match = match
+
+        def start(self, *group):
+            nonlocal calls
+            calls += 1
+            return self._match.start(*group)
+
+        def __getattr__(self, name):
+            return getattr(self._match, name)
+
+    class CountedPattern:
+        def __init__(self, pattern):
+            self._pattern = pattern
+
+        def finditer(self, *args):
+            return (CountedMatch(m) for m in self._pattern.finditer(*args))
+
+    monkeypatch.setattr(candidates, "_AMOUNT", CountedPattern(candidates._AMOUNT))
+    # the same few amounts again and again: every match is read, none ends the search early
+    text = " ".join(f"{i % 28 + 1:02d}.01.2020 {i % 3}2.50 EUR" for i in range(2000))
+    assert candidates.amounts(text, 16) == ["02.50", "12.50", "22.50"]  # nothing from inside the dates
+    assert calls < 5 * 2000  # 2,000 matches; the old check called start() for each date, for each
