@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.document import BBox, Block, CellValue, Page, Provenance, Row, Streamed, Table, Word
-from parser_service.errors import CorruptFileError, EncryptedFileError, NoTextLayerError
+from parser_service.errors import CorruptFileError, EncryptedFileError, InputError, NoTextLayerError
+from parser_service.parsers import limits, pdf_limits
 from parser_service.parsers.base import Parser
+from parser_service.parsers.limits import too_large
+from parser_service.parsers.pdf_limits import LimitExceeded
 from parser_service.parsers.spool import Spool
 
 #: Readers accept the ``%PDF-`` marker after up to 1 KiB of leading whitespace.
@@ -57,7 +60,10 @@ class PdfParser(Parser):
         # pdfminer logs a warning per damaged operator; the outcome is our one clear error
         logging.getLogger("pdfminer").setLevel(logging.ERROR)
         try:
-            pages, has_words = _read_pages(path)
+            with pdf_limits.budget() as used:
+                pages, has_words = _read_pages(path, used)
+        except LimitExceeded as exc:
+            raise too_large(filename, str(exc)) from exc
         except (PdfminerException, PSException, MalformedPDFException, *_LOW_LEVEL_ERRORS) as exc:
             raise _input_error(exc, filename) from exc
         if not has_words:
@@ -65,29 +71,33 @@ class PdfParser(Parser):
         return pages
 
 
-def _input_error(exc: Exception, filename: str) -> CorruptFileError | EncryptedFileError:
+def _input_error(exc: Exception, filename: str) -> InputError:
     """The error for a pdfminer failure; pdfplumber wraps the cause in its first arg."""
     from pdfminer.pdfdocument import PDFEncryptionError
     from pdfplumber.utils.exceptions import PdfminerException
 
     cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+    if isinstance(cause, LimitExceeded):
+        return too_large(filename, str(cause))
     if isinstance(cause, PDFEncryptionError):
         return EncryptedFileError(filename, ENCRYPTED)
     detail = str(cause) or type(cause).__name__
     return CorruptFileError(filename, f"the PDF is damaged or truncated ({detail})")
 
 
-def _read_pages(path: Path) -> tuple[Sequence[Page], bool]:
+def _read_pages(path: Path, used: pdf_limits.Budget) -> tuple[Sequence[Page], bool]:
     """The pages (held, or spooled beyond ``KEEP_PAGES``), and whether any has words."""
     import pdfplumber
 
     held: list[Page] = []
     spool: Spool | None = None
     has_words = False
-    with pdfplumber.open(path) as pdf:
-        if len(pdf.pages) > KEEP_PAGES:
-            spool = Spool(chunk=1)
-        for number, pdf_page in enumerate(pdf.pages, start=1):
+    # a file object: pdfplumber then leaves it to us to close, and does not list every
+    # page of the document at once, as its ``close`` would (``_pages`` stops at the limit)
+    with path.open("rb") as handle:
+        pdf = pdfplumber.open(handle)
+        for number, pdf_page in enumerate(_pages(pdf), start=1):
+            used.start_page()
             try:
                 page = _read_page(pdf_page, number)
             finally:
@@ -95,11 +105,30 @@ def _read_pages(path: Path) -> tuple[Sequence[Page], bool]:
             has_words = has_words or bool(page.words)
             if spool is None:
                 held.append(page)
+                if len(held) > KEEP_PAGES:
+                    spool = Spool(chunk=1)
+                    for kept in held:
+                        spool.append(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
+                    held = []
             else:
                 spool.append(pickle.dumps(page, pickle.HIGHEST_PROTOCOL))
     if spool is None:
         return held, has_words
     return Streamed(len(spool), lambda: _unpickled(spool)), has_words
+
+
+def _pages(pdf: Any) -> Iterator[Any]:
+    """The document's pages as pdfplumber pages, made one at a time, up to ``limits.MAX_PDF_PAGES``."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page as PlumberPage
+
+    doctop = 0.0
+    for number, page_object in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+        if number > limits.MAX_PDF_PAGES:
+            raise LimitExceeded(f"the PDF has more than {limits.MAX_PDF_PAGES:,} pages (the limit)")
+        page = PlumberPage(pdf, page_object, page_number=number, initial_doctop=doctop)
+        doctop += float(page.height)
+        yield page
 
 
 def _unpickled(spool: Spool) -> Iterator[Page]:

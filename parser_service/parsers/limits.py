@@ -1,0 +1,57 @@
+"""What a document may unpack to: every parser's limits, in one place.
+
+An upload is at most ``max_upload_mb`` (50 MB) on disk, but a few kilobytes of
+compressed PDF stream or zipped sheet XML can unpack to gigabytes. Each limit below
+bounds the memory and time a parse may take, whatever the file claims; a document
+past one is refused with ``FileTooLargeError`` naming the limit (the job fails with
+that reason), never parsed for hours or until memory runs out.
+
+The spreadsheet limits are Excel's own: no workbook Excel writes exceeds them.
+"""
+
+from __future__ import annotations
+
+from parser_service.errors import FileTooLargeError
+
+MiB = 1 << 20
+
+# --- PDF (pdfminer's stream decoding and page interpretation, hooked) --------
+#: One stream decoded (each filter of a chain): a page's content, a font, an object stream.
+MAX_PDF_STREAM_BYTES = 32 * MiB
+#: All the streams of one document, decoded.
+MAX_PDF_DECODED_BYTES = 256 * MiB
+#: Characters drawn on one page (a dense page of small print holds 10,000), and on all pages.
+MAX_PDF_PAGE_CHARS = 200_000
+MAX_PDF_CHARS = 5_000_000
+#: Path segments, shapes and images drawn on one page, and on all pages: each costs about
+#: 0.4 ms to lay out and as much again to look for ruled tables among.
+MAX_PDF_PAGE_SHAPES = 100_000
+MAX_PDF_SHAPES = 500_000
+MAX_PDF_PAGES = 10_000
+
+# --- XLSX (the zip's parts, checked before openpyxl reads them) --------------
+#: Characters in one cell (Excel's limit): a workbook with a longer cell is refused.
+MAX_XLSX_CELL_CHARS = 32_767
+#: Bytes of one text run in the sheet or shared-strings XML: a cell this long is
+#: longer than ``MAX_XLSX_CELL_CHARS`` whatever its encoding (an XML entity such as
+#: ``&quot;`` is 6 bytes) and is refused before the XML reader would hold it whole.
+MAX_XLSX_TEXT_BYTES = 6 * MAX_XLSX_CELL_CHARS
+#: Rows of one sheet, counted as ``<row>`` elements and as row numbers (Excel's limit).
+MAX_XLSX_ROWS = 1_048_576
+#: Columns of one sheet (Excel's limit: XFD).
+MAX_XLSX_COLUMNS = 16_384
+#: Bytes of the shared-strings part unpacked: openpyxl holds every shared string.
+MAX_XLSX_SHARED_STRINGS_BYTES = 128 * MiB
+#: Bytes of all the workbook's parts unpacked (as the zip's directory declares them;
+#: the zip reader never yields more than declared).
+MAX_XLSX_UNPACKED_BYTES = 1024 * MiB
+
+
+def too_large(filename: str, what: str) -> FileTooLargeError:
+    """The error for a document past a limit: ``what`` names the limit."""
+    return FileTooLargeError(filename, f"{what}: the document is refused")
+
+
+def size(count: int) -> str:
+    """A byte count as people read it: ``32 MiB``, ``196,602 bytes``."""
+    return f"{count // MiB:,} MiB" if count % MiB == 0 else f"{count:,} bytes"
