@@ -7,6 +7,7 @@ same ``BlobStore`` protocol later.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -18,6 +19,10 @@ from typing import BinaryIO, Protocol
 from parser_service.errors import FileTooLargeError
 
 CHUNK = 1 << 20
+#: A file in the store's folder holding the store's id, which the database records: a
+#: process given another folder (a relative PARSER_SERVICE_DATA_DIR started elsewhere)
+#: finds no marker, or another one, and is refused instead of failing every job.
+MARKER = ".parser-service-store"
 _LOCATION = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
 
 
@@ -39,6 +44,19 @@ class BlobStore(Protocol):
         ...
 
     def exists(self, location: str) -> bool: ...
+
+    @property
+    def where(self) -> str:
+        """Where the blobs are, for messages."""
+        ...
+
+    def marker(self) -> str | None:
+        """The store's id, or None where it has none yet."""
+        ...
+
+    def claim_marker(self, value: str) -> str:
+        """Give the store the id ``value`` unless it has one already; the id it has now."""
+        ...
 
 
 class LocalBlobStore:
@@ -72,6 +90,30 @@ class LocalBlobStore:
 
     def exists(self, location: str) -> bool:
         return bool(_LOCATION.match(location)) and (self.root / location).is_file()
+
+    @property
+    def where(self) -> str:
+        return str(self.root)
+
+    def marker(self) -> str | None:
+        try:
+            return (self.root / MARKER).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def claim_marker(self, value: str) -> str:
+        """Written whole to a temporary name, then linked into place, which fails if a marker
+        is there already: two processes claiming at once agree on the first one's id."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=self.root, prefix=".marker-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(value + "\n")
+            with contextlib.suppress(FileExistsError):  # claimed before: keep that id
+                os.link(temp_name, self.root / MARKER)
+        finally:
+            Path(temp_name).unlink(missing_ok=True)
+        return self.marker() or value
 
     @staticmethod
     def _settle(temp: Path, final: Path) -> None:

@@ -1,9 +1,11 @@
 """The ``parser-service`` command.
 
 Exit codes: 0 the document was processed (some records may be invalid), 1 the
-input could not be read, 2 bad usage, 3 a plugin or configuration problem, 4 the
-model backend failed, 70 a bug in parser-service (set PARSER_SERVICE_DEBUG=1 for the
-traceback). Errors are one line on stderr, naming the file.
+input could not be read (``submit``: a file or job failed), 2 bad usage, 3 a plugin
+or configuration problem (the database or Redis out of reach included), 4 the model
+backend failed, 70 a bug in parser-service (EX_SOFTWARE; set PARSER_SERVICE_DEBUG=1
+for the traceback), 130 interrupted (Ctrl-C). Errors are one line on stderr, naming
+the file. The README's CLI section lists the same.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, TextIO
 from parser_service import __version__
 from parser_service.errors import BackendError, ConfigError, InputError, ParserServiceError
 
-EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND, EXIT_INTERNAL = 1, 2, 3, 4, 70
+EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 4, 70, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,13 +237,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParserServiceError as exc:
         return _fail(exc.message, EXIT_CONFIG)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except Exception as exc:  # a bug: still one line, the traceback only on request
-        if os.environ.get("PARSER_SERVICE_DEBUG"):
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:
+        if _is_database_error(exc):  # the database went away after the command's own check
+            from parser_service.cli_service import database_error
+            from parser_service.settings import Settings
+
+            return _fail(database_error(Settings(), exc), EXIT_CONFIG)
+        if os.environ.get("PARSER_SERVICE_DEBUG"):  # a bug: still one line, the traceback only on request
             raise
         where = f"{args.path.name}: " if getattr(args, "path", None) else ""
-        return _fail(f"{where}internal error ({type(exc).__name__}: {exc}); "
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return _fail(f"{where}internal error ({type(exc).__name__}: {first_line}); "
                      "set PARSER_SERVICE_DEBUG=1 for the traceback", EXIT_INTERNAL)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A lost or refused database connection (without importing SQLAlchemy where it was not)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, (errors.OperationalError, errors.InterfaceError))
 
 
 if __name__ == "__main__":

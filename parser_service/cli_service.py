@@ -43,12 +43,13 @@ def add_api(commands: Any) -> None:
 def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from parser_service.db.migrate import upgrade
     from parser_service.settings import get_settings
 
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    upgrade(get_settings().database())  # once here, so worker processes never race to migrate
+    settings = get_settings()
+    _require_database(settings)  # migrates once here, so uvicorn's processes never race to
+    _require_blob_store(settings, claim=True)  # and a wrong blob folder is one line, not a traceback
     uvicorn.run(
         "parser_service.api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
     )
@@ -126,14 +127,14 @@ def _key_row(key: Any) -> dict[str, Any]:
 
 
 def _database() -> Any:
-    """The service database, migrated to the newest schema (so ``keys create`` works on a fresh one)."""
+    """The service database, migrated to the newest schema (so ``keys create`` works on a fresh
+    one), or a one-line error when it cannot be reached."""
     from parser_service.db import Database
-    from parser_service.db.migrate import upgrade
     from parser_service.settings import get_settings
 
-    url = get_settings().database()
-    upgrade(url)
-    return Database(url)
+    settings = get_settings()
+    _require_database(settings)
+    return Database(settings.database())
 
 
 # --- the queue: worker, beat, submit, jobs, sources ------------------------------------------
@@ -245,6 +246,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = Settings()
     _require_redis(settings)
     _require_database(settings)
+    _require_blob_store(settings, claim=False)
     queue = args.queue or settings.queue
     name = ["--hostname", args.name] if args.name else []
     _exec_celery(["worker", "-Q", queue, "--concurrency", str(args.concurrency), "--loglevel", args.loglevel, *name])
@@ -486,7 +488,9 @@ def _queue_service(*, queue: bool = True) -> Service:
     if queue:
         _require_redis(settings)
     _require_database(settings)
-    return Service(settings)
+    service = Service(settings)
+    service.check_blob_store(claim=queue)  # the commands that queue (submit, sources scan) store files
+    return service
 
 
 def _require_redis(settings: Settings) -> None:
@@ -505,13 +509,28 @@ def _require_database(settings: Settings) -> None:
 
     from parser_service.db.migrate import upgrade
 
-    url = settings.database()
     try:
-        upgrade(url)
+        upgrade(settings.database())
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ConfigError(f"cannot use the database at {_hide_password(url)} ({reason}); "
-                          "start it or set DATABASE_URL") from None
+        raise ConfigError(database_error(settings, exc)) from None
+
+
+def database_error(settings: Settings, exc: BaseException) -> str:
+    """One line: the database URL (without its password) and the first line of the driver's reason."""
+    cause = getattr(exc, "orig", None) or exc
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"cannot use the database at {_hide_password(settings.database())} ({reason}); start it or set DATABASE_URL"
+
+
+def _require_blob_store(settings: Settings, *, claim: bool) -> None:
+    """The blob folder is the one the database's documents are in (see ``Service.check_blob_store``)."""
+    from parser_service.jobs import Service
+
+    service = Service(settings)
+    try:
+        service.check_blob_store(claim=claim)
+    finally:
+        service.db.dispose()
 
 
 def _hide_password(url: str) -> str:

@@ -207,16 +207,50 @@ def _same_stat(path: Path, seen: tuple[int, int]) -> bool:
 
 
 def candidates(root: Path, pattern: str, exclude: Path | None = None) -> Iterator[Path]:
-    """Regular files matching ``pattern`` (recursive only with ``**``), without hidden,
-    temporary and marker files, and without anything under ``exclude``."""
-    for path in sorted(root.glob(pattern)):
+    """Regular files matching ``pattern``, whatever the case of their names (``*.csv`` takes
+    ``umsatz.CSV``; recursive only with ``**``), without hidden, temporary and marker files,
+    and without anything under ``exclude``."""
+    for path in sorted(root.glob(case_insensitive(pattern))):
         relative = path.relative_to(root)
-        if any(_hidden(part) for part in relative.parts) or path.name.endswith(MARKER_SUFFIXES):
+        if any(_hidden(part) for part in relative.parts) or path.name.lower().endswith(MARKER_SUFFIXES):
             continue
         if exclude is not None and path.is_relative_to(exclude):
             continue
         if path.is_file():
             yield path
+
+
+def case_insensitive(pattern: str) -> str:
+    """``pattern`` with every letter matching either case: ``*.csv`` -> ``*.[cC][sS][vV]``; a
+    set ``[a-c]`` becomes ``[a-cA-C]``; a ``[`` that opens no set stays a literal ``[``.
+    (``Path.glob`` has no ``case_sensitive`` before Python 3.12.)"""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] == "!" else i + 1)
+            end = pattern.find("]", end + 1) if end == i + 1 else end  # "[]...]": a leading "]" is a member
+            if end != -1 and "/" not in pattern[i:end]:
+                body = pattern[i + 1 : end]
+                negate = "!" if body.startswith("!") else ""
+                members = body[len(negate) :]
+                other = "".join(_other_case(member) for member in members)
+                out.append(f"[{negate}{members}{other if other != members else ''}]")
+                i = end + 1
+                continue
+            out.append("[[]")  # a literal "["
+        else:
+            other = _other_case(char)
+            out.append(f"[{char}{other}]" if other != char else char)
+        i += 1
+    return "".join(out)
+
+
+def _other_case(char: str) -> str:
+    """The letter in its other case, where that is one character (not "ß" -> "SS")."""
+    swapped = char.swapcase()
+    return swapped if len(swapped) == 1 else char
 
 
 def _hidden(name: str) -> bool:

@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from parser_service.blobs import BlobStore, LocalBlobStore
-from parser_service.db import Database, Document, Job, JobStatus, Record
+from parser_service.blobs import MARKER, BlobStore, LocalBlobStore
+from parser_service.db import Database, Document, Job, JobStatus, Record, ServiceInfo
 from parser_service.db.models import new_id, utcnow
 from parser_service.document import Document as ParsedDocument
 from parser_service.domain import Domain
@@ -42,6 +42,8 @@ from parser_service.settings import Settings, get_settings
 
 #: ``progress(records_done, records_total)`` after each stored batch.
 JobProgress = Callable[[int, int], None]
+#: The ``service_info`` row holding the blob store's id and where it was first set up.
+BLOB_STORE_KEY = "blob_store"
 
 
 class Service:
@@ -59,6 +61,7 @@ class Service:
         self.db = db or Database(self.settings.database())
         self.store: BlobStore = store or LocalBlobStore(self.settings.blobs())
         self._pipeline = pipeline
+        self._store_checked = False
 
     @property
     def pipeline(self) -> Pipeline:
@@ -67,12 +70,60 @@ class Service:
             self._pipeline = Pipeline(self.settings)
         return self._pipeline
 
+    # --- the blob store ------------------------------------------------------------------
+
+    def check_blob_store(self, *, claim: bool = True) -> None:
+        """Refuse (``ConfigError``) a blob folder that is not the one this database's documents
+        are stored in: every process must see the same store, and a relative
+        PARSER_SERVICE_DATA_DIR resolved in another working directory would otherwise fail
+        every job with "stored file is missing". The first process that stores a document
+        (``claim``) records the store's id (a marker file in its folder) in the database; the
+        folder may be mounted at another path on another machine, the id is what must match."""
+        if self._store_checked:
+            return
+        with self.db.session() as session:
+            row = session.get(ServiceInfo, BLOB_STORE_KEY)
+            known = dict(row.value) if row is not None else None
+        if known is None:
+            if not claim:
+                return
+            self._check_holds_documents()
+            marker = self.store.marker() or self.store.claim_marker(new_id())
+            try:
+                with self.db.session() as session:
+                    session.add(ServiceInfo(key=BLOB_STORE_KEY, value={"id": marker, "path": self.store.where}))
+            except IntegrityError:  # another process set the store up at the same moment: check against it
+                self.check_blob_store(claim=False)
+                return
+        elif self.store.marker() != known.get("id"):
+            raise ConfigError(
+                f"the blob folder here is {self.store.where}, but this database's documents are stored in "
+                f"{known.get('path')} (its marker file {MARKER} differs or is missing); start the API, every "
+                "worker and the CLI with the same absolute PARSER_SERVICE_DATA_DIR (or PARSER_SERVICE_BLOB_DIR)",
+                retryable=True,  # for a job: another worker, rightly configured, can run it
+            )
+        self._store_checked = True
+
+    def _check_holds_documents(self) -> None:
+        """Before the first claim (a database from before the check): its newest document must
+        be in this store, or the store is the wrong one."""
+        with self.db.session() as session:
+            newest = session.scalar(select(Document).order_by(Document.created_at.desc()).limit(1))
+        if newest is not None and not self.store.exists(newest.blob):
+            raise ConfigError(
+                f"the blob folder here is {self.store.where}, but it does not hold this database's documents "
+                f"({newest.filename} is not in it); start every process with the absolute PARSER_SERVICE_DATA_DIR "
+                "(or PARSER_SERVICE_BLOB_DIR) that holds them",
+                retryable=True,
+            )
+
     # --- documents and jobs -------------------------------------------------------------
 
     def add_document(self, stream: BinaryIO, filename: str) -> tuple[Document, bool]:
         """Store the bytes (size limit enforced while streaming, ``FileTooLargeError``), sniff the
         format (``UnsupportedFormatError`` for anything no parser claims) and return the document
         and whether it is new. The same bytes twice give the same document."""
+        self.check_blob_store()
         try:
             blob = self.store.put(stream, max_bytes=int(self.settings.max_upload_mb * 1024 * 1024))
         except FileTooLargeError as exc:
@@ -175,6 +226,7 @@ class Service:
             return list(session.scalars(query.order_by(Job.updated_at)))
 
     def _process(self, job: Job, progress: JobProgress | None) -> None:
+        self.check_blob_store(claim=False)
         document = self.job_document(job)
         parsed = self.pipeline.parse(self._blob_path(document), document.filename)
         chosen = self.pipeline.host.domain(job.plugin) if job.plugin else None
@@ -278,7 +330,7 @@ class Service:
 
     def _blob_path(self, document: Document) -> Path:
         if not self.store.exists(document.blob):
-            raise FileNotFound(document.filename, "the stored file is missing from the blob store")
+            raise FileNotFound(document.filename, f"the stored file is missing from the blob store at {self.store.where}")
         return self.store.local_path(document.blob)
 
     def _document_by_sha(self, sha256: str) -> Document | None:
@@ -303,6 +355,7 @@ def _record_row(job_id: str, result: RecordResult) -> dict[str, Any]:
         "provenance": result.provenance,
         "confidence": result.confidence,
         "review": result.review,
+        "review_fields": list(result.review_fields),
         "created_at": utcnow(),
     }
 

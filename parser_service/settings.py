@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     def _resolve_dtype(cls, value: str, info: ValidationInfo) -> str:
         return auto_dtype(str(info.data.get("device", "cpu"))) if value == "auto" else value
 
+    @field_validator("data_dir", "blob_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Resolved once, when the settings load: a relative folder means the one under the
+        directory this process started in, and no later ``chdir`` changes it. (Processes
+        started in different directories still differ: ``Service.check_blob_store`` refuses
+        a blob folder that is not the database's.)"""
+        return None if value is None else value.expanduser().resolve()
+
     backend: str = Field(
         "transformers",
         description="Model backend: 'transformers' (in-process, the default), 'vllm' (vLLM's engine "
@@ -126,7 +135,9 @@ class Settings(BaseSettings):
     # --- the service (API, workers, scheduled ingestion) ---
     data_dir: Path = Field(
         Path("./parser-service-data"),
-        description="Where the service keeps its SQLite database (the default) and its blob store.",
+        description="Where the service keeps its SQLite database (the default), its blob store and beat's "
+        "schedule. A relative folder is resolved against the directory the process starts in, when the "
+        "settings load: give every process (API, workers, beat, CLI) the same absolute folder.",
     )
     database_url: str | None = Field(
         None,
@@ -134,7 +145,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL, read from DATABASE_URL, e.g. postgresql+psycopg://user@host/db "
         "(default: an SQLite file in the data folder).",
     )
-    blob_dir: Path | None = Field(None, description="Content-addressed file store (default: DATA_DIR/blobs).")
+    blob_dir: Path | None = Field(
+        None, description="Content-addressed file store (default: DATA_DIR/blobs); resolved like data_dir."
+    )
     redis_url: str = Field(
         "redis://127.0.0.1:6379/0",
         validation_alias=AliasChoices("REDIS_URL", "PARSER_SERVICE_REDIS_URL"),
@@ -156,6 +169,13 @@ class Settings(BaseSettings):
     scan_every_s: float = Field(
         10, gt=0, description="How often beat checks the watched folders; each source's own interval decides "
         "whether it is scanned."
+    )
+    worker_ping_s: float = Field(
+        1.0, gt=0, le=4, description="How long /health waits for the workers of the queue to answer a ping."
+    )
+    api_docs: bool = Field(
+        True, description="Serve the API's documentation without a key: /docs (Swagger UI), /redoc, "
+        "/openapi.json and their assets (no data; every data route still needs a key). false: none of them."
     )
 
     def database(self) -> str:

@@ -1,8 +1,10 @@
 """The FastAPI application: ``create_app(settings)``.
 
 At start-up the database is migrated to the newest schema (Alembic), so a fresh
-deployment needs no separate step; errors the service raises on purpose become
-JSON ``{"detail": ...}`` answers with the status that fits them.
+deployment needs no separate step, and the blob folder is checked against the one the
+database's documents are in; errors the service raises on purpose become JSON
+``{"detail": ...}`` answers with the status that fits them. The documentation pages
+(``/docs``, ``/redoc``, ``/openapi.json``) are served with local assets and need no key.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from parser_service import __version__
+from parser_service.api.docs import OPENAPI_URL, add_docs
 from parser_service.api.routes import PROTECTED, PUBLIC
 from parser_service.api.state import ApiState, Enqueue, queue_enqueue
 from parser_service.errors import (
@@ -33,8 +36,9 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION = (
     "Upload documents (PDF, XLSX, CSV, text); workers extract schema-valid records with a small "
-    "local language model. Every route but /health needs an API key "
-    "(`Authorization: Bearer <key>` or `X-API-Key: <key>`), made with `parser-service keys create NAME`."
+    "local language model. Every route needs an API key (`Authorization: Bearer <key>` or "
+    "`X-API-Key: <key>`), made with `parser-service keys create NAME`, except /health and these "
+    "documentation pages (/docs, /redoc, /openapi.json), which hold no data."
 )
 
 #: Errors raised on purpose, most specific first, and the status each answers with.
@@ -62,8 +66,16 @@ def create_app(
                     "DATABASE_URL), which differs from these settings: pass enqueue= to create_app")  # fmt: skip
     state = ApiState(settings, service or Service(settings), enqueue or queue_enqueue)
     app = FastAPI(
-        title="parser-service", version=__version__, description=DESCRIPTION, lifespan=_lifespan(state, migrate)
+        title="parser-service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan(state, migrate),
+        docs_url=None,  # served by add_docs, from local files
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.api_docs else None,
     )
+    if settings.api_docs:
+        add_docs(app)
     app.state.api = state
     for router in (*PUBLIC, *PROTECTED):
         app.include_router(router)
@@ -78,6 +90,7 @@ def _lifespan(state: ApiState, migrate: bool) -> Callable[[FastAPI], AbstractAsy
             from parser_service.db.migrate import upgrade
 
             await run_in_threadpool(upgrade, state.settings.database())
+        await run_in_threadpool(state.service.check_blob_store)  # the same blob folder as every other process
         await run_in_threadpool(lambda: state.host)  # load the plugins now, not in the first upload
         yield
         state.service.db.dispose()

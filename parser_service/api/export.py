@@ -2,9 +2,12 @@
 
 JSON and JSON Lines keep every record whole. CSV and XLSX are tables: nested data
 is flattened into one column per leaf (``lines.0.name``, ``lines.1.name``), the
-columns being the union over all records in schema order, and every text cell
-that a spreadsheet would read as a formula is escaped (a leading apostrophe), so
-an exported document cannot run code in the reviewer's spreadsheet.
+columns being the union over all records in the order of the plugin's schema (a
+database may hand the data back with its keys in another order: PostgreSQL's JSONB
+sorts them), and every text cell that a spreadsheet would read as a formula is
+escaped (a leading apostrophe), so an exported document cannot run code in the
+reviewer's spreadsheet. Each record says whether a person should review it
+(``review``) and which fields (``review_fields``).
 
 Records are read twice for tables (columns first, then rows) and streamed, so an
 export never holds a whole large job in memory.
@@ -19,7 +22,9 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 #: format -> (media type, file suffix)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -30,7 +35,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 #: What a spreadsheet may take for the start of a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-META_COLUMNS = ("record_index", "record_status", "record_review")
+META_COLUMNS = ("record_index", "record_status", "record_review", "record_review_fields")
 ERRORS_COLUMN = "record_errors"
 #: Excel's limit on the characters of one cell.
 XLSX_CELL_MAX = 32767
@@ -38,6 +43,34 @@ _XLSX_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 #: Calling it gives a fresh iterator over the job's records (export dicts), in order.
 RecordSource = Callable[[], Iterable[dict[str, Any]]]
+#: A schema's field names in order, each with the order of its nested model's fields (or None).
+FieldOrder = dict[str, "FieldOrder | None"]
+
+
+def field_order(schema: type[BaseModel]) -> FieldOrder:
+    """The fields of ``schema`` in declaration order, nested models (``lines: list[Line]``) included."""
+    return {name: _nested_order(info.annotation) for name, info in schema.model_fields.items()}
+
+
+def _nested_order(annotation: Any) -> FieldOrder | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return field_order(annotation)
+    for argument in get_args(annotation):  # Optional[...], list[...], Annotated[...]
+        found = _nested_order(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def in_order(data: Any, order: FieldOrder | None) -> Any:
+    """``data`` with its keys in schema order (keys the schema does not name after them, as they came)."""
+    if isinstance(data, list):
+        return [in_order(item, order) for item in data]
+    if not isinstance(data, dict) or not order:
+        return data
+    rank = {name: i for i, name in enumerate(order)}
+    keys = sorted(data, key=lambda key: rank.get(key, len(rank)))  # stable: unknown keys keep their order
+    return {key: in_order(data[key], order.get(key)) for key in keys}
 
 
 def escape_cell(value: Any) -> Any:
@@ -95,13 +128,14 @@ def shape_columns(shape: Any, prefix: str = "") -> list[str]:
     return columns
 
 
-def data_columns(datas: Iterable[dict[str, Any] | None]) -> list[str]:
-    """The columns for the data of every record: the union of their leaf paths."""
+def data_columns(datas: Iterable[dict[str, Any] | None], order: FieldOrder | None = None) -> list[str]:
+    """The columns for the data of every record: the union of their leaf paths, in the order
+    of ``order`` (the schema's) where given, else in the order the keys were first seen."""
     shape: Any = {}
     for data in datas:
         if data:
             shape = merge_shape(shape, data)
-    return shape_columns(shape) if isinstance(shape, dict) and shape else []
+    return shape_columns(in_order(shape, order)) if isinstance(shape, dict) and shape else []
 
 
 def flatten(data: dict[str, Any] | None, columns: list[str]) -> list[Any]:
@@ -140,14 +174,15 @@ def errors_cell(errors: list[Any]) -> str:
     return "; ".join(parts)
 
 
-def table(source: RecordSource) -> tuple[list[str], Iterator[list[Any]]]:
-    """The header and the (escaped) rows of a tabular export."""
-    columns = data_columns(record.get("data") for record in source())
+def table(source: RecordSource, order: FieldOrder | None = None) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header and the (escaped) rows of a tabular export, columns in ``order`` (see ``data_columns``)."""
+    columns = data_columns((record.get("data") for record in source()), order)
     header = [escape_cell(name) for name in (*META_COLUMNS, *columns, ERRORS_COLUMN)]
 
     def rows() -> Iterator[list[Any]]:
         for record in source():
-            meta = [record.get("index"), record.get("status"), bool(record.get("review"))]
+            review_fields = "; ".join(str(name) for name in record.get("review_fields") or [])
+            meta = [record.get("index"), record.get("status"), bool(record.get("review")), review_fields]
             cells = [*meta, *flatten(record.get("data"), columns), errors_cell(record.get("errors", []))]
             yield [escape_cell(cell) for cell in cells]
 
@@ -171,9 +206,9 @@ def jsonl_chunks(source: RecordSource) -> Iterator[str]:
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def csv_chunks(source: RecordSource) -> Iterator[str]:
+def csv_chunks(source: RecordSource, order: FieldOrder | None = None) -> Iterator[str]:
     """UTF-8 CSV with a byte-order mark and CRLF line ends, as spreadsheets expect."""
-    header, rows = table(source)
+    header, rows = table(source, order)
     yield "\ufeff" + _csv_line([header])  # the BOM makes spreadsheets read UTF-8 as UTF-8
     for row in rows:
         yield _csv_line([[_csv_text(cell) for cell in row]])
@@ -193,11 +228,11 @@ def _csv_text(cell: Any) -> Any:
     return cell
 
 
-def write_xlsx(source: RecordSource, path: Path, title: str = "records") -> Path:
+def write_xlsx(source: RecordSource, path: Path, title: str = "records", order: FieldOrder | None = None) -> Path:
     """Write the table to ``path`` with openpyxl's streaming (write-only) workbook."""
     from openpyxl import Workbook
 
-    header, rows = table(source)
+    header, rows = table(source, order)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "records")
     sheet.append(header)
@@ -213,26 +248,28 @@ def _xlsx_value(cell: Any) -> Any:
     return cell
 
 
-def xlsx_file(source: RecordSource, title: str = "records") -> Path:
+def xlsx_file(source: RecordSource, title: str = "records", order: FieldOrder | None = None) -> Path:
     """The workbook in a temporary file (the caller deletes it once sent)."""
     handle = tempfile.NamedTemporaryFile(prefix="export-", suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
     try:
-        return write_xlsx(source, Path(handle.name), title)
+        return write_xlsx(source, Path(handle.name), title, order)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
 
 
-def record_dict(record: Any) -> dict[str, Any]:
-    """A stored record as JSON and JSON Lines write it (and tables read it)."""
+def record_dict(record: Any, order: FieldOrder | None = None) -> dict[str, Any]:
+    """A stored record as JSON and JSON Lines write it (and tables read it), its data's keys
+    in ``order`` (the schema's) where given."""
     return {
         "id": record.id,
         "index": record.index,
         "status": record.status,
-        "data": record.data,
+        "data": in_order(record.data, order),
         "errors": record.errors or [],
         "confidence": record.confidence or {},
         "provenance": record.provenance or {},
         "review": bool(record.review),
+        "review_fields": list(record.review_fields or []),
     }

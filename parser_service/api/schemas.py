@@ -77,7 +77,8 @@ class RecordOut(Orm):
     errors: list[Any]
     provenance: dict[str, Any]
     confidence: dict[str, float]
-    review: bool = Field(description="a field is below the plugin's confidence threshold")
+    review: bool = Field(description="a person should check it: not ok, or a field below the plugin's threshold")
+    review_fields: list[str] = Field(description="the fields to check: below the threshold or failing validation")
     created_at: datetime
 
 
@@ -123,9 +124,13 @@ class PluginOut(BaseModel):
 
 class Check(BaseModel):
     status: Literal["ok", "error"]
-    detail: str | None = None
+    detail: str | None = Field(None, description="why it failed (the first line)")
+    count: int | None = Field(None, description="workers: how many answered")
 
 
 class Health(BaseModel):
-    status: Literal["ok", "error"]
-    checks: dict[str, Check] = Field(description="database, redis, backend")
+    status: Literal["ok", "error"] = Field(description="ok only when every check is ok")
+    workers: int | None = Field(
+        description="workers of the queue that answered (0: none; null: Redis could not be asked)"
+    )
+    checks: dict[str, Check] = Field(description="database, redis, workers, backend")

@@ -10,6 +10,7 @@ from parser_service.db.models import (
     Job,
     JobStatus,
     Record,
+    ServiceInfo,
 )
 from parser_service.db.session import Database
 
@@ -24,4 +25,5 @@ __all__ = [
     "Job",
     "JobStatus",
     "Record",
+    "ServiceInfo",
 ]

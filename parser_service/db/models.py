@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -121,6 +122,9 @@ class Record(Base):
     provenance: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     confidence: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
     review: Mapped[bool] = mapped_column(Boolean, default=False, doc="a field is below the plugin's threshold")
+    review_fields: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'"), doc="the fields a reviewer should check"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     job: Mapped[Job] = relationship(back_populates="records")
@@ -198,3 +202,14 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ServiceInfo(Base):
+    """Facts about the deployment every process must agree on, one value per key (the blob
+    store's identity: ``parser_service.jobs.BLOB_STORE_KEY``)."""
+
+    __tablename__ = "service_info"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

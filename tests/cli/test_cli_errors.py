@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.cli import EXIT_CONFIG, EXIT_INPUT, main
-from tests.conftest import DATA
+from parser_service.cli import EXIT_CONFIG, EXIT_INPUT, EXIT_INTERNAL, main
+from tests.conftest import DATA, ROOT
 
 
 def _empty(tmp: Path) -> Path:
@@ -138,3 +138,31 @@ def test_plugins_lists_versions(capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "invoices" in out and "0.1.0" in out and "pdf" in out
+
+
+def test_a_bug_is_one_line_with_exit_code_70(monkeypatch, capsys):
+    import parser_service.cli as cli
+
+    def broken(_args):
+        raise RuntimeError("first line of the bug\nsecond line\nthird line")
+
+    monkeypatch.setattr(cli, "cmd_plugins", broken)
+    monkeypatch.delenv("PARSER_SERVICE_DEBUG", raising=False)
+    assert main(["plugins"]) == EXIT_INTERNAL == 70
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["parser-service: error: internal error (RuntimeError: first line of the bug); "
+                   "set PARSER_SERVICE_DEBUG=1 for the traceback"]
+    monkeypatch.setenv("PARSER_SERVICE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="first line"):
+        main(["plugins"])
+
+
+def test_the_readme_documents_every_exit_code():
+    from parser_service import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    cli_section = readme[readme.index("\n## CLI") : readme.index("\n## Running the service")]
+    codes = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    assert codes == {1, 2, 3, 4, 70, 130}
+    for code in {0} | codes:
+        assert f"`{code}`" in cli_section, code

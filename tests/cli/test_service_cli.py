@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from parser_service.db import Job, Record
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service import conftest as service_fixtures
-from tests.service.conftest import ROOT, settings_env, wait_for
+from tests.service.conftest import REDIS, ROOT, settings_env, wait_for
 
 # The service fixtures (a fresh PostgreSQL database, a unique queue, real workers).
 _postgres_admin = service_fixtures._postgres_admin
@@ -147,3 +148,48 @@ def test_unreachable_redis_and_database_are_one_line_errors(tmp_path):
         assert done.returncode == 3, (command, done.stderr)
         assert "cannot use the database at postgresql+psycopg://postgres@127.0.0.1:1/nowhere" in done.stderr
         assert "DATABASE_URL" in done.stderr
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
+
+
+def test_a_refused_database_is_one_line_with_the_url_and_no_password(tmp_path):
+    """Every command that opens the database, the API and key commands included, says which
+    database (its password hidden) and why, in one line, and exits 3."""
+    port = closed_port()
+    env = {"PARSER_SERVICE_DATA_DIR": str(tmp_path), "REDIS_URL": REDIS,
+           "DATABASE_URL": f"postgresql+psycopg://parser:s3cret-pw@127.0.0.1:{port}/parser"}
+    for command in (["keys", "create", "me"], ["keys", "list"], ["keys", "revoke", "x"], ["api", "--port", "1"],
+                    ["jobs"], ["jobs", "status", "abc"], ["sources", "list"], ["worker"], ["beat"],
+                    ["submit", str(OYO)], ["sources", "scan"]):
+        done = cli(None, *command, env=env, timeout=60)
+        assert done.returncode == 3, (command, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, (command, done.stderr)
+        assert lines[0].startswith(f"parser-service: error: cannot use the database at "
+                                   f"postgresql+psycopg://parser:***@127.0.0.1:{port}/parser (")
+        assert "Connection refused" in lines[0] and "DATABASE_URL" in lines[0]
+        assert "s3cret-pw" not in done.stderr + done.stdout
+
+
+def test_a_worker_started_with_another_data_folder_is_refused(service, service_settings, tmp_path):
+    """A relative PARSER_SERVICE_DATA_DIR is resolved in the directory a process starts in: a
+    worker started elsewhere gets another blob folder, and is refused before it takes a job."""
+    with OYO.open("rb") as handle:
+        service.submit(handle, OYO.name, "invoices")  # the store is set up in the API's folder
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    env = {"PARSER_SERVICE_DATA_DIR": "parser-service-data"}  # relative, in another directory
+    done = subprocess.run([sys.executable, "-m", "parser_service.cli", "worker"], cwd=stray, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **settings_env(service_settings), **env})
+    assert done.returncode == 3, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert f"the blob folder here is {stray / 'parser-service-data' / 'blobs'}" in line
+    assert str(service_settings.blobs()) in line and "same absolute PARSER_SERVICE_DATA_DIR" in line
+    api = subprocess.run([sys.executable, "-m", "parser_service.cli", "api", "--port", str(closed_port())],
+                         cwd=stray, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **settings_env(service_settings), **env})
+    assert api.returncode == 3 and "the blob folder here is" in api.stderr, api.stderr

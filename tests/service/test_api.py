@@ -34,7 +34,7 @@ from parser_service.db.migrate import upgrade
 from parser_service.jobs import Service
 from parser_service.settings import Settings
 from tests.conftest import BANK_EXAMPLES
-from tests.service.conftest import REDIS, ROOT, settings_env, wait_for
+from tests.service.conftest import REDIS, ROOT, settings_env, wait_for, write_bank_csv
 
 BANK_CSV = BANK_EXAMPLES / "gls.csv"
 PUBLIC_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -54,6 +54,10 @@ class Api:
     @property
     def service(self) -> Service:
         return self.app.state.api.service
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.state.api.settings
 
     @property
     def db(self) -> Database:
@@ -76,12 +80,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_api(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Api]]:
-    """Factory: ``make_api(**settings)`` builds an app (queue replaced by a list) on this test's database."""
+def make_api(database_url: str, tmp_path: Path, queue_name: str) -> Iterator[Callable[..., Api]]:
+    """Factory: ``make_api(**settings)`` builds an app (queue replaced by a list) on this test's
+    database, with a queue (and Redis key prefix) of its own."""
     with ExitStack() as stack:
 
         def build(enqueue: Callable[[str], Any] | None = None, **overrides: Any) -> Api:
-            values: dict[str, Any] = {"backend": "deterministic", "data_dir": tmp_path / "data",
+            values: dict[str, Any] = {"backend": "deterministic", "data_dir": tmp_path / "data", "queue": queue_name,
                                       "DATABASE_URL": database_url, "REDIS_URL": REDIS} | overrides  # fmt: skip
             sent: list[str] = []
             app = create_app(Settings(**values), enqueue=enqueue or sent.append)
@@ -99,13 +104,16 @@ def api(make_api: Callable[..., Api]) -> Api:
 
 
 def job_with_records(api: Api, statuses: list[str], data: Callable[[int], dict[str, Any] | None]) -> str:
-    """A job (through a real upload) whose records are these, stored directly."""
+    """A job (through a real upload) whose records are these, stored directly; a record that is
+    not ok has its amount flagged for review (and, from the third on, its payee too)."""
     job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions").json()["job_id"]
     with api.db.session() as session:
         for index, status in enumerate(statuses):
             errors = [] if status == "ok" else [{"field": "amount", "message": f"{status} here"}]
+            flagged = [] if status == "ok" else ["amount", "payee"][: 1 + (index >= 2)]
             session.add(Record(job_id=job_id, index=index, status=status, data=data(index), errors=errors,
-                               provenance={"record": [{"line_start": index + 2}]}, confidence={"date": 1.0}))  # fmt: skip
+                               provenance={"record": [{"line_start": index + 2}]}, confidence={"date": 1.0},
+                               review=bool(flagged), review_fields=flagged))  # fmt: skip
     return job_id
 
 
@@ -161,7 +169,7 @@ def test_every_protected_route_refuses_a_missing_wrong_or_revoked_key(api: Api):
 
 def test_health_and_the_openapi_pages_need_no_key(api: Api):
     anonymous = api.anonymous()
-    for path in ("/openapi.json", "/docs", "/redoc"):
+    for path in ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect", "/docs/assets/swagger-ui.css"):
         assert anonymous.get(path).status_code == 200, path
     assert anonymous.get("/health").status_code in (200, 503)
     schema = anonymous.get("/openapi.json").json()
@@ -169,6 +177,40 @@ def test_health_and_the_openapi_pages_need_no_key(api: Api):
     upload = schema["paths"]["/documents"]["post"]
     assert "file" in upload["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
     assert {"202", "200", "413", "415", "422"} <= set(upload["responses"])
+
+
+ASSET_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_only_local_assets_and_those_are_served(api: Api, page: str):
+    """Offline, a page that loads Swagger UI or ReDoc from a CDN is blank."""
+    anonymous = api.anonymous()
+    html = anonymous.get(page).text
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    linked = re.findall(r"""(?:src|href|spec-url)=["']([^"']+)["']|url: ?'([^']+)'""", html)
+    urls = {first or second for first, second in linked}
+    assets = {url for url in urls if Path(url).suffix in ASSET_TYPES}
+    expected = {"/docs": {"swagger-ui-bundle.js", "swagger-ui.css"}, "/redoc": {"redoc.standalone.js"}}[page]
+    assert {Path(url).name for url in assets} >= expected | {"favicon.png"}
+    assert "/openapi.json" in urls
+    for url in urls:
+        assert url.startswith("/") and not url.startswith("//"), url
+        response = anonymous.get(url)
+        assert response.status_code == 200, url
+        if url in assets:
+            assert ASSET_TYPES[Path(url).suffix] in response.headers["content-type"], url
+            assert len(response.content) > 1000, url
+    assert anonymous.get("/openapi.json").json()["info"]["title"] == "parser-service"
+
+
+def test_the_docs_can_be_turned_off(make_api: Callable[..., Api]):
+    api = make_api(api_docs=False)
+    anonymous = api.anonymous()
+    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/docs/assets/swagger-ui.css"):
+        assert anonymous.get(path).status_code == 404, path
+    assert api.client.get("/plugins").status_code == 200  # the API itself is unchanged
+    assert anonymous.get("/plugins").status_code == 401
 
 
 # --- uploads ----------------------------------------------------------------------------------
@@ -238,6 +280,15 @@ def test_bad_uploads_get_clear_errors(api: Api):
     flag = api.upload("gls.csv", BANK_CSV.read_bytes(), reprocess="perhaps")
     assert flag.status_code == 422
     assert api.count(Document) == 0 and api.sent == []
+
+
+def test_an_unknown_form_field_is_refused_not_ignored(api: Api):
+    misspelt = api.upload("gls.csv", BANK_CSV.read_bytes(), plugins="invoices")
+    assert misspelt.status_code == 422
+    assert misspelt.json()["detail"] == "unknown form field 'plugins'; an upload takes file, plugin, reprocess"
+    assert api.count(Document) == 0 and api.sent == []
+    fine = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions", reprocess="false")
+    assert fine.status_code == 202, fine.text
 
 
 def test_an_upload_over_the_limit_is_refused(make_api: Callable[..., Api]):
@@ -340,14 +391,45 @@ def test_records_are_paginated_with_a_total_and_filtered_by_status(api: Api):
 
 
 def exported_data(index: int) -> dict[str, Any] | None:
+    """Keys in neither the schema's order nor PostgreSQL's (JSONB sorts by length, then bytes)."""
     if index == 2:
         return None
     payee = '=HYPERLINK("http://evil.example","click")' if index == 0 else f"Payee {index}"
-    return {"date": "2024-01-0" + str(index + 1), "amount": -12.5 * (index + 1), "payee": payee,
-            "memo": "+31 20 555 0100" if index == 1 else None, "tags": ["a", "@b"]}  # fmt: skip
+    return {"tags": ["a", "@b"], "payee": payee, "memo": "+31 20 555 0100" if index == 1 else None,
+            "amount": -12.5 * (index + 1), "date": "2024-01-0" + str(index + 1)}  # fmt: skip
+
+
+#: The bank plugin's schema order, then the keys it does not name, as they came.
+SCHEMA_COLUMNS = ["date", "amount", "payee", "memo", "tags"]
+META = ["record_index", "record_status", "record_review", "record_review_fields"]
+
+
+def test_records_say_which_fields_to_review(api: Api):
+    job_id = job_with_records(api, ["ok", "invalid", "failed"], exported_data)
+    items = api.client.get(f"/jobs/{job_id}/records").json()["items"]
+    assert [(r["review"], r["review_fields"]) for r in items] == [(False, []), (True, ["amount"]),
+                                                                  (True, ["amount", "payee"])]  # fmt: skip
+    record = api.client.get(f"/records/{items[2]['id']}").json()
+    assert record["review_fields"] == ["amount", "payee"]
+    schema = api.client.get("/openapi.json").json()["components"]["schemas"]["RecordOut"]
+    assert "review_fields" in schema["required"]
+
+
+def test_a_correction_takes_its_field_off_the_review_list(api: Api):
+    job_id = job_with_records(api, ["ok", "invalid", "failed"], exported_data)
+    record_id = api.client.get(f"/jobs/{job_id}/records").json()["items"][2]["id"]
+    url = f"/records/{record_id}/annotations"
+    assert api.client.post(url, json={"field": "payee", "new_value": "ACME"}).status_code == 201
+    record = api.client.get(f"/records/{record_id}").json()
+    assert record["review_fields"] == ["amount"] and record["review"] is True
+    assert api.client.post(url, json={"field": "amount", "new_value": "-1.00"}).status_code == 201
+    record = api.client.get(f"/records/{record_id}").json()
+    assert record["review_fields"] == [] and record["review"] is True  # still "failed": a person decides
 
 
 def test_export_in_all_four_formats_parses_back(api: Api):
+    """Run on SQLite and PostgreSQL: columns follow the plugin's schema whatever key order the
+    database gives the data back in."""
     job_id = job_with_records(api, ["ok", "invalid", "failed"], exported_data)
 
     def get(fmt: str) -> httpx.Response:
@@ -361,11 +443,16 @@ def test_export_in_all_four_formats_parses_back(api: Api):
     assert whole["job"]["id"] == job_id
     assert [(r["index"], r["status"], r["data"]) for r in whole["records"]] == [
         (i, s, exported_data(i)) for i, s in enumerate(["ok", "invalid", "failed"])]  # fmt: skip
+    assert list(whole["records"][0]["data"]) == SCHEMA_COLUMNS
+    assert [r["review_fields"] for r in whole["records"]] == [[], ["amount"], ["amount", "payee"]]
     lines = [json.loads(line) for line in get("jsonl").text.splitlines()]
     assert lines == whole["records"]
 
-    rows = list(csv.DictReader(io.StringIO(get("csv").content.decode("utf-8-sig"))))
+    text = get("csv").content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text))) == [*META, *SCHEMA_COLUMNS, "record_errors"]
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["record_status"] for row in rows] == ["ok", "invalid", "failed"]
+    assert [row["record_review_fields"] for row in rows] == ["", "amount", "amount; payee"]
     assert rows[0]["payee"] == """'=HYPERLINK("http://evil.example","click")"""
     assert rows[0]["amount"] == "-12.5" and rows[0]["tags"] == "a; @b"
     assert rows[1]["memo"] == "'+31 20 555 0100" and rows[1]["record_errors"] == "amount: invalid here"
@@ -374,8 +461,10 @@ def test_export_in_all_four_formats_parses_back(api: Api):
     sheet = openpyxl.load_workbook(io.BytesIO(get("xlsx").content)).active
     assert sheet is not None
     table = list(sheet.iter_rows(values_only=True))
+    assert list(table[0]) == [*META, *SCHEMA_COLUMNS, "record_errors"]
     cells = [dict(zip(table[0], row)) for row in table[1:]]
     assert [c["record_index"] for c in cells] == [0, 1, 2]
+    assert [c["record_review_fields"] for c in cells] == [None, "amount", "amount; payee"]
     assert cells[0]["payee"] == rows[0]["payee"] and cells[0]["amount"] == -12.5
     assert cells[1]["memo"] == "'+31 20 555 0100"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
@@ -454,11 +543,51 @@ def test_health_reports_a_misconfigured_backend(make_api: Callable[..., Api]):
     assert backend["status"] == "error" and "not a model folder" in backend["detail"]
 
 
-def test_health_is_ok_when_everything_is_up(make_api: Callable[..., Api], redis_url: str):
-    response = make_api(REDIS_URL=redis_url).anonymous().get("/health")
-    assert response.status_code == 200
-    assert {name: check["status"] for name, check in response.json()["checks"].items()} == {
-        "database": "ok", "redis": "ok", "backend": "ok"}  # fmt: skip
+def health_of(api: Api) -> tuple[int, dict[str, Any]]:
+    response = api.anonymous().get("/health")
+    return response.status_code, response.json()
+
+
+def test_health_without_a_worker_is_503_and_says_so(make_api: Callable[..., Api], redis_url: str):
+    api = make_api(REDIS_URL=redis_url)
+    code, body = health_of(api)
+    assert code == 503 and body["status"] == "error" and body["workers"] == 0
+    workers = body["checks"]["workers"]
+    assert workers["status"] == "error" and workers["count"] == 0
+    assert f"no worker of queue {api.settings.queue!r} answered within 1 s" in workers["detail"]
+    assert "parser-service worker" in workers["detail"]
+    others = {name: check["status"] for name, check in body["checks"].items() if name != "workers"}
+    assert others == {"database": "ok", "redis": "ok", "backend": "ok"}
+
+
+def test_health_is_ok_with_a_worker_even_a_busy_one(make_api: Callable[..., Api], redis_url: str, worker, tmp_path):
+    """A real Celery worker (prefork, as ``parser-service worker`` runs it) answers while its pool
+    runs a job; once it stops, /health is 503 again."""
+    from workers.tasks import JobQueue
+
+    api = make_api(REDIS_URL=redis_url)
+    consumer = worker(api.settings, pool="prefork", delay_s=0.5).wait_ready()
+    code, body = health_of(api)
+    assert code == 200, body
+    assert body["status"] == "ok" and body["workers"] == 1
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "database": "ok", "redis": "ok", "workers": "ok", "backend": "ok"}  # fmt: skip
+    assert body["checks"]["workers"]["count"] == 1
+
+    queue = JobQueue.for_settings(api.settings, api.service)
+    try:
+        bank = write_bank_csv(tmp_path / "long.csv", rows=80)
+        job_id = api.upload("long.csv", bank.read_bytes(), plugin="bank_transactions").json()["job_id"]
+        queue.enqueue(job_id)
+        wait_for(lambda: api.service.job(job_id).records_done >= 8, 60, interval=0.05, what="the job to run")
+        code, body = health_of(api)
+        assert api.service.job(job_id).status == "running"  # still busy when it answered
+        assert code == 200 and body["workers"] == 1, body
+    finally:
+        queue.celery.close()
+    consumer.stop()
+    code, body = health_of(api)
+    assert code == 503 and body["workers"] == 0
 
 
 # --- end to end -----------------------------------------------------------------------------
@@ -500,3 +629,15 @@ def test_upload_through_a_real_worker_to_postgres_and_export(service_settings: S
         duplicate = client.post("/documents", files={"file": ("again.csv", body)}, data={"plugin": "bank_transactions"})
         assert duplicate.status_code == 200 and duplicate.json()["job"]["status"] == "succeeded"
     db.dispose()
+
+
+def test_the_readme_documents_every_upload_field_and_health_check():
+    from parser_service.api.routes.documents import UPLOAD_BODY
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The API") : readme.index("## vLLM")]
+    fields = UPLOAD_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    for name in fields:
+        assert f"`{name}`" in section, name
+    for word in ("`/docs`", "`/redoc`", "`/openapi.json`", "`review_fields`", "`record_review_fields`", "workers"):
+        assert word in section, word

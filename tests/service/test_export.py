@@ -8,9 +8,11 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Annotated
 
 import openpyxl
 import pytest
+from pydantic import BaseModel
 
 from parser_service.api import export
 
@@ -21,7 +23,7 @@ RECORDS = [
                  "lines": [{"name": "Room", "qty": 1.0}], "tags": ["a", "b"]},
     },
     {
-        "index": 1, "status": "invalid", "review": True,
+        "index": 1, "status": "invalid", "review": True, "review_fields": ["amount", "lines.1.qty"],
         "errors": [{"field": "amount", "message": "=1+1 is not an amount"}],
         "data": {"issuer": "@SUM(A1)", "amount": None, "currency": "-EUR",
                  "lines": [{"name": "+Breakfast"}, {"name": "\tTax", "qty": 2.0}], "tags": []},
@@ -73,6 +75,7 @@ def test_csv_parses_back_flattened_and_escaped():
     assert second["issuer"] == "'@SUM(A1)" and second["currency"] == "'-EUR"
     assert second["lines.0.name"] == "'+Breakfast" and second["lines.1.name"] == "'\tTax"
     assert second["record_review"] == "true" and second["record_status"] == "invalid"
+    assert second["record_review_fields"] == "amount; lines.1.qty" and first["record_review_fields"] == ""
     assert second["record_errors"] == "amount: =1+1 is not an amount"
     assert failed["issuer"] == "" and failed["record_errors"] == "the answer was cut off"
 
@@ -88,6 +91,7 @@ def test_xlsx_parses_back_with_no_formula_cells(tmp_path: Path):
     assert first["issuer"] == """'=HYPERLINK("http://evil","click")"""
     assert first["amount"] == -12.5 and first["lines.0.qty"] == 1.0
     assert second["lines.0.name"] == "'+Breakfast" and second["record_review"] is True
+    assert second["record_review_fields"] == "amount; lines.1.qty"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
@@ -96,7 +100,7 @@ def test_xlsx_drops_characters_a_workbook_cannot_hold(tmp_path: Path):
     path = export.write_xlsx(lambda: iter(records), tmp_path / "out.xlsx")
     sheet = openpyxl.load_workbook(path).active
     assert sheet is not None
-    assert sheet["D2"].value == "bell and formfeed"
+    assert sheet["E2"].value == "bell and formfeed"
 
 
 def test_json_and_jsonl_keep_records_whole():
@@ -110,4 +114,34 @@ def test_json_and_jsonl_keep_records_whole():
 def test_an_empty_job_exports_a_header_only():
     assert "".join(export.json_chunks({}, lambda: iter([]))).replace("\n", "") == '{"records": []}'
     rows = list(csv.reader(io.StringIO("".join(export.csv_chunks(lambda: iter([])))[1:])))
-    assert rows == [["record_index", "record_status", "record_review", "record_errors"]]
+    assert rows == [["record_index", "record_status", "record_review", "record_review_fields", "record_errors"]]
+
+
+class Line(BaseModel):
+    name: str | None = None
+    qty: float | None = None
+
+
+class Invoice(BaseModel):
+    issuer: str | None = None
+    amount: float | None = None
+    lines: list[Line] = []
+    note: Annotated[str | None, "free text"] = None
+
+
+def test_columns_follow_the_schema_whatever_order_the_keys_come_in():
+    """PostgreSQL's JSONB gives keys back sorted by length, then bytes; the export must not care."""
+    order = export.field_order(Invoice)
+    assert order == {"issuer": None, "amount": None, "lines": {"name": None, "qty": None}, "note": None}
+    datas = [
+        {"note": "n", "lines": [{"qty": 1.0, "name": "Room"}], "amount": 1.0, "extra": "x", "issuer": "ACME"},
+        {"amount": 2.0, "lines": [{"qty": 2.0}, {"qty": 3.0, "name": "Tax"}]},
+    ]
+    assert export.data_columns(datas, order) == [
+        "issuer", "amount", "lines.0.name", "lines.0.qty", "lines.1.name", "lines.1.qty", "note", "extra"]  # fmt: skip
+    assert export.data_columns(datas)[:2] == ["note", "lines.0.qty"]  # without the schema: as the keys came
+    assert list(export.in_order(datas[0], order)) == ["issuer", "amount", "lines", "note", "extra"]
+    assert list(export.in_order(datas[0], order)["lines"][0]) == ["name", "qty"]
+    header, _ = export.table(lambda: iter([{"index": 0, "status": "ok", "data": datas[0]}]), order)
+    assert header == [*export.META_COLUMNS, "issuer", "amount", "lines.0.name", "lines.0.qty", "note", "extra",
+                      export.ERRORS_COLUMN]  # fmt: skip

@@ -259,6 +259,36 @@ def test_hidden_temporary_and_unmatched_files_are_left_alone(service, inbox):
     assert sorted(scan(service, "deep").waiting) == ["real.pdf", "sub/deep.pdf"]
 
 
+def test_patterns_match_names_whatever_their_case(service, inbox):
+    (inbox / "Sub").mkdir()
+    names = ["umsatz.CSV", "konto.Csv", "plain.csv", "Sub/DEEP.CSV", "report.pdf", "UMSATZ.CSV.PART"]
+    for i, name in enumerate(names):
+        (inbox / name).write_text(f"Date,Amount\n2024-01-0{i + 1},-1.00\n", encoding="utf-8")
+    ingestion.add_source(service, "flat", inbox, pattern="*.csv", plugin="bank_transactions")
+    ingestion.add_source(service, "deep", inbox, pattern="**/*.csv", plugin="bank_transactions")
+    ingestion.add_source(service, "sets", inbox, pattern="[k-p]*.CSV", plugin="bank_transactions")
+
+    assert sorted(scan(service, "flat").waiting) == ["konto.Csv", "plain.csv", "umsatz.CSV"]
+    assert sorted(scan(service, "deep").waiting) == ["Sub/DEEP.CSV", "konto.Csv", "plain.csv", "umsatz.CSV"]
+    assert sorted(scan(service, "sets").waiting) == ["konto.Csv", "plain.csv"]
+    assert sorted(scan(service, "flat").ingested) == ["konto.Csv", "plain.csv", "umsatz.CSV"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matches", "misses"),
+    [
+        ("*.pdf", ["a.PDF", "b.pdf", "c.pDf"], ["d.pdfx", "e.txt"]),
+        ("[!a]*.txt", ["B.TXT", "c.txt"], ["a.txt", "A.TXT"]),
+        ("x[ab", ["X[AB", "x[ab"], ["xa", "xb"]),
+        ("straße-?.csv", ["STRAßE-1.CSV", "straße-2.csv"], ["strasse-1.csv"]),
+    ],
+)
+def test_case_insensitive_patterns_keep_their_meaning(tmp_path, pattern, matches, misses):
+    for name in matches + misses:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert sorted(path.name for path in ingestion.candidates(tmp_path, pattern)) == sorted(matches)
+
+
 def test_sources_are_scanned_when_their_interval_has_elapsed(service, inbox, tmp_path):
     (tmp_path / "off").mkdir()
     ingestion.add_source(service, "every-minute", inbox, interval_s=60)

@@ -4,6 +4,7 @@ deterministic test backend (no model)."""
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,15 @@ from sqlalchemy import delete, func, select, update
 
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.deterministic import DeterministicBackend
-from parser_service.db import Document, Job, JobStatus, Record
-from parser_service.errors import FileTooLargeError, GenerationError, UnknownPluginError, UnsupportedFormatError
+from parser_service.blobs import MARKER
+from parser_service.db import Document, Job, JobStatus, Record, ServiceInfo
+from parser_service.errors import (
+    ConfigError,
+    FileTooLargeError,
+    GenerationError,
+    UnknownPluginError,
+    UnsupportedFormatError,
+)
 from parser_service.jobs import Service
 from parser_service.pipeline import Pipeline
 from parser_service.settings import Settings
@@ -205,3 +213,82 @@ def test_run_job_on_sqlite(sqlite_url: str, tmp_path: Path, bank_csv: Path) -> N
     job = service.run_job(job.id)
     assert job.status == JobStatus.succeeded and count(service, Record) == ROWS
     service.db.dispose()
+
+
+# --- the data folder and the blob store -------------------------------------------------------
+
+
+def test_a_relative_data_folder_is_made_absolute_when_the_settings_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PARSER_SERVICE_DATA_DIR", "state")
+    monkeypatch.setenv("PARSER_SERVICE_BLOB_DIR", "~/blobs")
+    settings = Settings()
+    monkeypatch.chdir("/")  # a later chdir changes nothing
+    assert settings.data_dir == tmp_path.resolve() / "state"
+    assert settings.blobs() == Path.home() / "blobs"
+    assert settings.database() == f"sqlite:///{tmp_path.resolve() / 'state' / 'parser-service.db'}"
+    monkeypatch.delenv("PARSER_SERVICE_BLOB_DIR")
+    assert Settings(data_dir=Path("rel")).blobs() == Path("/rel/blobs")  # in the directory of now: "/"
+
+
+def elsewhere(service: Service, folder: Path) -> Service:
+    """The same database with another data folder: a process started in another directory."""
+    return Service(service.settings.model_copy(update={"data_dir": folder}), db=service.db)
+
+
+def test_a_process_whose_blob_folder_is_not_the_databases_is_refused(
+    service: Service, bank_csv: Path, tmp_path: Path
+) -> None:
+    job = submit(service, bank_csv)  # the first store sets the blob folder up
+    home = service.settings.blobs()
+    stray = elsewhere(service, tmp_path / "elsewhere")
+
+    with pytest.raises(ConfigError) as refused:
+        stray.run_job(job.id)
+    message = refused.value.message
+    assert f"the blob folder here is {tmp_path / 'elsewhere' / 'blobs'}" in message and str(home) in message
+    assert "PARSER_SERVICE_DATA_DIR" in message and "\n" not in message
+    assert refused.value.retryable  # the job waits for a worker that sees the right folder
+    waiting = service.job(job.id)
+    assert waiting.status == JobStatus.pending and str(waiting.error).startswith("will retry: the blob folder here")
+    with bank_csv.open("rb") as handle, pytest.raises(ConfigError, match="the blob folder here"):
+        stray.add_document(handle, "again.csv")
+    assert not (tmp_path / "elsewhere" / "blobs").exists() or not any((tmp_path / "elsewhere" / "blobs").iterdir())
+
+    assert service.run_job(job.id).status == JobStatus.succeeded  # the right folder runs it
+    assert count(service, Record) == ROWS
+
+
+def test_the_same_store_mounted_at_another_path_is_accepted(service: Service, bank_csv: Path, tmp_path: Path) -> None:
+    job = submit(service, bank_csv)
+    mounted = tmp_path / "mnt"
+    shutil.copytree(service.settings.data_dir, mounted)  # another machine's view of the same files
+    assert elsewhere(service, mounted).run_job(job.id).status == JobStatus.succeeded
+
+
+def test_a_database_from_before_the_check_is_claimed_only_by_a_folder_that_holds_its_documents(
+    service: Service, bank_csv: Path, tmp_path: Path
+) -> None:
+    submit(service, bank_csv)
+    with service.db.session() as session:  # as it was before the store had an id
+        session.execute(delete(ServiceInfo))
+    (service.settings.blobs() / MARKER).unlink()
+    stray = elsewhere(service, tmp_path / "elsewhere")
+    with pytest.raises(ConfigError, match=r"does not hold this database's documents \(bank-export.csv is not in it\)"):
+        stray.check_blob_store()
+    fresh = Service(service.settings, db=service.db)
+    fresh.check_blob_store()  # the right folder takes the claim
+    assert (service.settings.blobs() / MARKER).is_file()
+    with pytest.raises(ConfigError, match="its marker file"):
+        elsewhere(service, tmp_path / "elsewhere").check_blob_store()
+
+
+def test_a_missing_blob_names_the_folder_it_was_looked_for_in(service: Service, bank_csv: Path) -> None:
+    job = submit(service, bank_csv)
+    document = service.job_document(job)
+    service.store.local_path(document.blob).unlink()
+    failed = service.run_job(job.id)
+    assert failed.status == JobStatus.failed
+    assert failed.error == f"bank-export.csv: the stored file is missing from the blob store at {service.settings.blobs()}"

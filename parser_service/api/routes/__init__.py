@@ -1,5 +1,6 @@
 """The API's routes, one module per resource. Every router here requires an API key;
-``system.public`` holds the one route that does not (/health)."""
+``system.public`` holds the one route that does not (/health). The documentation pages,
+also open, are added by ``parser_service.api.docs``."""
 
 from parser_service.api.routes import documents, jobs, records, system
 

@@ -1,13 +1,17 @@
-"""Small helpers the route modules share: 404s and the error answers in OpenAPI."""
+"""Small helpers the route modules share: 404s, the error answers in OpenAPI, a job's schema."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, status
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from parser_service.api.schemas import Error
+from parser_service.api.state import ApiState
+from parser_service.db import Job
+from parser_service.errors import PluginError
 
 T = TypeVar("T")
 
@@ -27,3 +31,16 @@ def get_or_404(session: Session, model: type[T], item_id: str, what: str) -> T:
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for these error codes, each with the ``{"detail": ...}`` body."""
     return {code: {"model": Error} for code in codes}
+
+
+def job_schema(state: ApiState, job: Job) -> type[BaseModel] | None:
+    """The schema of the job's plugin: the one it names, or the one its document type chose
+    (None: no such plugin installed, or none chosen yet)."""
+    try:
+        if job.plugin:
+            return state.host.domain(job.plugin).schema
+    except PluginError:
+        return None  # uninstalled since
+    document_type = (job.document_metadata or {}).get("document_type")
+    domain = state.host.domain_for_type(str(document_type)) if document_type else None
+    return domain.schema if domain else None

@@ -38,6 +38,8 @@ UPLOAD_BODY: dict[str, Any] = {
     }
 }
 TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+#: The form fields an upload takes beside ``file``.
+FORM_FIELDS = frozenset(UPLOAD_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]) - {"file"}
 
 
 class JobIn(BaseModel):
@@ -68,6 +70,13 @@ async def upload_document(
     again give the same document and its existing job (200), unless ``reprocess``."""
     upload = await read_upload(request, max_upload_bytes(state))
     try:
+        unknown = sorted(set(upload.fields) - FORM_FIELDS)
+        if unknown:  # a misspelt "plugin" must not be ignored quietly
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"unknown form field {', '.join(map(repr, unknown))}; an upload takes file, "
+                + ", ".join(sorted(FORM_FIELDS)),
+            )
         plugin = upload.fields.get("plugin", "").strip() or None
         reprocess = reprocess or _flag(upload.fields.get("reprocess", ""), "reprocess")
         if plugin:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from parser_service.api import export
 from parser_service.api.auth import require_key
-from parser_service.api.routes.common import errors, get_or_404
+from parser_service.api.routes.common import errors, get_or_404, job_schema
 from parser_service.api.schemas import JobOut, RecordOut, RecordPage, RecordStatus
 from parser_service.api.state import SessionDep, StateDep
 from parser_service.db import Database, Job, Record
@@ -65,30 +65,35 @@ def export_job(
     session: SessionDep,
     format: Annotated[ExportFormat, Query(description="json, jsonl, csv or xlsx")] = "json",
 ) -> Response:
-    """CSV and XLSX flatten nested data into columns and escape text that a spreadsheet would
-    run as a formula. A job that is still running exports the records it has so far
-    (``X-Job-Status`` says which it is)."""
-    job = JobOut.model_validate(get_or_404(session, Job, job_id, "job"))
+    """CSV and XLSX flatten nested data into columns, in the order of the plugin's schema, and
+    escape text that a spreadsheet would run as a formula. Every record carries ``review`` and
+    ``review_fields`` (the columns ``record_review`` and ``record_review_fields``). A job that is
+    still running exports the records it has so far (``X-Job-Status`` says which it is)."""
+    row = get_or_404(session, Job, job_id, "job")
+    job = JobOut.model_validate(row)
+    schema = job_schema(state, row)
+    order = export.field_order(schema) if schema is not None else None
     media_type, suffix = export.FORMATS[format]
     headers = {
         "Content-Disposition": f'attachment; filename="job-{job_id}.{suffix}"',
         "X-Job-Status": job.status,
     }
-    source = record_source(state.service.db, job_id)
+    source = record_source(state.service.db, job_id, order)
     if format == "xlsx":
-        path = export.xlsx_file(source, title=f"job {job_id[:8]}")
+        path = export.xlsx_file(source, title=f"job {job_id[:8]}", order=order)
         cleanup = BackgroundTask(Path(path).unlink, missing_ok=True)
         return FileResponse(path, media_type=media_type, headers=headers, background=cleanup)
     chunks = {
         "json": lambda: export.json_chunks({"job": job.model_dump(mode="json")}, source),
         "jsonl": lambda: export.jsonl_chunks(source),
-        "csv": lambda: export.csv_chunks(source),
+        "csv": lambda: export.csv_chunks(source, order),
     }[format]()
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 
-def record_source(db: Database, job_id: str) -> export.RecordSource:
-    """Reads the job's records in index order, a batch per short session, each time it is called."""
+def record_source(db: Database, job_id: str, order: export.FieldOrder | None = None) -> export.RecordSource:
+    """Reads the job's records in index order, a batch per short session, each time it is called;
+    their data's keys in ``order`` (the schema's)."""
 
     def records() -> Iterator[dict[str, Any]]:
         last = -1
@@ -100,7 +105,7 @@ def record_source(db: Database, job_id: str) -> export.RecordSource:
                     .order_by(Record.index)
                     .limit(EXPORT_BATCH)
                 ).all()
-                rows = [export.record_dict(record) for record in batch]
+                rows = [export.record_dict(record, order) for record in batch]
             if not rows:
                 return
             yield from rows

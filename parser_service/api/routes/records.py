@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from parser_service.api.auth import KeyDep, require_key
 from parser_service.api.corrections import CorrectionError, normalise, set_field
-from parser_service.api.routes.common import errors, get_or_404, not_found
+from parser_service.api.routes.common import errors, get_or_404, job_schema, not_found
 from parser_service.api.schemas import AnnotationIn, AnnotationOut, RecordDetail
-from parser_service.api.state import ApiState, SessionDep, StateDep
+from parser_service.api.state import SessionDep, StateDep
 from parser_service.db import Annotation, Job, Record
-from parser_service.errors import PluginError
 
 router = APIRouter(tags=["records"], dependencies=[Depends(require_key)])
 
@@ -33,12 +30,14 @@ def get_record(record_id: str, session: SessionDep) -> RecordDetail:
 )
 def annotate(record_id: str, correction: AnnotationIn, key: KeyDep, state: StateDep, session: SessionDep) -> Annotation:
     """Sets the field in the record's data and keeps the old value, who changed it (the API
-    key's name) and when, so every correction can be traced and used as training data."""
+    key's name) and when, so every correction can be traced and used as training data. The
+    field is taken off the record's ``review_fields``: a person has checked it."""
     locked = select(Record).where(Record.id == record_id).with_for_update()
     record = session.scalar(locked)  # a row lock: two corrections at once never lose one
     if record is None:
         raise not_found("record", record_id)
-    schema = _schema(state, record.job_id, session)
+    job = session.get(Job, record.job_id)
+    schema = job_schema(state, job) if job is not None else None
     try:
         data, old = set_field(record.data or {}, correction.field, correction.new_value, schema)
         new = normalise(schema, data, correction.field) if schema else correction.new_value
@@ -46,22 +45,15 @@ def annotate(record_id: str, correction: AnnotationIn, key: KeyDep, state: State
     except CorrectionError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     record.data = data
+    record.review_fields = reviewed(record.review_fields or [], correction.field)
+    record.review = record.status != "ok" or bool(record.review_fields)
     annotation = Annotation(record=record, field=correction.field, old_value=old, new_value=new, author=key.name)
     session.add(annotation)
     session.commit()
     return annotation
 
 
-def _schema(state: ApiState, job_id: str, session: Session) -> type[BaseModel] | None:
-    """The schema of the job's plugin: the one it names, or the one its document type chose."""
-    job = session.get(Job, job_id)
-    if job is None:
-        return None
-    try:
-        if job.plugin:
-            return state.host.domain(job.plugin).schema
-    except PluginError:
-        return None  # uninstalled since: the correction is stored as given
-    document_type = (job.document_metadata or {}).get("document_type")
-    domain = state.host.domain_for_type(str(document_type)) if document_type else None
-    return domain.schema if domain else None
+def reviewed(fields: list[str], corrected: str) -> list[str]:
+    """The fields still to review once a person has corrected ``corrected``: its own flag
+    goes, and so do flags under it (correcting ``lines`` settles ``lines.0.name``)."""
+    return [name for name in fields if name != corrected and not name.startswith(f"{corrected}.")]
