@@ -164,21 +164,41 @@ class Service:
         existing document and its latest job, and ``False``; it creates no new job."""
         if plugin:
             self.pipeline.host.domain(plugin)
-        document, new = self.add_document(stream, filename)
-        latest = None if new else self._latest_job(document.id, plugin)
+        document, _ = self.add_document(stream, filename)
+        latest = self._latest_job(document.id, plugin)  # a new document too: a racing upload's job
         if latest is not None:
             return document, latest, False
-        return document, self.new_job(document.id, plugin, options), True
+        try:  # the first job of an upload carries a unique key: of identical uploads at once, one makes it
+            return document, self.new_job(document.id, plugin, options, submit_key=_submit_key(document.id, plugin)), True
+        except IntegrityError:
+            raced = self._latest_job(document.id, plugin)
+            if raced is None:
+                raise
+            return document, raced, False
 
-    def new_job(self, document_id: str, plugin: str | None = None, options: dict[str, Any] | None = None) -> Job:
+    def new_job(
+        self,
+        document_id: str,
+        plugin: str | None = None,
+        options: dict[str, Any] | None = None,
+        *,
+        submit_key: str | None = None,
+    ) -> Job:
         """An explicit new job for a stored document (processing again after a version change).
-        ``UnknownPluginError`` for a plugin not installed, ``LookupError`` for no such document."""
+        ``UnknownPluginError`` for a plugin not installed, ``LookupError`` for no such document;
+        ``IntegrityError`` when ``submit_key`` (``submit``'s) is taken."""
         if plugin:
             self.pipeline.host.domain(plugin)
         with self.db.session() as session:
             if session.get(Document, document_id) is None:
                 raise LookupError(f"no document {document_id}")
-            job = Job(document_id=document_id, plugin=plugin, options=options or {}, status=JobStatus.pending)
+            job = Job(
+                document_id=document_id,
+                plugin=plugin,
+                options=options or {},
+                status=JobStatus.pending,
+                submit_key=submit_key,
+            )
             session.add(job)
         return job
 
@@ -376,6 +396,11 @@ class Service:
         query = select(Job).where(Job.document_id == document_id, same_plugin)
         with self.db.session() as session:
             return session.scalar(query.order_by(Job.created_at.desc()).limit(1))
+
+
+def _submit_key(document_id: str, plugin: str | None) -> str:
+    """What makes two uploads the same: the document and the plugin asked for ("*": by type)."""
+    return f"{document_id}/{plugin or '*'}"
 
 
 def _record_row(job_id: str, result: RecordResult) -> dict[str, Any]:

@@ -94,6 +94,9 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     task_id: Mapped[str | None] = mapped_column(String(64), doc="the queue task last sent for this job")
+    submit_key: Mapped[str | None] = mapped_column(
+        String(200), unique=True, doc="document and plugin of the upload that made the job: one job per upload"
+    )
     document_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     plugin_version: Mapped[str | None] = mapped_column(String(64))
     model_version: Mapped[str | None] = mapped_column(String(256))

@@ -29,7 +29,7 @@ from parser_service import apikeys
 from parser_service.api import create_app
 from parser_service.api.auth import MISSING, REJECTED
 from parser_service.bench.server import running_api
-from parser_service.db import Annotation, Database, Document, Record
+from parser_service.db import Annotation, Database, Document, Job, Record
 from parser_service.db.migrate import upgrade
 from parser_service.jobs import Service
 from parser_service.settings import Settings
@@ -249,6 +249,32 @@ def test_a_duplicate_upload_is_the_same_document_and_job_unless_reprocessed(api:
     jobs = api.client.get(f"/documents/{first['document_id']}").json()["jobs"]
     assert [job["id"] for job in jobs] == [first["job_id"], redo.json()["job_id"]]
     assert api.count(Document) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("uploads", [20, 50])
+def test_identical_uploads_at_the_same_instant_make_one_document_and_one_job(api: Api, uploads: int):
+    """Issue 25: 20 and 50 uploads of the same bytes at once gave one document but up to 8 and
+    13 jobs (each racer saw no job yet and made its own)."""
+    import threading
+
+    body = BANK_CSV.read_bytes()
+    start = threading.Barrier(uploads)
+    answers: list[httpx.Response] = []
+
+    def upload() -> None:
+        start.wait()
+        answers.append(api.upload("gls.csv", body, plugin="bank_transactions"))
+
+    threads = [threading.Thread(target=upload) for _ in range(uploads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200] * (uploads - 1) + [202]
+    assert len({answer.json()["job_id"] for answer in answers}) == 1
+    assert (api.count(Document), api.count(Job)) == (1, 1)
+    assert api.sent == [answers[0].json()["job_id"]]  # queued once
 
 
 def test_a_stored_document_can_be_processed_again_without_uploading_it(api: Api):
