@@ -226,6 +226,29 @@ class Service:
 
     # --- running a job ------------------------------------------------------------------
 
+    def begin_run(self, job_id: str) -> int | None:
+        """Count a worker's run of an open job before it starts (``unfinished_runs``, ended by
+        ``end_run``); returns how many runs before this one began and never ended, each a
+        worker that died on the job (killed for memory, a crash in a parser): ``None`` for a
+        job that is not open, or not there."""
+        with self.db.session() as session:
+            runs = session.scalar(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(JobStatus.open()))
+                .values(unfinished_runs=Job.unfinished_runs + 1)
+                .returning(Job.unfinished_runs)
+            )
+        return None if runs is None else int(runs) - 1
+
+    def end_run(self, job_id: str) -> None:
+        """The run ``begin_run`` counted ended (well or not) in a worker that is still alive."""
+        with self.db.session() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.unfinished_runs > 0)
+                .values(unfinished_runs=Job.unfinished_runs - 1)
+            )
+
     def run_job(self, job_id: str, progress: Callable[[int, int], None] | None = None) -> Job:
         """Process a job to the end. Idempotent: records already stored for the job are kept and
         skipped, never duplicated (unique on job and index); a finished job is returned as it is.

@@ -166,6 +166,18 @@ class Settings(BaseSettings):
         120, ge=0, description="The reconciler re-enqueues open jobs not updated for this long that have no live task."
     )
     reconcile_every_s: float = Field(60, gt=0, description="How often the beat scheduler runs the reconciler.")
+    job_time_limit_s: float = Field(
+        3600, gt=0, description="Seconds a worker may spend on one document: past it the job is stopped and ends "
+        "failed with the reason (a job that ignores the stop is killed job_kill_grace_s later, and fails the same)."
+    )
+    job_kill_grace_s: float = Field(
+        30, gt=0, description="Seconds past job_time_limit_s after which the worker process running a job that "
+        "did not stop is killed."
+    )
+    max_worker_deaths: int = Field(
+        3, ge=1, description="Times a worker may die while it runs one document (out of memory, a crash in a "
+        "parser) before its job ends failed instead of being run again."
+    )
     scan_every_s: float = Field(
         10, gt=0, description="How often beat checks the watched folders; each source's own interval decides "
         "whether it is scanned."

@@ -12,6 +12,10 @@ Why these settings:
 - ``visibility_timeout``: Redis hands an unacknowledged message to another worker after
   this long, so it must be longer than any job. A crashed worker's job is picked up
   sooner by the reconciler (``workers.tasks.reconcile``), not by this timeout.
+- ``task_annotations``: a job's time limit (``PARSER_SERVICE_JOB_TIME_LIMIT_S``): Celery
+  raises ``SoftTimeLimitExceeded`` in the task, which fails the job, and kills the pool
+  process ``PARSER_SERVICE_JOB_KILL_GRACE_S`` later if it has not stopped. Time limits
+  need the prefork pool (``parser-service worker``'s); a ``--pool=solo`` worker has none.
 - Every Redis key lives under ``<queue>:`` (``global_keyprefix``), so deployments and
   test runs sharing one Redis never see each other's messages.
 """
@@ -48,6 +52,13 @@ def create_app(settings: Settings | None = None) -> Celery:
         result_serializer="json",
         enable_utc=True,
         beat_schedule=beat_schedule(settings),
+        # every document has a time limit: stopped past it, its process killed if it does not stop
+        task_annotations={
+            "parser_service.process_job": {
+                "soft_time_limit": settings.job_time_limit_s,
+                "time_limit": settings.job_time_limit_s + settings.job_kill_grace_s,
+            }
+        },
     )
     return app
 

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
 import redis
 from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from parser_service.errors import ParserServiceError
 from parser_service.jobs import Service
@@ -78,10 +80,13 @@ class Liveness:
         return bool(self.client.exists(self.key(job_id)))
 
     @contextmanager
-    def running(self, job_id: str, task_id: str) -> Iterator[None]:
-        """Hold the key while the body runs, refreshed by a heartbeat thread; released after."""
+    def running(self, job_id: str, task_id: str, limit_s: float | None = None) -> Iterator[None]:
+        """Hold the key while the body runs, refreshed by a heartbeat thread; released after.
+        The heartbeat stops after ``limit_s`` (the job's time limits): a job stuck past them
+        where nothing killed it (a pool without time limits) no longer looks alive."""
         stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(job_id, task_id, stop), daemon=True)
+        until = time.monotonic() + limit_s if limit_s is not None else None
+        beat = threading.Thread(target=self._beat, args=(job_id, task_id, stop, until), daemon=True)
         self._touch(job_id, task_id)
         beat.start()
         try:
@@ -91,8 +96,11 @@ class Liveness:
             beat.join()
             self._quietly(lambda: self.client.delete(self.key(job_id)))
 
-    def _beat(self, job_id: str, task_id: str, stop: threading.Event) -> None:
+    def _beat(self, job_id: str, task_id: str, stop: threading.Event, until: float | None = None) -> None:
         while not stop.wait(self.heartbeat_s / 3):
+            if until is not None and time.monotonic() > until:
+                log.error("job %s: past its time limits and still running; its liveness key is left to expire", job_id)
+                return
             self._touch(job_id, task_id)
 
     def _touch(self, job_id: str, task_id: str) -> None:
@@ -149,15 +157,60 @@ def enqueue(job_id: str) -> str:
     return default_queue().enqueue(job_id)
 
 
-@app.task(bind=True, name=PROCESS_JOB, max_retries=MAX_RETRIES)
+def time_limit_reason(settings: Settings, killed: bool = False) -> str:
+    """Why a job that ran past its time limit failed."""
+    how = f"killed {settings.job_kill_grace_s:g} s later, as it did not stop" if killed else "stopped"
+    return (f"the document took longer than the time limit of {settings.job_time_limit_s:g} s "
+            f"(PARSER_SERVICE_JOB_TIME_LIMIT_S); {how}")  # fmt: skip
+
+
+def deaths_reason(deaths: int) -> str:
+    return (f"the worker died {deaths} times on this document (killed for memory, or a crash in a parser); "
+            "it is not run again (PARSER_SERVICE_MAX_WORKER_DEATHS)")  # fmt: skip
+
+
+class JobTask(Task):
+    """``process_job``'s class: a job whose worker process was killed at the hard time limit
+    ends failed here, in the worker's main process (Celery calls ``on_failure`` there for a
+    hard time limit), since the process that ran it is gone."""
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        if isinstance(exc, TimeLimitExceeded) and args:
+            job_id = str(args[0])
+            log.error("job %s: killed at the hard time limit", job_id)
+            jobs = service()
+            jobs.fail(job_id, time_limit_reason(jobs.settings, killed=True))
+            jobs.end_run(job_id)  # this death is the time limit's, not the document crashing a worker
+
+
+@app.task(bind=True, name=PROCESS_JOB, max_retries=MAX_RETRIES, base=JobTask)
 def process_job(self: Task, job_id: str) -> str:
     """Run the job. Bad input ends it failed inside ``run_job``; transient trouble (a retryable
     backend error, a lost database, an unexpected error) is retried with exponential backoff,
-    and after ``MAX_RETRIES`` the job ends failed with the last error as its reason."""
+    and after ``MAX_RETRIES`` the job ends failed with the last error as its reason.
+
+    Each run is counted on the job before it starts and uncounted when it ends
+    (``begin_run``/``end_run``): a count left behind is a worker that died on the job, and
+    the ``max_worker_deaths``-th such death ends the job failed instead of running it again
+    (Celery gives a killed worker's message back, ``task_reject_on_worker_lost``). A run
+    past ``job_time_limit_s`` is stopped (Celery's soft time limit) and fails the job; one
+    that ignores the stop is killed ``job_kill_grace_s`` later (``JobTask.on_failure``)."""
     task_id = str(self.request.id)
+    jobs = service()
+    deaths = jobs.begin_run(job_id)
+    if deaths is not None and deaths >= jobs.settings.max_worker_deaths:
+        log.error("job %s: %s", job_id, deaths_reason(deaths))
+        jobs.fail(job_id, deaths_reason(deaths))
+        jobs.end_run(job_id)
+        return "failed"
     try:
-        with liveness().running(job_id, task_id):
-            return str(service().run_job(job_id).status)
+        limit = jobs.settings.job_time_limit_s + jobs.settings.job_kill_grace_s
+        with liveness().running(job_id, task_id, limit_s=limit):
+            return str(jobs.run_job(job_id).status)
+    except SoftTimeLimitExceeded:
+        log.error("job %s: %s", job_id, time_limit_reason(jobs.settings))
+        jobs.fail(job_id, time_limit_reason(jobs.settings))
+        return "failed"
     except LookupError as exc:
         log.warning("job %s: %s; nothing to do", job_id, exc)
         return "missing"
@@ -165,6 +218,10 @@ def process_job(self: Task, job_id: str) -> str:
         if not _retryable(exc):
             raise
         return _retry_or_fail(self, job_id, exc)
+    finally:
+        if deaths is not None:
+            with suppress(Exception):  # a lost database: the count stays, one death too many at worst
+                jobs.end_run(job_id)
 
 
 @app.task(name=RECONCILE)

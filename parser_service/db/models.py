@@ -93,6 +93,9 @@ class Job(Base):
     records_done: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    unfinished_runs: Mapped[int] = mapped_column(
+        Integer, default=0, server_default=text("0"), doc="runs a worker began and never ended: its deaths"
+    )
     task_id: Mapped[str | None] = mapped_column(String(64), doc="the queue task last sent for this job")
     submit_key: Mapped[str | None] = mapped_column(
         String(200), unique=True, doc="document and plugin of the upload that made the job: one job per upload"

@@ -241,9 +241,10 @@ class WorkerProcess:
 
 @pytest.fixture
 def worker(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., WorkerProcess]]:
-    """Factory: ``worker(settings, delay_s=None, beat=False, pool="solo", env=None)`` starts a
-    Celery worker on ``settings.queue`` with those settings in its environment (``beat``
-    embeds the beat scheduler, so the reconciler runs). Every worker is stopped afterwards."""
+    """Factory: ``worker(settings, delay_s=None, beat=False, pool="solo", env=None, app="workers.app")``
+    starts a Celery worker on ``settings.queue`` with those settings in its environment (``beat``
+    embeds the beat scheduler, so the reconciler runs; ``app``: another Celery app module,
+    ``tests.service.hostile_app``). Every worker is stopped afterwards."""
     started: list[WorkerProcess] = []
 
     def start(
@@ -253,13 +254,14 @@ def worker(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., WorkerProce
         beat: bool = False,
         pool: str = "solo",
         env: dict[str, str] | None = None,
+        app: str = "workers.app",
     ) -> WorkerProcess:
         name = f"w{len(started)}-{uuid.uuid4().hex[:6]}"
         child_env = {**os.environ, **settings_env(settings), **(env or {})}
         if delay_s is not None:
             child_env["PARSER_SERVICE_TEST_DELAY_S"] = str(delay_s)
         command = [
-            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+            sys.executable, "-m", "celery", "-A", app, "worker",
             "-Q", settings.queue, "-c", "1", f"--pool={pool}", "-n", f"{name}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
         ]  # fmt: skip

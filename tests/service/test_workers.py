@@ -140,6 +140,74 @@ def test_jobs_survive_redis_losing_their_messages(
     assert service.job(waiting.id).task_id != waiting_task  # its message was lost and sent again
 
 
+def test_a_document_that_kills_its_worker_fails_after_three_deaths_and_others_keep_flowing(
+    service: Service, queue: JobQueue, worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """Issue 25: a document that kills the process running it (SIGKILL: the OOM killer, a
+    segfault) was given back by Celery (acks_late, reject on worker lost) and run again
+    forever. Each run is counted on the job; the third death fails it."""
+    from tests.service.hostile_app import KILL_MARKER
+    from workers.tasks import deaths_reason
+
+    pool = worker(service.settings, pool="prefork", app="tests.service.hostile_app").wait_ready()
+    poison = submit(service, write_bank_csv(tmp_path / f"{KILL_MARKER}.csv", rows=8))
+    healthy = submit(service, write_bank_csv(tmp_path / "healthy.csv", rows=12))
+    queue.enqueue(poison.id)
+    queue.enqueue(healthy.id)
+
+    failed = wait_for(finished(service, poison.id), 120, what="the poison job to fail")
+    assert failed.status == JobStatus.failed and failed.error == deaths_reason(3)
+    assert pool.output().count("WorkerLostError") + pool.output().count("exited with 'signal 9") >= 3
+    done = wait_for(finished(service, healthy.id), 60, what="the healthy job to finish")
+    assert done.status == JobStatus.succeeded, done.error
+    assert done.records_done == 12 and pool.proc.poll() is None  # the worker itself lives on
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_fails_with_the_reason(
+    service_settings: Settings, service: Service, worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """Issue 25: no document had a time limit; a job that made no progress ran forever while
+    the heartbeat kept it looking alive."""
+    from workers.tasks import time_limit_reason
+
+    limited = service_settings.model_copy(update={"job_time_limit_s": 2.0, "job_kill_grace_s": 3.0})
+    jobs = JobQueue.for_settings(limited, service)
+    try:
+        worker(limited, delay_s=30, pool="prefork").wait_ready()  # every model call sleeps 30 s
+        job = submit(service, write_bank_csv(tmp_path / "slow.csv", rows=8))
+        started = utcnow()
+        jobs.enqueue(job.id)
+        failed = wait_for(finished(service, job.id), 30, what="the time limit to stop the job")
+    finally:
+        jobs.celery.close()
+    assert failed.status == JobStatus.failed and failed.error == time_limit_reason(limited)
+    assert (utcnow() - started).total_seconds() < 20
+    assert not jobs.live.alive(job.id)
+
+
+def test_a_job_that_ignores_its_time_limit_is_killed_and_fails_and_the_next_runs(
+    service_settings: Settings, service: Service, worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    from tests.service.hostile_app import STUBBORN_MARKER
+    from workers.tasks import time_limit_reason
+
+    limited = service_settings.model_copy(update={"job_time_limit_s": 1.0, "job_kill_grace_s": 2.0})
+    jobs = JobQueue.for_settings(limited, service)
+    try:
+        worker(limited, pool="prefork", app="tests.service.hostile_app").wait_ready()
+        stubborn = submit(service, write_bank_csv(tmp_path / f"{STUBBORN_MARKER}.csv", rows=8))
+        healthy = submit(service, write_bank_csv(tmp_path / "healthy.csv", rows=12))
+        jobs.enqueue(stubborn.id)
+        jobs.enqueue(healthy.id)
+        failed = wait_for(finished(service, stubborn.id), 30, what="the hard time limit to end the job")
+        done = wait_for(finished(service, healthy.id), 60, what="the next job to finish")
+    finally:
+        jobs.celery.close()
+    assert failed.status == JobStatus.failed and failed.error == time_limit_reason(limited, killed=True)
+    assert failed.unfinished_runs == 0
+    assert done.status == JobStatus.succeeded, done.error
+
+
 @pytest.mark.model
 def test_the_embedded_model_extracts_an_invoice_through_a_worker(
     service_settings: Settings, service: Service, worker: Callable[..., WorkerProcess]
