@@ -276,7 +276,7 @@ def _exec_celery(arguments: list[str]) -> NoReturn:
 def cmd_submit(args: argparse.Namespace) -> int:
     service = _queue_service()
     if args.plugin:
-        service.pipeline.host.domain(args.plugin)  # an unknown plugin stops everything, before storing
+        service.pipeline.host.require(args.plugin)  # an unknown plugin stops everything, before storing
     from workers.tasks import enqueue
 
     entries = [_submit_one(service, path, args, enqueue) for path in args.paths]

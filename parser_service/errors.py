@@ -15,6 +15,7 @@
     │   ├── UnknownPluginError         ``--plugin`` names nothing installed
     │   └── PluginConflictError        two plugins register the same name
     ├── ConfigError                    a setting is wrong (model path, backend name)
+    │   └── PluginUnavailableError     ``retryable``: an installed plugin failed to load
     └── BackendError                   the model backend failed
         ├── ModelLoadError
         └── GenerationError            ``retryable``: a timeout or a lost server
@@ -108,6 +109,13 @@ class PluginConflictError(PluginError):
 
 class ConfigError(ParserServiceError):
     pass
+
+
+class PluginUnavailableError(ConfigError):
+    """An installed plugin that failed to load (a fault of the deployment, not of the
+    document): a job that needs it waits, retried, until the plugin is fixed."""
+
+    retryable = True
 
 
 class BackendError(ParserServiceError):

@@ -130,11 +130,11 @@ def _check_plugin(service: Service, plugin: str) -> None:
     """Raises ``UnknownPluginError`` naming the installed plugins."""
     pipeline = getattr(service, "pipeline", None)
     if pipeline is not None:
-        pipeline.host.domain(plugin)
+        pipeline.host.require(plugin)
         return
     from parser_service.plugin_host import build_host
 
-    build_host().domain(plugin)
+    build_host().require(plugin)
 
 
 # --- the schedule ------------------------------------------------------------

@@ -34,11 +34,11 @@ from parser_service.document import Document as ParsedDocument
 from parser_service.domain import Domain
 from parser_service.errors import (
     ConfigError,
-    FileNotFound,
     FileTooLargeError,
     InputError,
     ParserServiceError,
     PluginError,
+    PluginUnavailableError,
 )
 from parser_service.parsers.sniff import detect
 from parser_service.pipeline import Pipeline
@@ -83,14 +83,14 @@ class Service:
 
     # --- the blob store ------------------------------------------------------------------
 
-    def check_blob_store(self, *, claim: bool = True) -> None:
+    def check_blob_store(self, *, claim: bool = True, again: bool = False) -> None:
         """Refuse (``ConfigError``) a blob folder that is not the one this database's documents
         are stored in: every process must see the same store, and a relative
         PARSER_SERVICE_DATA_DIR resolved in another working directory would otherwise fail
         every job with "stored file is missing". The first process that stores a document
         (``claim``) records the store's id (a marker file in its folder) in the database; the
         folder may be mounted at another path on another machine, the id is what must match."""
-        if self._store_checked:
+        if self._store_checked and not again:  # ``again``: look even if it was right before (/health)
             return
         with self.db.session() as session:
             row = session.get(ServiceInfo, BLOB_STORE_KEY)
@@ -163,7 +163,7 @@ class Service:
         before anything is stored. A duplicate upload (same bytes, same plugin) returns the
         existing document and its latest job, and ``False``; it creates no new job."""
         if plugin:
-            self.pipeline.host.domain(plugin)
+            self.pipeline.host.require(plugin)
         document, _ = self.add_document(stream, filename)
         latest = self._latest_job(document.id, plugin)  # a new document too: a racing upload's job
         if latest is not None:
@@ -188,7 +188,7 @@ class Service:
         ``UnknownPluginError`` for a plugin not installed, ``LookupError`` for no such document;
         ``IntegrityError`` when ``submit_key`` (``submit``'s) is taken."""
         if plugin:
-            self.pipeline.host.domain(plugin)
+            self.pipeline.host.require(plugin)
         with self.db.session() as session:
             if session.get(Document, document_id) is None:
                 raise LookupError(f"no document {document_id}")
@@ -284,8 +284,16 @@ class Service:
         document = self.job_document(job)
         parsed = self.pipeline.parse(self._blob_path(document), document.filename)
         chosen = self.pipeline.host.domain(job.plugin) if job.plugin else None
-        metadata = job.document_metadata or self._store_metadata(job.id, parsed)
+        metadata = job.document_metadata or self.pipeline.metadata(parsed)
         domain = chosen or self.pipeline.host.domain_for_type(str(metadata.get("document_type")))
+        if domain is None and self.pipeline.host.broken:  # the plugin for it may be the broken one: wait
+            names = ", ".join(sorted(self.pipeline.host.broken))
+            raise PluginUnavailableError(  # the metadata is not kept: a broken plugin's types are missing from it
+                f"no loaded plugin reads {metadata.get('document_type')!r} documents, and installed plugins failed "
+                f"to load ({names}): the job waits until they are fixed"
+            )
+        if not job.document_metadata:
+            self._update(job.id, document_metadata=metadata, model_version=_describe(self.pipeline.backend.describe()))
         if domain is None:  # no installed plugin for this kind of document: metadata only
             self._update(job.id, records_total=0)
             return
@@ -329,11 +337,6 @@ class Service:
             store()
         if seen != total:
             self._update(job_id, records_total=seen)
-
-    def _store_metadata(self, job_id: str, parsed: ParsedDocument) -> dict[str, Any]:
-        metadata = self.pipeline.metadata(parsed)
-        self._update(job_id, document_metadata=metadata, model_version=_describe(self.pipeline.backend.describe()))
-        return metadata
 
     def _store_versions(self, job_id: str, domain: Domain) -> None:
         self._update(
@@ -406,8 +409,13 @@ class Service:
             return document
 
     def _blob_path(self, document: Document) -> Path:
-        if not self.store.exists(document.blob):
-            raise FileNotFound(document.filename, f"the stored file is missing from the blob store at {self.store.where}")
+        if not self.store.exists(document.blob):  # the deployment's fault (a wrong or emptied folder): the job waits
+            raise ConfigError(
+                f"{document.filename}: the stored file is missing from the blob store at {self.store.where} "
+                "(a wrong PARSER_SERVICE_DATA_DIR or PARSER_SERVICE_BLOB_DIR, or the file was removed); "
+                "the job waits until it is there",
+                retryable=True,
+            )
         return self.store.local_path(document.blob)
 
     def _document_by_sha(self, sha256: str) -> Document | None:

@@ -9,6 +9,7 @@ only those (built-ins always load).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -18,8 +19,10 @@ import pluggy
 
 from parser_service import hookspecs
 from parser_service.domain import Domain
-from parser_service.errors import PluginConflictError, PluginError, UnknownPluginError
+from parser_service.errors import PluginConflictError, PluginError, PluginUnavailableError, UnknownPluginError
 from parser_service.parsers.base import Parser
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "parser_service.plugins"
 BUILTIN_MODULES = ("parser_service.builtin",)
@@ -40,15 +43,29 @@ class PluginHost:
     manager: pluggy.PluginManager
     parsers: dict[str, Registered] = field(default_factory=dict)
     domains: dict[str, Registered] = field(default_factory=dict)
+    #: Installed plugins (entry-point names) that failed to load, and why: the others load.
+    broken: dict[str, str] = field(default_factory=dict)
 
     def parser_list(self) -> list[Parser]:
         return sorted((r.item for r in self.parsers.values()), key=lambda p: p.priority)
 
     def domain(self, name: str) -> Domain:
+        """The plugin's domain; ``PluginUnavailableError`` (retryable) for an installed plugin
+        that failed to load, ``UnknownPluginError`` for a name nothing installs."""
         try:
             return self.domains[name].item
         except KeyError:
-            raise UnknownPluginError(name, list(self.domains)) from None
+            self.require(name)
+            raise PluginUnavailableError(self.broken_reason(name)) from None
+
+    def require(self, name: str) -> None:
+        """``UnknownPluginError`` unless ``name`` is installed: loaded, or broken (its jobs wait)."""
+        if name not in self.domains and name not in self.broken:
+            raise UnknownPluginError(name, list(self.domains))
+
+    def broken_reason(self, name: str) -> str:
+        return (f"plugin {name!r} is installed but failed to load ({self.broken[name]}); "
+                "its jobs wait until it is fixed")  # fmt: skip
 
     def domain_list(self) -> list[Domain]:
         return [r.item for r in self.domains.values()]
@@ -72,9 +89,10 @@ def build_host(manager: pluggy.PluginManager | None = None, *, entry_points: boo
     for module_name in BUILTIN_MODULES:
         if manager.get_plugin(module_name) is None:
             manager.register(__import__(module_name, fromlist=["_"]), name=module_name)
+    broken: dict[str, str] = {}
     if entry_points:
-        _load_entry_points(manager, _allowed_names())
-    host = PluginHost(manager)
+        _load_entry_points(manager, _allowed_names(), broken)
+    host = PluginHost(manager, broken=broken)
     _collect(host)
     return host
 
@@ -84,7 +102,7 @@ def _allowed_names() -> set[str] | None:
     return {name.strip() for name in raw.split(",") if name.strip()} if raw else None
 
 
-def _load_entry_points(manager: pluggy.PluginManager, allowed: set[str] | None) -> None:
+def _load_entry_points(manager: pluggy.PluginManager, allowed: set[str] | None, broken: dict[str, str]) -> None:
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if allowed is not None and entry_point.name not in allowed:
             continue
@@ -92,8 +110,10 @@ def _load_entry_points(manager: pluggy.PluginManager, allowed: set[str] | None) 
             continue
         try:
             plugin = entry_point.load()
-        except Exception as exc:  # a broken plugin must say which one it is
-            raise PluginError(f"plugin {entry_point.name!r} failed to load: {exc}") from exc
+        except Exception as exc:  # a broken plugin says which one it is, and the others load
+            broken[entry_point.name] = f"{type(exc).__name__}: {exc}"
+            log.error("plugin %r failed to load: %s: %s", entry_point.name, type(exc).__name__, exc)
+            continue
         manager.register(plugin, name=entry_point.name)
         dist = getattr(entry_point, "dist", None)
         _DIST_INFO[entry_point.name] = (dist.name, dist.version) if dist else (None, None)

@@ -32,7 +32,7 @@ import redis
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
-from parser_service.errors import ParserServiceError
+from parser_service.errors import ConfigError, ParserServiceError
 from parser_service.jobs import Service
 from parser_service.settings import Settings, get_settings
 from workers.app import VISIBILITY_TIMEOUT_S, app, create_app, key_prefix
@@ -242,12 +242,23 @@ def _retryable(exc: Exception) -> bool:
     return True
 
 
+def deployment_fault(exc: Exception) -> bool:
+    """A fault of the deployment, not of the document (a blob folder that is not the
+    database's, a missing stored file, a plugin that failed to load): the job waits, retried
+    without a cap, until someone fixes it; it never fails for it."""
+    return isinstance(exc, ConfigError) and exc.retryable
+
+
 def _retry_or_fail(task: Task, job_id: str, exc: Exception) -> str:
-    if task.request.retries >= MAX_RETRIES:
+    fault = deployment_fault(exc)
+    if task.request.retries >= MAX_RETRIES and not fault:
         log.error("job %s: giving up after %d retries: %s", job_id, MAX_RETRIES, exc)
         service().fail(job_id, f"gave up after {MAX_RETRIES} retries: {exc}")
         return "failed"
     countdown = backoff_s(task.request.retries)
     liveness().queued(job_id, str(task.request.id), ttl_s=countdown + VISIBILITY_TIMEOUT_S)
+    if fault:
+        log.error("job %s stays pending, the deployment is misconfigured: %s; retrying in %.0f s", job_id, exc, countdown)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=None)
     log.warning("job %s: %s; retrying in %.0f s", job_id, exc, countdown)
     raise task.retry(exc=exc, countdown=countdown)

@@ -7,6 +7,8 @@ under the deployment's Redis key prefix, answered within ``PARSER_SERVICE_WORKER
 none answering is an error, since uploads would then wait forever. A worker answers
 from its main process, so a worker busy with a job answers too (the prefork pool of
 ``parser-service worker``; a ``--pool=solo`` worker cannot while it runs a job). The
+plugins check says which installed plugins failed to load, and the blob store check
+whether this process's blob folder is the database's (either keeps jobs pending). The
 backend check looks at the configuration only (the backend exists, its model files are
 there): loading a model belongs to the workers, not to a health probe.
 """
@@ -17,7 +19,7 @@ import asyncio
 import importlib.util
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +30,10 @@ from parser_service.backends.model_source import EMBEDDED, embedded_gguf, resolv
 from parser_service.db import Database
 from parser_service.errors import ConfigError
 from parser_service.settings import Settings
+
+if TYPE_CHECKING:
+    from parser_service.jobs import Service
+    from parser_service.plugin_host import PluginHost
 
 #: Seconds one check may take.
 CHECK_TIMEOUT = 5.0
@@ -109,14 +115,26 @@ async def run_check(check: Callable[[], object], timeout: float = CHECK_TIMEOUT)
     return Check(status="ok", count=found if isinstance(found, int) else None)
 
 
-async def health(settings: Settings, db: Database) -> Health:
-    """Every check, run side by side; the whole is ``ok`` only if each part is."""
+def check_plugins(host: PluginHost) -> None:
+    """Every installed plugin loaded; jobs that need one that did not wait (pending)."""
+    if host.broken:
+        raise ConfigError("; ".join(f"plugin {name!r} failed to load ({why})" for name, why in sorted(host.broken.items()))
+                          + ": jobs that need it stay pending until it is fixed")  # fmt: skip
+
+
+async def health(settings: Settings, db: Database, service: Service | None = None) -> Health:
+    """Every check, run side by side; the whole is ``ok`` only if each part is. With the
+    ``service``, also the plugins (each loaded) and the blob store (the database's own):
+    misconfigurations that keep jobs pending."""
     checks: dict[str, Callable[[], object]] = {
         "database": lambda: check_database(db),
         "redis": lambda: check_redis(settings.redis_url),
         "workers": lambda: check_workers(settings),
         "backend": lambda: check_backend(settings),
     }
+    if service is not None:
+        checks["plugins"] = lambda: check_plugins(service.pipeline.host)
+        checks["blob_store"] = lambda: service.check_blob_store(claim=False, again=True)
     results = await asyncio.gather(*(run_check(check) for check in checks.values()))
     named = dict(zip(checks, results))
     overall = "ok" if all(result.status == "ok" for result in results) else "error"

@@ -133,4 +133,4 @@ class Health(BaseModel):
     workers: int | None = Field(
         description="workers of the queue that answered (0: none; null: Redis could not be asked)"
     )
-    checks: dict[str, Check] = Field(description="database, redis, workers, backend")
+    checks: dict[str, Check] = Field(description="database, redis, workers, backend, plugins, blob_store")

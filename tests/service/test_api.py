@@ -574,6 +574,23 @@ def health_of(api: Api) -> tuple[int, dict[str, Any]]:
     return response.status_code, response.json()
 
 
+def test_health_reports_a_broken_plugin_and_a_foreign_blob_store(make_api: Callable[..., Api]):
+    """Issue 25: misconfigurations that keep jobs pending are said in /health."""
+    from parser_service.db import ServiceInfo
+    from parser_service.jobs import BLOB_STORE_KEY
+
+    api = make_api()
+    api.service.pipeline.host.broken["ghost"] = "ModuleNotFoundError: No module named 'ghost_dependency'"
+    with api.db.session() as session:  # the database's documents are in another store
+        session.merge(ServiceInfo(key=BLOB_STORE_KEY, value={"id": "another-store", "path": "/srv/elsewhere"}))
+    code, body = health_of(api)
+    assert code == 503
+    plugins, store = body["checks"]["plugins"], body["checks"]["blob_store"]
+    assert plugins["status"] == "error" and "plugin 'ghost' failed to load" in plugins["detail"]
+    assert "jobs that need it stay pending" in plugins["detail"]
+    assert store["status"] == "error" and "/srv/elsewhere" in store["detail"]
+
+
 def test_health_without_a_worker_is_503_and_says_so(make_api: Callable[..., Api], redis_url: str):
     api = make_api(REDIS_URL=redis_url)
     code, body = health_of(api)
@@ -583,7 +600,7 @@ def test_health_without_a_worker_is_503_and_says_so(make_api: Callable[..., Api]
     assert f"no worker of queue {api.settings.queue!r} answered within 1 s" in workers["detail"]
     assert "parser-service worker" in workers["detail"]
     others = {name: check["status"] for name, check in body["checks"].items() if name != "workers"}
-    assert others == {"database": "ok", "redis": "ok", "backend": "ok"}
+    assert others == {"database": "ok", "redis": "ok", "backend": "ok", "plugins": "ok", "blob_store": "ok"}
 
 
 def test_health_is_ok_with_a_worker_even_a_busy_one(make_api: Callable[..., Api], redis_url: str, worker, tmp_path):
@@ -597,7 +614,7 @@ def test_health_is_ok_with_a_worker_even_a_busy_one(make_api: Callable[..., Api]
     assert code == 200, body
     assert body["status"] == "ok" and body["workers"] == 1
     assert {name: check["status"] for name, check in body["checks"].items()} == {
-        "database": "ok", "redis": "ok", "workers": "ok", "backend": "ok"}  # fmt: skip
+        "database": "ok", "redis": "ok", "workers": "ok", "backend": "ok", "plugins": "ok", "blob_store": "ok"}  # fmt: skip
     assert body["checks"]["workers"]["count"] == 1
 
     queue = JobQueue.for_settings(api.settings, api.service)

@@ -26,6 +26,7 @@ from parser_service.errors import (
 from parser_service.jobs import Service
 from parser_service.pipeline import Pipeline
 from parser_service.settings import Settings
+from tests.conftest import INVOICE_EXAMPLES
 from tests.service.conftest import concurrently, write_bank_csv
 
 ROWS = 60
@@ -217,11 +218,92 @@ def test_a_corrupt_file_fails_the_job_with_its_reason(service: Service, tmp_path
     assert failed.finished_at is not None and count(service, Record) == 0
 
 
-def test_a_missing_blob_fails_the_job(service: Service, bank_csv: Path) -> None:
+def test_a_missing_blob_keeps_the_job_pending_until_the_file_is_back(service: Service, bank_csv: Path) -> None:
+    """Issue 25: a missing stored file is the deployment's fault (a wrong or emptied data
+    folder), not the document's: the job waited for nothing, it failed; now it waits."""
     job = submit(service, bank_csv)
-    service.store.local_path(service.job_document(job).blob).unlink()
-    failed = service.run_job(job.id)
-    assert failed.status == JobStatus.failed and "missing from the blob store" in str(failed.error)
+    blob = service.store.local_path(service.job_document(job).blob)
+    kept = blob.read_bytes()
+    blob.unlink()
+    with pytest.raises(ConfigError) as waits:
+        service.run_job(job.id)
+    assert waits.value.retryable
+    waiting = service.job(job.id)
+    assert waiting.status == JobStatus.pending
+    assert waiting.error == (
+        f"will retry: bank-export.csv: the stored file is missing from the blob store at {service.settings.blobs()} "
+        "(a wrong PARSER_SERVICE_DATA_DIR or PARSER_SERVICE_BLOB_DIR, or the file was removed); "
+        "the job waits until it is there"
+    )
+    blob.write_bytes(kept)
+    assert service.run_job(job.id).status == JobStatus.succeeded
+
+
+def broken_plugin_service(service_settings: Settings, service: Service, name: str) -> Service:
+    """A service whose plugin host has ``name`` installed but failed to load (as a plugin that
+    raises on import leaves it), beside the plugins that did load."""
+    from parser_service.plugin_host import build_host
+
+    host = build_host()
+    if name in host.domains:
+        del host.domains[name]
+    host.broken[name] = "ModuleNotFoundError: No module named 'missing_dependency'"
+    return Service(service_settings, db=service.db, pipeline=Pipeline(service_settings, host=host))
+
+
+def test_a_broken_plugin_keeps_its_jobs_pending_and_fails_nobody_elses(
+    service_settings: Settings, service: Service, bank_csv: Path, tmp_path: Path
+) -> None:
+    """Issue 25: a plugin that failed to import failed every job of the worker (build_host
+    raised PluginError); now its own jobs wait and the others run."""
+    broken = broken_plugin_service(service_settings, service, "invoices")
+    theirs = submit(broken, INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")  # accepted: it waits
+    ours = submit(broken, bank_csv)
+    by_type = submit(broken, write_bank_csv(tmp_path / "by-type.csv", rows=4), plugin=None)
+
+    assert broken.run_job(ours.id).status == JobStatus.succeeded  # bank_transactions loaded: it runs
+    assert broken.run_job(by_type.id).status == JobStatus.succeeded  # a bank statement: its plugin is there
+    with pytest.raises(ConfigError) as waits:
+        broken.run_job(theirs.id)
+    assert waits.value.retryable
+    waiting = service.job(theirs.id)
+    assert waiting.status == JobStatus.pending
+    assert waiting.error == ("will retry: plugin 'invoices' is installed but failed to load (ModuleNotFoundError: "
+                             "No module named 'missing_dependency'); its jobs wait until it is fixed")  # fmt: skip
+    with pytest.raises(UnknownPluginError):
+        broken.new_job(ours.document_id, "no-such-plugin")
+    assert service.run_job(theirs.id).status == JobStatus.succeeded  # a worker with the plugin fixed runs it
+
+
+def test_a_document_of_no_loaded_plugins_type_waits_while_a_plugin_is_broken(
+    service_settings: Settings, service: Service, bank_csv: Path
+) -> None:
+    broken = broken_plugin_service(service_settings, service, "bank_transactions")
+    job = submit(broken, bank_csv, plugin=None)  # a bank statement, whose plugin is the broken one
+    with pytest.raises(ConfigError, match=r"no loaded plugin reads '\w+' documents, and installed plugins failed to load \(bank_transactions\)"):
+        broken.run_job(job.id)
+    assert service.job(job.id).status == JobStatus.pending
+    assert service.run_job(job.id).records_done == ROWS
+
+
+def test_one_plugin_that_fails_to_import_leaves_the_others_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from parser_service import plugin_host
+    from parser_service.errors import PluginUnavailableError
+
+    real = metadata.entry_points(group=plugin_host.ENTRY_POINT_GROUP)
+    ghost = metadata.EntryPoint("ghost", "parser_service_no_such_module:plugin", plugin_host.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(plugin_host.metadata, "entry_points", lambda group: [ghost, *real])
+    host = plugin_host.build_host(plugin_host.new_manager())
+    assert "bank_transactions" in host.domains and "invoices" in host.domains
+    assert host.broken == {"ghost": "ModuleNotFoundError: No module named 'parser_service_no_such_module'"}
+    host.require("ghost")  # installed: an upload naming it is taken, and waits
+    with pytest.raises(PluginUnavailableError, match="plugin 'ghost' is installed but failed to load") as waits:
+        host.domain("ghost")
+    assert waits.value.retryable
+    with pytest.raises(UnknownPluginError):
+        host.require("nothing")
 
 
 def test_a_retryable_error_raises_and_the_retry_finishes_the_job(
@@ -328,12 +410,3 @@ def test_a_database_from_before_the_check_is_claimed_only_by_a_folder_that_holds
     assert (service.settings.blobs() / MARKER).is_file()
     with pytest.raises(ConfigError, match="its marker file"):
         elsewhere(service, tmp_path / "elsewhere").check_blob_store()
-
-
-def test_a_missing_blob_names_the_folder_it_was_looked_for_in(service: Service, bank_csv: Path) -> None:
-    job = submit(service, bank_csv)
-    document = service.job_document(job)
-    service.store.local_path(document.blob).unlink()
-    failed = service.run_job(job.id)
-    assert failed.status == JobStatus.failed
-    assert failed.error == f"bank-export.csv: the stored file is missing from the blob store at {service.settings.blobs()}"

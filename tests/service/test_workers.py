@@ -208,6 +208,37 @@ def test_a_job_that_ignores_its_time_limit_is_killed_and_fails_and_the_next_runs
     assert done.status == JobStatus.succeeded, done.error
 
 
+def test_a_deployment_fault_is_retried_past_the_cap_and_never_fails_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25: a misconfiguration (a wrong blob folder, a plugin that failed to load) is
+    not the document's fault: after MAX_RETRIES the job failed ("gave up after 5 retries");
+    now it stays pending and is retried (every ten minutes at most) until it is fixed."""
+    from types import SimpleNamespace
+
+    from celery.exceptions import Retry
+
+    from parser_service.errors import ConfigError, GenerationError, PluginUnavailableError
+    from workers import tasks
+
+    failed: list[str] = []
+    monkeypatch.setattr(tasks, "liveness", lambda: SimpleNamespace(queued=lambda *a, **k: None))
+    monkeypatch.setattr(tasks, "service", lambda: SimpleNamespace(fail=lambda job_id, reason: failed.append(reason)))
+    retried: list[dict[str, Any]] = []
+
+    def retry(**kwargs: Any) -> Retry:
+        retried.append(kwargs)
+        return Retry()
+
+    task = SimpleNamespace(request=SimpleNamespace(retries=tasks.MAX_RETRIES, id="t"), retry=retry)
+    for fault in (PluginUnavailableError("plugin 'x' failed to load"), ConfigError("blob folder", retryable=True)):
+        with pytest.raises(Retry):
+            tasks._retry_or_fail(task, "job", fault)  # type: ignore[arg-type]
+        assert retried[-1]["max_retries"] is None and retried[-1]["countdown"] == tasks.BACKOFF_MAX_S * 0 + min(
+            tasks.backoff_s(tasks.MAX_RETRIES), tasks.BACKOFF_MAX_S)
+    assert failed == []
+    assert tasks._retry_or_fail(task, "job", GenerationError("timed out", retryable=True)) == "failed"  # type: ignore[arg-type]
+    assert failed == ["gave up after 5 retries: timed out"]
+
+
 @pytest.mark.model
 def test_the_embedded_model_extracts_an_invoice_through_a_worker(
     service_settings: Settings, service: Service, worker: Callable[..., WorkerProcess]

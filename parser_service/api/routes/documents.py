@@ -80,7 +80,7 @@ async def upload_document(
         plugin = upload.fields.get("plugin", "").strip() or None
         reprocess = reprocess or _flag(upload.fields.get("reprocess", ""), "reprocess")
         if plugin:
-            state.host.domain(plugin)  # unknown: 422 listing the installed ones, before storing anything
+            state.host.require(plugin)  # unknown: 422 listing the installed ones, before storing anything
         document, job, created = await run_in_threadpool(_store, state, upload, plugin, reprocess)
     finally:
         upload.close()
@@ -108,7 +108,7 @@ def get_document(document_id: str, session: SessionDep) -> DocumentDetail:
 async def reprocess_document(document_id: str, state: StateDep, body: JobIn | None = None) -> UploadOut:
     plugin = body.plugin if body else None
     if plugin:
-        state.host.domain(plugin)
+        state.host.require(plugin)
     document, job = await run_in_threadpool(_new_job, state, document_id, plugin)
     return _answer(document, job, duplicate=False, queued=await enqueue(state, job.id))
 

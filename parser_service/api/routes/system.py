@@ -32,12 +32,12 @@ def list_plugins(state: StateDep) -> list[PluginOut]:
 
 @public.get(
     "/health",
-    summary="Database, Redis and model backend: each ok or error",
+    summary="Database, Redis, workers, model backend, plugins and blob store: each ok or error",
     response_model=Health,
     responses={503: {"model": Health, "description": "at least one part is down"}},
 )
 async def get_health(state: StateDep) -> JSONResponse:
     """Open to anyone (load balancers, compose health checks); 503 when any part is down."""
-    result = await health(state.settings, state.service.db)
+    result = await health(state.settings, state.service.db, state.service)
     code = status.HTTP_200_OK if result.status == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
     return JSONResponse(result.model_dump(mode="json"), status_code=code)
