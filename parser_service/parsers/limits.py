@@ -6,7 +6,8 @@ bounds the memory and time a parse may take, whatever the file claims; a documen
 past one is refused with ``FileTooLargeError`` naming the limit (the job fails with
 that reason), never parsed for hours or until memory runs out.
 
-The spreadsheet limits are Excel's own: no workbook Excel writes exceeds them.
+A sheet's rows, columns and cell length are bounded by Excel's own limits: no workbook
+Excel writes exceeds them.
 """
 
 from __future__ import annotations
@@ -29,19 +30,28 @@ MAX_PDF_PAGE_SHAPES = 100_000
 MAX_PDF_SHAPES = 500_000
 MAX_PDF_PAGES = 10_000
 
-# --- XLSX (the zip's parts, checked before openpyxl reads them) --------------
+# --- XLSX (the zip's parts checked before openpyxl reads them, the rows as read) ---
 #: Characters in one cell (Excel's limit): a workbook with a longer cell is refused.
 MAX_XLSX_CELL_CHARS = 32_767
-#: Bytes of one text run in the sheet or shared-strings XML: a cell this long is
-#: longer than ``MAX_XLSX_CELL_CHARS`` whatever its encoding (an XML entity such as
-#: ``&quot;`` is 6 bytes) and is refused before the XML reader would hold it whole.
+#: Bytes between two ``<`` in the sheet or shared-strings XML: a text this long is a
+#: cell longer than ``MAX_XLSX_CELL_CHARS`` whatever its encoding (an XML entity such
+#: as ``&quot;`` is 6 bytes), refused before the XML reader would hold it whole.
 MAX_XLSX_TEXT_BYTES = 6 * MAX_XLSX_CELL_CHARS
-#: Rows of one sheet, counted as ``<row>`` elements and as row numbers (Excel's limit).
+#: Rows of one sheet, as ``<row>`` elements and as row numbers (Excel's limit).
 MAX_XLSX_ROWS = 1_048_576
-#: Columns of one sheet (Excel's limit: XFD).
+#: Cells in one row (Excel's limit: column XFD).
 MAX_XLSX_COLUMNS = 16_384
-#: Bytes of the shared-strings part unpacked: openpyxl holds every shared string.
+#: Cells of one sheet visited as read: openpyxl gives every row as wide as its last
+#: cell (one cell in XFD: 16,384), empty ones included, and merged ranges are filled.
+#: About 0.25 µs each: 25 s.
+MAX_XLSX_CELLS = 100_000_000
+MAX_XLSX_MERGED_RANGES = 1_000_000
+#: Shared strings (openpyxl holds them all, reading about 50,000 a second), and their bytes.
+MAX_XLSX_SHARED_STRINGS = 2_000_000
 MAX_XLSX_SHARED_STRINGS_BYTES = 128 * MiB
+#: Bytes of any other part openpyxl reads whole (the styles: 16 MiB of them take 9 s
+#: and 270 MB), unpacked.
+MAX_XLSX_PART_BYTES = 16 * MiB
 #: Bytes of all the workbook's parts unpacked (as the zip's directory declares them;
 #: the zip reader never yields more than declared).
 MAX_XLSX_UNPACKED_BYTES = 1024 * MiB

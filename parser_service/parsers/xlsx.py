@@ -26,8 +26,10 @@ from typing import IO, Any
 
 from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError
+from parser_service.parsers import limits
 from parser_service.parsers.base import Parser
-from parser_service.parsers.spool import Spool
+from parser_service.parsers.limits import size, too_large
+from parser_service.parsers.spool import CHUNK_ITEMS, Spool
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _WORKBOOK_PART = "xl/workbook.xml"
@@ -36,13 +38,27 @@ _PART_HINTS = (b"xl/workbook.xml", b"xl/worksheets/", b"xl/_rels/")
 _HEADER_SCAN_ROWS = 30
 #: A sheet with more data rows than this is not held: its rows are spooled to a temporary file.
 KEEP_ROWS = 5000
+#: Nor is one whose rows held would hold more cells than this (wide rows), nor a chunk of its spool.
+KEEP_CELLS = 1_000_000
 _HEADER_FILL = 0.6
 _NUMBER_NOISE = re.compile(r"[\s,.'+\-%€$£¥]")
 _SMALL_FILE = 5 * 1024 * 1024
 _CHUNK = 1 << 16
+#: ``[^<>]``: an attempt never runs past the tag it starts in (``[^>]`` ran to the next ``>``).
 _MERGE_RE = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)[\"']"
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^<>]*?\bref=[\"']([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)[\"']"
 )
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+#: Start tags of a cell (``<c>``, or ``<x:c>`` under a prefix), counted per row.
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b":c/")
+_SHARED_STRING_TAGS = (b"<si>", b"<si ", b"<si/", b":si>", b":si ", b":si/")
+#: Bytes of a start tag cut by a chunk's end kept for the next chunk: no tag the scan
+#: looks for is longer; a longer run from a ``<`` with no ``>`` is no such tag.
+_MAX_TAG = 4096
+_MANIFEST = "[Content_Types].xml"
+_OVERRIDE_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Override\b([^<>]*)>")
+_PART_NAME_RE = re.compile(rb"\bPartName=[\"']/?([^\"']+)[\"']")
+_SHARED_STRINGS_TYPE = b"sharedStrings+xml"
 #: Errors openpyxl and zipfile raise on damaged workbooks (SyntaxError covers XML ParseError).
 _BROKEN = (
     zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, zlib.error, SyntaxError,
@@ -75,10 +91,11 @@ class XlsxParser(Parser):
 
     def parse(self, path: Path, filename: str) -> list[Page]:
         try:
+            _check_archive(path, filename)
             with _open_workbook(path) as workbook:
-                merges = _merged_ranges(workbook, path)
+                merges = _merged_ranges(workbook, path, filename)
                 return [
-                    _read_sheet(sheet, merges.get(sheet.title, []), number)
+                    _read_sheet(sheet, merges.get(sheet.title, []), number, filename)
                     for number, sheet in enumerate(workbook.worksheets, start=1)
                 ]
         except (_invalid_file(), *_BROKEN) as exc:
@@ -139,42 +156,170 @@ def _no_size(sheet: Any) -> None:
     """Stands in for ``ReadOnlyWorksheet._get_size``."""
 
 
-def _read_sheet(sheet: Any, merges: list[Bounds], number: int) -> Page:
-    table = _sheet_table(_sheet_rows(sheet, merges), sheet.title)
+def _read_sheet(sheet: Any, merges: list[Bounds], number: int, filename: str) -> Page:
+    table = _sheet_table(_sheet_rows(sheet, merges, filename), sheet.title)
     return Page(number=number, name=sheet.title, tables=[table] if table else [])
+
+
+# --- limits ------------------------------------------------------------------
+
+
+def _check_archive(path: Path, filename: str) -> None:
+    """Refuse a workbook whose parts unpack past ``limits`` before openpyxl reads any:
+    it reads the parts other than the sheets whole (the shared strings, the styles)
+    when it loads the workbook. The sizes are the zip directory's, which the zip
+    reader never yields more than."""
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        unpacked = sum(info.file_size for info in infos)
+        if unpacked > limits.MAX_XLSX_UNPACKED_BYTES:
+            raise too_large(filename, f"the workbook unpacks to more than "
+                                      f"{size(limits.MAX_XLSX_UNPACKED_BYTES)} (the limit)")
+        manifest = next((info for info in infos if info.filename == _MANIFEST), None)
+        if manifest is not None:
+            _check_part(manifest, filename)
+        strings = _shared_strings_parts(archive) if manifest is not None else set()
+        for info in infos:
+            if info.filename in strings or _is_shared_strings(info.filename):
+                _check_shared_strings(archive, info, filename)
+            else:
+                _check_part(info, filename)
+
+
+def _check_part(info: zipfile.ZipInfo, filename: str) -> None:
+    if not _streamed(info.filename) and info.file_size > limits.MAX_XLSX_PART_BYTES:
+        raise too_large(filename, f"the workbook's part {info.filename} unpacks to more than "
+                                  f"{size(limits.MAX_XLSX_PART_BYTES)} (the limit per part)")
+
+
+def _streamed(name: str) -> bool:
+    """Parts openpyxl's read-only mode never reads whole: the sheets (streamed, and
+    scanned by ``_scan_sheet``), pivot caches, and binary parts (media, VBA)."""
+    lower = name.lower()
+    return (
+        lower.startswith(("xl/worksheets/", "xl/pivotcache/"))
+        or not lower.endswith((".xml", ".rels", ".vml"))
+    )
+
+
+def _is_shared_strings(name: str) -> bool:
+    return name.lower().rsplit("/", 1)[-1].startswith("sharedstrings")
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile) -> set[str]:
+    """The parts the manifest declares as shared strings (openpyxl reads those)."""
+    manifest = archive.read(_MANIFEST)  # its size checked by the caller
+    parts = set()
+    for override in _OVERRIDE_RE.finditer(manifest):
+        attributes = override.group(1)
+        name = _PART_NAME_RE.search(attributes)
+        if name and _SHARED_STRINGS_TYPE in attributes:
+            parts.add(name.group(1).decode("utf-8", "replace"))
+    return parts
+
+
+def _check_shared_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> None:
+    if info.file_size > limits.MAX_XLSX_SHARED_STRINGS_BYTES:
+        raise too_large(filename, f"the workbook's shared strings unpack to more than "
+                                  f"{size(limits.MAX_XLSX_SHARED_STRINGS_BYTES)} (the limit)")
+    count = 0
+    with archive.open(info) as source:
+        for region in _regions(source, filename, "the workbook's shared strings hold"):
+            count += sum(region.count(tag) for tag in _SHARED_STRING_TAGS)
+            if count > limits.MAX_XLSX_SHARED_STRINGS:
+                raise too_large(filename, f"the workbook has more than {limits.MAX_XLSX_SHARED_STRINGS:,} "
+                                          "shared strings (the limit)")
+
+
+def _regions(source: IO[bytes], filename: str, where: str) -> Iterator[bytes]:
+    """An XML part's bytes, read in chunks, as pieces that cut no tag; refuses a text
+    (or a tag) of more than ``MAX_XLSX_TEXT_BYTES`` between two ``<`` before any XML
+    reader would hold it whole. Linear: what is carried to the next chunk is a cut
+    tag, at most ``_MAX_TAG`` bytes (it grew without bound while no ``<`` came)."""
+    longest = limits.MAX_XLSX_TEXT_BYTES
+    step = max(1, min(_CHUNK, longest // 2))  # a run past the limit then spans a whole chunk
+    carry = b""
+    since = 0  # bytes since the last "<"
+    while chunk := source.read(step):
+        first = chunk.find(b"<")
+        if first >= 0:
+            if since + first > longest:
+                break
+            since = len(chunk) - chunk.rfind(b"<") - 1
+        else:
+            since += len(chunk)
+        if since > longest:
+            break
+        buffer = carry + chunk
+        cut = buffer.rfind(b"<")
+        if cut < 0 or buffer.find(b">", cut) >= 0:
+            cut = len(buffer)  # the last tag is whole: nothing to carry
+        yield buffer[:cut]
+        carry = buffer[cut:] if len(buffer) - cut <= _MAX_TAG else b""
+    else:
+        if carry:
+            yield carry
+        return
+    raise too_large(filename, f"{where} a text of more than {size(longest)}: a cell longer than "
+                              f"{limits.MAX_XLSX_CELL_CHARS:,} characters (the limit, Excel's)")
 
 
 # --- merged ranges -----------------------------------------------------------
 
 
-def _merged_ranges(workbook: Any, path: Path) -> dict[str, list[Bounds]]:
-    """Merged ranges per sheet title: scanned from the sheet XML when reachable."""
+def _merged_ranges(workbook: Any, path: Path, filename: str | None = None) -> dict[str, list[Bounds]]:
+    """Merged ranges per sheet title, scanned from the sheet XML when reachable; the
+    scan (``_scan_sheet``) refuses a sheet past ``limits`` before its rows are read."""
+    filename = filename or path.name
     archive = getattr(workbook, "_archive", None)
     sheets = workbook.worksheets
     if archive is not None and all(hasattr(s, "_worksheet_path") for s in sheets):
-        return {s.title: _scan_sheet_merges(archive, s._worksheet_path) for s in sheets}
-    if path.stat().st_size < _SMALL_FILE:
+        return {s.title: _scan_sheet(archive, s._worksheet_path, s.title, filename) for s in sheets}
+    if _unpacked_size(path) < _SMALL_FILE:
         return _merges_from_full_load(path)
     return {}
 
 
-def _scan_sheet_merges(archive: zipfile.ZipFile, part: str) -> list[Bounds]:
+def _unpacked_size(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
+def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, filename: str) -> list[Bounds]:
+    """The sheet's merged ranges; refuses more rows than ``MAX_XLSX_ROWS``, a row of
+    more cells than ``MAX_XLSX_COLUMNS``, more merged ranges than
+    ``MAX_XLSX_MERGED_RANGES`` or an over-long text (``_regions``), each of which
+    openpyxl would hold (a row's cells are all in memory before its first is read)."""
+    merges: list[Bounds] = []
+    rows = cells = 0
     with archive.open(part.lstrip("/")) as source:
-        return [_bounds(ref) for ref in _merge_refs(source)]
+        for region in _regions(source, filename, f"sheet {title!r} holds"):
+            at = 0
+            for row in _ROW_TAG.finditer(region):
+                cells += _cells(region, at, row.start())
+                _check_row(cells, title, filename)
+                rows, cells, at = rows + 1, 0, row.end()
+                if rows > limits.MAX_XLSX_ROWS:
+                    raise too_large(filename, f"sheet {title!r} has more than {limits.MAX_XLSX_ROWS:,} rows "
+                                              "(the limit, Excel's)")
+            cells += _cells(region, at, len(region))
+            _check_row(cells, title, filename)
+            for match in _MERGE_RE.finditer(region):
+                merges.append(_bounds(match.group(1).decode("ascii")))
+                if len(merges) > limits.MAX_XLSX_MERGED_RANGES:
+                    raise too_large(filename, f"sheet {title!r} has more than {limits.MAX_XLSX_MERGED_RANGES:,} "
+                                              "merged ranges (the limit)")
+    return merges
 
 
-def _merge_refs(source: IO[bytes]) -> Iterator[str]:
-    """``ref`` of every ``<mergeCell>``; tags cut by a chunk edge wait for the next chunk."""
-    carry = b""
-    while chunk := source.read(_CHUNK):
-        buffer = carry + chunk
-        cut = buffer.rfind(b"<")
-        cut = len(buffer) if cut < 0 else cut
-        for match in _MERGE_RE.finditer(buffer, 0, cut):
-            yield match.group(1).decode("ascii")
-        carry = buffer[cut:]
-    for match in _MERGE_RE.finditer(carry):
-        yield match.group(1).decode("ascii")
+def _cells(region: bytes, start: int, end: int) -> int:
+    return sum(region.count(tag, start, end) for tag in _CELL_TAGS)
+
+
+def _check_row(cells: int, title: str, filename: str) -> None:
+    if cells > limits.MAX_XLSX_COLUMNS:
+        raise too_large(filename, f"sheet {title!r} has a row of more than {limits.MAX_XLSX_COLUMNS:,} cells "
+                                  "(the limit, Excel's)")
 
 
 def _bounds(ref: str) -> Bounds:
@@ -203,9 +348,11 @@ class _MergeFiller:
             self._starting.setdefault(bounds[1], []).append(bounds)
         self._active: list[tuple[Bounds, CellValue]] = []
 
-    def fill(self, number: int, values: list[CellValue]) -> int:
-        """Fill ``values`` (row ``number``) in place; return the merged cells carried in."""
+    def fill(self, number: int, values: list[CellValue]) -> tuple[int, int]:
+        """Fill ``values`` (row ``number``) in place; return the merged cells carried in
+        and the cells written."""
         carried = sum(value is not None for _, value in self._active)
+        written = 0
         for bounds in self._starting.pop(number, []):
             column = bounds[0] - 1
             self._active.append((bounds, values[column] if column < len(values) else None))
@@ -213,29 +360,53 @@ class _MergeFiller:
             if value is not None:
                 values.extend([None] * (max_col - len(values)))
                 values[min_col - 1 : max_col] = [value] * (max_col - min_col + 1)
+                written += max_col - min_col + 1
         self._active = [(b, v) for b, v in self._active if b[3] > number]
-        return carried
+        return carried, written
 
 
 # --- rows and values ---------------------------------------------------------
 
 
-def _sheet_rows(sheet: Any, merges: list[Bounds]) -> Iterator[_SheetRow]:
-    """Non-empty rows with their true 1-based row numbers, merged cells filled."""
+def _sheet_rows(sheet: Any, merges: list[Bounds], filename: str = "") -> Iterator[_SheetRow]:
+    """Non-empty rows with their true 1-based row numbers, merged cells filled.
+
+    openpyxl gives each row as wide as its last cell, and the rows a gap in the row
+    numbers skips: the rows (``MAX_XLSX_ROWS``) and the cells visited and filled
+    (``MAX_XLSX_CELLS``) are bounded, and so is a cell's text (``MAX_XLSX_CELL_CHARS``)."""
     sheet.reset_dimensions()  # stored dimensions are often wrong; read every row
     filler = _MergeFiller(merges)
+    visited = 0
     for number, raw in enumerate(sheet.iter_rows(values_only=True), start=1):
-        values = [_value(value) for value in raw]
+        if number > limits.MAX_XLSX_ROWS:
+            raise too_large(filename, f"sheet {sheet.title!r} has more than {limits.MAX_XLSX_ROWS:,} rows "
+                                      "(the limit, Excel's)")
+        try:
+            values = [_value(value) for value in raw]
+        except _LongCell:
+            column = next(i for i, v in enumerate(raw) if isinstance(v, str) and len(v) > limits.MAX_XLSX_CELL_CHARS)
+            raise too_large(filename, f"cell {_letter(column)}{number} of sheet {sheet.title!r} holds more than "
+                                      f"{limits.MAX_XLSX_CELL_CHARS:,} characters (the limit, Excel's)") from None
         own = sum(value is not None for value in values)
-        carried = filler.fill(number, values)
+        carried, written = filler.fill(number, values)
+        visited += len(raw) + written
+        if visited > limits.MAX_XLSX_CELLS:
+            raise too_large(filename, f"sheet {sheet.title!r} spans more than {limits.MAX_XLSX_CELLS:,} cells, "
+                                      "empty ones within its rows counted (the limit)")
         if own or carried:
             yield _SheetRow(number, values, own + carried)
+
+
+class _LongCell(Exception):  # noqa: N818 (caught in _sheet_rows, which names the cell)
+    """A cell's text is longer than ``MAX_XLSX_CELL_CHARS``."""
 
 
 def _value(value: Any) -> CellValue:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
+        if len(value) > limits.MAX_XLSX_CELL_CHARS:
+            raise _LongCell
         return value.strip() or None
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time() else value.isoformat()
@@ -276,10 +447,12 @@ def _sheet_table(rows: Iterator[_SheetRow], title: str) -> Table | None:
 
 
 class _Kept:
-    """A sheet's body rows as read: in a list up to ``KEEP_ROWS``, then in a ``Spool``."""
+    """A sheet's body rows as read: in a list up to ``KEEP_ROWS`` rows (and ``KEEP_CELLS``
+    cells), then in a ``Spool`` whose chunks hold about ``KEEP_CELLS`` cells at most."""
 
     def __init__(self) -> None:
         self._held: list[_SheetRow] = []
+        self._cells = 0
         self._spool: Spool | None = None
 
     def append(self, row: _SheetRow) -> None:
@@ -287,8 +460,10 @@ class _Kept:
             self._spool.append((row.number, row.values))
             return
         self._held.append(row)
-        if len(self._held) > KEEP_ROWS:
-            self._spool = Spool()
+        self._cells += len(row.values)
+        if len(self._held) > KEEP_ROWS or self._cells > KEEP_CELLS:
+            widest = max(len(held.values) for held in self._held)
+            self._spool = Spool(chunk=max(1, min(CHUNK_ITEMS, KEEP_CELLS // max(1, widest))))
             for held in self._held:
                 self._spool.append((held.number, held.values))
             self._held = []
