@@ -148,8 +148,10 @@ def add_beat(commands: Any) -> None:
     beat = commands.add_parser(
         "beat",
         help="run the scheduler: folder scans and the job reconciler",
-        description="Run Celery beat: every PARSER_SERVICE_SCAN_EVERY_S seconds it has a worker scan the "
-        "watched folders whose interval has elapsed, and it runs the reconciler. Run exactly one.",
+        description="Run Celery beat and a worker of its own queue (PARSER_SERVICE_QUEUE.schedule): every "
+        "PARSER_SERVICE_SCAN_EVERY_S seconds it scans the watched folders whose interval has elapsed, and it runs "
+        "the reconciler, however busy the job workers are. Run exactly one, where the watched folders and the "
+        "blob folder are.",
     )
     beat.add_argument("--loglevel", default="INFO", help="Celery log level (default: INFO)")
     beat.set_defaults(handler=cmd_beat)
@@ -258,9 +260,14 @@ def cmd_beat(args: argparse.Namespace) -> int:
     settings = Settings()
     _require_redis(settings)
     _require_database(settings)
+    _require_blob_store(settings, claim=False)  # its folder scans store documents
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     schedule = settings.data_dir / "celerybeat-schedule"
-    _exec_celery(["beat", "--schedule", str(schedule), "--loglevel", args.loglevel])
+    # beat embedded in a one-process worker of the schedule queue: the scans and the reconciler
+    # run here, never behind the jobs of busy workers
+    _exec_celery(["worker", "--beat", "--schedule", str(schedule), "-Q", settings.schedule_queue(),
+                  "--pool", "solo", "--concurrency", "1", "--hostname", f"scheduler-{settings.queue}@%h",
+                  "--loglevel", args.loglevel])  # fmt: skip
 
 
 def _exec_celery(arguments: list[str]) -> NoReturn:

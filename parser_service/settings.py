@@ -190,6 +190,11 @@ class Settings(BaseSettings):
         "/openapi.json and their assets (no data; every data route still needs a key). false: none of them."
     )
 
+    def schedule_queue(self) -> str:
+        """The queue of beat's own tasks (folder scans, the reconciler), consumed by the worker
+        ``parser-service beat`` runs beside the scheduler: never behind the jobs."""
+        return f"{self.queue}.schedule"
+
     def database(self) -> str:
         """The database URL in effect."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'parser-service.db').resolve()}"

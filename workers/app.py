@@ -1,7 +1,9 @@
 """The Celery app: Redis broker, late acknowledgement, one task at a time per process.
 
 Start a worker with ``celery -A workers.app worker`` (it consumes the ``queue``
-setting) and the scheduler with ``celery -A workers.app beat``.
+setting) and the scheduler with ``parser-service beat``: beat, and a one-process worker of
+its own queue (``Settings.schedule_queue()``) that runs the folder scans and the
+reconciler, so they never wait behind jobs while every job worker is busy.
 
 Why these settings:
 
@@ -75,7 +77,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": "parser_service.reconcile",
             "schedule": settings.reconcile_every_s,
             # a reconcile still queued when the next one is due is useless: let it expire
-            "options": {"queue": settings.queue, "expires": settings.reconcile_every_s},
+            "options": {"queue": settings.schedule_queue(), "expires": settings.reconcile_every_s},
         },
     }
     schedule.update(ingest_schedule(settings))  # scheduled folder ingestion

@@ -31,7 +31,7 @@ def ingest_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "scan-sources": {
             "task": SCAN_TASK,
             "schedule": settings.scan_every_s,
-            "options": {"queue": settings.queue, "expires": settings.scan_every_s},
+            "options": {"queue": settings.schedule_queue(), "expires": settings.scan_every_s},
         },
     }
 

@@ -265,7 +265,8 @@ def worker(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., WorkerProce
             "-Q", settings.queue, "-c", "1", f"--pool={pool}", "-n", f"{name}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
         ]  # fmt: skip
-        if beat:
+        if beat:  # and the schedule's queue, which the beat of ``parser-service beat`` consumes
+            command[command.index("-Q") + 1] += f",{settings.schedule_queue()}"
             command += ["-B", "--schedule", str(tmp_path / f"beat-{name}")]
         log = tmp_path / f"{name}.log"
         with log.open("wb") as sink:

@@ -208,6 +208,50 @@ def test_a_job_that_ignores_its_time_limit_is_killed_and_fails_and_the_next_runs
     assert done.status == JobStatus.succeeded, done.error
 
 
+def test_folder_scans_and_the_reconciler_run_while_every_job_worker_is_busy(
+    service_settings: Settings, service: Service, queue: JobQueue, worker: Callable[..., WorkerProcess],
+    tmp_path: Path,
+) -> None:
+    """Issue 25: beat's scans and reconciler went to the job queue, so they waited behind the
+    jobs of busy workers. ``parser-service beat`` now runs them in a worker of its own queue."""
+    import os
+    import subprocess
+    import sys
+
+    from parser_service.db import IngestedFile
+    from parser_service.ingestion import add_source
+    from tests.service.conftest import ROOT, settings_env
+
+    fast = service_settings.model_copy(update={"scan_every_s": 1.0})
+    worker(fast, delay_s=1.0).wait_ready()  # the only job worker: one model call a second
+    busy = submit(service, write_bank_csv(tmp_path / "long.csv", rows=200))
+    queue.enqueue(busy.id)
+    wait_for(lambda: service.job(busy.id).status == JobStatus.running, 60, what="the worker to be busy")
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    add_source(service, "inbox", inbox, pattern="*.csv", plugin="bank_transactions", interval_s=1)
+    write_bank_csv(inbox / "dropped.csv", rows=4)
+    (inbox / "dropped.csv.ready").touch()
+    log = tmp_path / "beat.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "parser_service.cli", "beat"], cwd=ROOT,
+                                env={**os.environ, **settings_env(fast)}, stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+    beat = WorkerProcess(proc=proc, log=log, name="beat")
+    try:
+
+        def ingested() -> IngestedFile | None:
+            with service.db.session() as session:
+                return session.scalar(select(IngestedFile).where(IngestedFile.job_id.is_not(None)))
+
+        seen = wait_for(ingested, 60, what=f"the scan while the worker is busy:\n{beat.output()}")
+    finally:
+        beat.stop()
+    assert service.job(busy.id).status == JobStatus.running  # the scan did not wait for the job
+    assert seen.path == "dropped.csv" and service.job(str(seen.job_id)).status == JobStatus.pending
+
+
 def test_a_deployment_fault_is_retried_past_the_cap_and_never_fails_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 25: a misconfiguration (a wrong blob folder, a plugin that failed to load) is
     not the document's fault: after MAX_RETRIES the job failed ("gave up after 5 retries");
