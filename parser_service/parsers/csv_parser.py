@@ -16,6 +16,13 @@ joined to that row's cells, below a line break, as a quoted field spanning lines
 The file is streamed: its encoding is checked chunk by chunk, the parse reads the
 header and counts the rows, and the table's rows (``Streamed``) are read from the
 file again each time they are iterated, so memory does not grow with the file.
+What one row may hold is bounded as it is read (``MAX_CSV_FIELD_CHARS``,
+``MAX_CSV_RECORD_CHARS``, ``MAX_CSV_COLUMNS`` in ``limits``): a file past a limit is
+refused with ``FileTooLargeError`` naming the line and the limit, when parsed, before
+any of it reaches a plugin; a 50 MB line, or a quote never closed, is never held whole.
+
+Sniffing reads past the first ``SNIFF_BYTES`` when they hold only a line or two (a
+table of 10,000 columns), up to ``_SNIFF_MAX_BYTES``.
 """
 
 from __future__ import annotations
@@ -26,17 +33,26 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import count, islice
 from pathlib import Path
 
 from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError
 from parser_service.normalize import to_date
 from parser_service.parsers.base import SNIFF_BYTES, Parser, Stamp, check_unchanged, file_stamp
-from parser_service.parsers.encoding import decode_head, iter_lines, split_lines, text_encoding
+from parser_service.parsers.encoding import LineTooLong, decode_head, iter_lines, split_lines, text_encoding
+from parser_service.parsers.limits import MAX_CSV_COLUMNS, MAX_CSV_FIELD_CHARS, MAX_CSV_RECORD_CHARS, too_large
 
 DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200
+#: The first lines read to choose the layout stop at this many characters too.
+_SAMPLE_CHARS = 2 * MAX_CSV_RECORD_CHARS
+#: Sniffing reads on while the bytes read hold fewer whole lines than this...
+_SNIFF_LINES = 8
+#: ... up to this many bytes: two of the longest rows, in UTF-8.
+_SNIFF_MAX_BYTES = 2 * MAX_CSV_RECORD_CHARS + SNIFF_BYTES
+#: csv.Sniffer reads the first lines up to this many characters (two lines at least).
+_SNIFFER_CHARS = 1 << 16
 _SAMPLE_RECORDS = 50
 _HEADER_FILL = 0.6
 _CONSISTENT_SHARE = 0.8
@@ -82,21 +98,63 @@ class CsvParser(Parser):
         if text is None:
             return False
         lines = split_lines(text)
-        if len(head) >= SNIFF_BYTES and len(lines) > 1:
+        cut = len(head) >= SNIFF_BYTES
+        if cut and len(lines) <= _SNIFF_LINES:  # long lines: a wide table, say
+            head = _read_head(path, _SNIFF_MAX_BYTES)
+            text = decode_head(head)
+            if text is None:
+                return False
+            lines = split_lines(text)
+            cut = len(head) >= _SNIFF_MAX_BYTES
+        if cut and len(lines) > 1:
             lines.pop()  # the head may end in the middle of a line
-        layout = _choose_layout(lines[:_SAMPLE_LINES])
+        layout = _choose_layout(lines[:_SAMPLE_LINES], cut=cut)
         return layout is not None and layout.is_consistent
 
     def parse(self, path: Path, filename: str) -> list[Page]:
         encoding = text_encoding(path, filename)
-        head = list(islice(iter_lines(path, encoding), _SAMPLE_LINES))
-        layout = _choose_layout(head) or _Layout(",", 1, 0, 0, 0)
+        try:
+            head = _sample(iter_lines(path, encoding, MAX_CSV_RECORD_CHARS))
+        except LineTooLong as exc:
+            raise too_large(filename, _line_too_long(exc)) from exc
+        layout = _choose_layout(head, cut=True) or _Layout(",", 1, 0, 0, 0)
         source = _Source(path, filename, encoding, layout, file_stamp(path))
         try:
             table = _build_table(source, head)
+        except _TooLarge as exc:
+            raise too_large(filename, exc.problem) from exc
         except csv.Error as exc:
             raise CorruptFileError(filename, f"the CSV could not be read ({exc})") from exc
         return [Page(number=1, tables=[table])]
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
+def _sample(lines: Iterable[str]) -> list[str]:
+    """The first ``_SAMPLE_LINES`` lines, fewer where they pass ``_SAMPLE_CHARS``."""
+    out: list[str] = []
+    chars = 0
+    for line in islice(lines, _SAMPLE_LINES):
+        out.append(line)
+        chars += len(line)
+        if chars >= _SAMPLE_CHARS:
+            break
+    return out
+
+
+class _TooLarge(Exception):
+    """A record past one of the limits; ``problem`` says which, and where."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _line_too_long(exc: LineTooLong) -> str:
+    return f"line {exc.number:,} is longer than {exc.limit:,} characters, the most a CSV row may hold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +169,7 @@ class _Source:
     stamp: Stamp
 
     def records(self) -> Iterator[_Record]:
-        return _records(iter_lines(self.path, self.encoding), self.layout.delimiter)
+        return _records(iter_lines(self.path, self.encoding, MAX_CSV_RECORD_CHARS), self.layout.delimiter)
 
     def rows(self, skip: int, width: int) -> Iterator[Row]:
         """The data rows (after ``skip`` records), as the parse counted them."""
@@ -119,22 +177,85 @@ class _Source:
         try:
             for group in _grouped(islice(self.records(), skip, None), self.layout.keys):
                 yield _row(group, width)
+        except _TooLarge as exc:
+            raise too_large(self.filename, exc.problem) from exc
         except csv.Error as exc:
             raise CorruptFileError(self.filename, f"the CSV could not be read ({exc})") from exc
 
 
+class _Feed:
+    """Lines for ``csv.reader``, counting the characters of the record being read:
+    ``_TooLarge`` once they pass ``MAX_CSV_RECORD_CHARS`` (or one line is longer)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self.number = 0
+        #: The first line of the record being read, and its characters so far.
+        self.start = 1
+        self.chars = 0
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except LineTooLong as exc:
+            raise _TooLarge(_line_too_long(exc)) from exc
+        self.number += 1
+        self.chars += len(line) + 1
+        if self.chars > MAX_CSV_RECORD_CHARS:
+            raise _TooLarge(
+                f"the row from line {self.start:,} runs past {MAX_CSV_RECORD_CHARS:,} characters "
+                f"(to line {self.number:,}), the most a CSV row may hold"
+            )
+        return line + "\n"
+
+    def next_record(self) -> None:
+        self.start, self.chars = self.number + 1, 0
+
+
 def _records(lines: Iterable[str], delimiter: str) -> Iterator[_Record]:
-    """Non-blank records with their physical line span (quoted fields may span lines)."""
-    reader = csv.reader((line + "\n" for line in lines), delimiter=delimiter, quotechar='"')
+    """Non-blank records with their physical line span (quoted fields may span lines).
+    ``_TooLarge`` for a record past a limit (``MAX_CSV_FIELD_CHARS`` and the others)."""
+    feed = _Feed(lines)
+    reader = csv.reader(feed, delimiter=delimiter, quotechar='"')
+    check_fields = csv.field_size_limit() > MAX_CSV_FIELD_CHARS  # else the reader enforces it
     previous = 0
-    for number, values in enumerate(reader, start=1):
+    for number in count(1):
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise _TooLarge(_field_too_long(feed.start, reader.line_num)) from exc
+            raise
         start, previous = previous + 1, reader.line_num
+        feed.next_record()
+        if len(values) > MAX_CSV_COLUMNS:
+            raise _TooLarge(
+                f"line {start:,} has {len(values):,} columns, more than {MAX_CSV_COLUMNS:,}, "
+                "the most a CSV row may hold"
+            )
+        if check_fields and values and max(map(len, values)) > MAX_CSV_FIELD_CHARS:
+            raise _TooLarge(_field_too_long(start, previous))
         if any(value.strip() for value in values):
             yield _Record(values, start, previous, number)
 
 
-def _choose_layout(lines: list[str]) -> _Layout | None:
-    layouts = [layout for d in DELIMITERS if (layout := _layout(lines, d)) is not None]
+def _field_too_long(start: int, end: int) -> str:
+    if end <= start:
+        return f"a field on line {start:,} is longer than {MAX_CSV_FIELD_CHARS:,} characters, the most a CSV field may hold"
+    return (
+        f"a field from line {start:,} runs past {MAX_CSV_FIELD_CHARS:,} characters, the most a CSV "
+        f"field may hold (to line {end:,}: is its closing quote missing?)"
+    )
+
+
+def _choose_layout(lines: list[str], *, cut: bool = False) -> _Layout | None:
+    """``cut``: ``lines`` are the file's first lines, not all of them."""
+    layouts = [layout for d in DELIMITERS if (layout := _layout(lines, d, cut)) is not None]
     if not layouts:
         return None
     sniffed = _sniffed_delimiter(lines)
@@ -144,13 +265,17 @@ def _choose_layout(lines: list[str]) -> _Layout | None:
     )
 
 
-def _layout(lines: list[str], delimiter: str) -> _Layout | None:
+def _layout(lines: list[str], delimiter: str, cut: bool = False) -> _Layout | None:
     if delimiter == ",":
         lines = [_DECIMAL_COMMA.sub(r"\1.\2", line) for line in lines]
     try:
-        sample = list(islice(_records(lines, delimiter), _SAMPLE_RECORDS))
-    except csv.Error:
+        sample = list(islice(_records(lines, delimiter), _SAMPLE_RECORDS + 1))
+    except (csv.Error, _TooLarge):
         return None
+    if len(sample) > _SAMPLE_RECORDS:
+        sample.pop()
+    elif cut and sample and sample[-1].line_end == len(lines) > sample[-1].line_start:
+        sample.pop()  # a quoted field open where the lines stop: the record goes on past them
     if delimiter == "|" and any(map(_is_markdown_rule, sample)):
         return None  # a Markdown document, not a pipe-separated export
     wide = Counter(len(record.values) for record in sample if len(record.values) >= 2)
@@ -211,15 +336,12 @@ def _continues(record: _Record, keys: tuple[int, ...]) -> bool:
     written and empty (",,more text"), no cell a date or a number (a row without a
     date but with an amount is a row of its own; a line without a delimiter is none)."""
     values = record.values
+    if len(values) < 2 or not keys or keys[0] >= len(values):
+        return False
+    if any(values[i].strip() for i in keys if i < len(values)):
+        return False  # a row of its own: the usual case, decided without reading every cell
     filled = [value for value in values if value.strip()]
-    return (
-        len(values) >= 2
-        and bool(keys)
-        and keys[0] < len(values)
-        and all(not values[i].strip() for i in keys if i < len(values))
-        and bool(filled)
-        and not any(map(_is_value, filled))
-    )
+    return bool(filled) and not any(map(_is_value, filled))
 
 
 def _grouped(records: Iterable[_Record], keys: tuple[int, ...]) -> Iterator[list[_Record]]:
@@ -243,8 +365,15 @@ def _is_markdown_rule(record: _Record) -> bool:
 
 
 def _sniffed_delimiter(lines: list[str]) -> str | None:
+    taken: list[str] = []
+    chars = 0
+    for line in lines[:20]:
+        if len(taken) >= 2 and chars + len(line) > _SNIFFER_CHARS:
+            break
+        taken.append(line)
+        chars += len(line) + 1
     try:
-        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=DELIMITERS).delimiter
+        return csv.Sniffer().sniff("\n".join(taken), delimiters=DELIMITERS).delimiter
     except csv.Error:
         return None
 

@@ -56,6 +56,17 @@ MAX_XLSX_PART_BYTES = 16 * MiB
 #: the zip reader never yields more than declared).
 MAX_XLSX_UNPACKED_BYTES = 1024 * MiB
 
+# --- CSV (each record bounded as it is read; see ``csv_parser``) ------------------
+#: Characters in one field: the ``csv`` module's own default limit, which its reader
+#: enforces as it reads (the parser checks it as well, should a caller have raised
+#: it). A quote that is never closed makes the rest of the file one field: it stops here.
+MAX_CSV_FIELD_CHARS = 131_072
+#: Characters in one record (its physical lines together), so in one line as well: a
+#: row of 16,384 columns of 64 characters. What one row costs is bounded by this.
+MAX_CSV_RECORD_CHARS = 1 * MiB
+#: Columns in one record (Excel's limit: XFD).
+MAX_CSV_COLUMNS = MAX_XLSX_COLUMNS
+
 
 def too_large(filename: str, what: str) -> FileTooLargeError:
     """The error for a document past a limit: ``what`` names the limit."""

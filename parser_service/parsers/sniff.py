@@ -1,4 +1,9 @@
-"""Pick the parser for a file from its first bytes, and parse a file end to end."""
+"""Pick the parser for a file from its first bytes, and parse a file end to end.
+
+A file no parser claims is ``UnsupportedFormatError``, unless its first bytes would be
+text but for NULs: then ``EncodingError`` says so (UTF-16 without a byte-order mark,
+or the offset and line of the first NUL byte; see ``encoding.nul_problem``).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import hashlib
 from pathlib import Path
 
 from parser_service.document import Document
-from parser_service.errors import EmptyFileError, FileNotFound, UnsupportedFormatError
+from parser_service.errors import EmptyFileError, EncodingError, FileNotFound, UnsupportedFormatError
 from parser_service.parsers.base import SNIFF_BYTES, Parser
+from parser_service.parsers.encoding import nul_problem
 
 UNSUPPORTED = "unsupported file type (not a PDF, XLSX, CSV or text file)"
 _HASH_CHUNK = 1 << 20
@@ -22,6 +28,8 @@ def detect(path: Path, parsers: list[Parser], filename: str) -> Parser:
     for parser in sorted(parsers, key=lambda p: p.priority):
         if parser.sniff(path, head):
             return parser
+    if problem := nul_problem(head):
+        raise EncodingError(filename, problem)
     raise UnsupportedFormatError(filename, UNSUPPORTED)
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import sys
 from pathlib import Path
 
 import pytest
 
 from parser_service.document import Streamed, Table, column_letter
-from parser_service.errors import CorruptFileError, EncodingError
+from parser_service.errors import CorruptFileError, EncodingError, FileTooLargeError
 from parser_service.parsers.base import SNIFF_BYTES
 from parser_service.parsers.csv_parser import CsvParser
-from parser_service.parsers.encoding import decode_text, iter_lines, split_lines, text_encoding
+from parser_service.parsers.encoding import UTF16_WITHOUT_BOM, decode_text, iter_lines, split_lines, text_encoding
+from parser_service.parsers.limits import MAX_CSV_COLUMNS, MAX_CSV_FIELD_CHARS, MAX_CSV_RECORD_CHARS
 from tests.conftest import BANK_EXAMPLES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -233,13 +237,54 @@ def test_ragged_rows_are_padded_or_kept(tmp_path: Path) -> None:
 
 
 def test_undecodable_bytes_raise_encoding_error(tmp_path: Path) -> None:
-    data = "Date,Amount\n2024-01-01,5\n".encode("utf-16-le") + b"\xff\xfe\x00\xd8"
-    path = write(tmp_path, "utf16.csv", data)
+    data = codecs.BOM_UTF8 + "Datum;Betrag\nGr\xfc\xdfe;5\n".encode("latin-1")  # a BOM, and not UTF-8
+    path = write(tmp_path, "bad.csv", data)
     assert not sniff(path)
     with pytest.raises(EncodingError) as info:
-        CsvParser().parse(path, "utf16.csv")
+        CsvParser().parse(path, "bad.csv")
+    assert str(info.value) == "bad.csv: could not detect the text encoding (tried UTF-8, windows-1252, latin-1)"
+
+
+UTF16_EXPORT = 'Date,Payee,Amount\r\n2024-01-02,"M\u00fcller, Caf\u00e9\r\nZ\u00fcrich",-2.50\r\n2024-01-03,\u20ac Shop,10.00\r\n'
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF16_LE + UTF16_EXPORT.encode("utf-16-le"),  # Excel's "Unicode text", Windows tools
+        codecs.BOM_UTF16_BE + UTF16_EXPORT.encode("utf-16-be"),
+        codecs.BOM_UTF32_LE + UTF16_EXPORT.encode("utf-32-le"),
+    ],
+    ids=["utf-16-le", "utf-16-be", "utf-32-le"],
+)
+def test_utf16_and_utf32_with_a_byte_order_mark_are_read(tmp_path: Path, data: bytes) -> None:
+    path = write(tmp_path, "export.csv", data)
+    assert sniff(path)
+    table = table_of(path)
+    assert table.header == ["Date", "Payee", "Amount"]  # no BOM left in the first cell
+    assert [row.values for row in table.rows] == [
+        ["2024-01-02", "M\u00fcller, Caf\u00e9\nZ\u00fcrich", "-2.50"],
+        ["2024-01-03", "\u20ac Shop", "10.00"],
+    ]
+    assert (table.rows[1].provenance.line_start, table.rows[1].provenance.cell_range) == (4, "A3:C3")
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "export.csv", UTF16_EXPORT.encode("utf-16-le"))
+    assert not sniff(path)
+    with pytest.raises(EncodingError) as info:
+        CsvParser().parse(path, "export.csv")
+    assert str(info.value) == f"export.csv: {UTF16_WITHOUT_BOM}"
+
+
+def test_a_nul_byte_is_named_with_its_offset_and_line(tmp_path: Path) -> None:
+    rows = b"Date,Amount\r\n" + b"2024-01-01,2.50\r\n" * 1000  # past the first chunk's lines
+    path = write(tmp_path, "damaged.csv", rows + b"2024-01-02,\x003.00\r\n")
+    with pytest.raises(EncodingError) as info:
+        CsvParser().parse(path, "damaged.csv")
     assert str(info.value) == (
-        "utf16.csv: could not detect the text encoding (tried UTF-8, windows-1252, latin-1)"
+        f"damaged.csv: contains a NUL byte at offset {len(rows) + 11:,} (line 1,002): text holds none, "
+        "so the file is damaged or is not a text or CSV file"
     )
 
 
@@ -277,6 +322,10 @@ def test_a_csv_changed_after_parsing_is_an_error_not_other_rows(tmp_path: Path) 
         b"a,b\n\x00\x01,2\n",
         b"a,b\n" + b"\x01\x02\x03,x\n" * 20,
         b"   \n\t\n",
+        codecs.BOM_UTF16_LE + "a,b\r\n\u00e9,\u20ac\r\n".encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + "a,b\rc,d\r".encode("utf-16-be"),
+        codecs.BOM_UTF16_LE + "a,\x00b\n".encode("utf-16-le"),  # U+0000
+        codecs.BOM_UTF16_LE + b"a\x00,\x00\x00\xd8",  # a lone surrogate
     ],
 )
 def test_the_streamed_encoding_check_agrees_with_decoding_the_whole_file(tmp_path: Path, data: bytes) -> None:
@@ -371,3 +420,86 @@ def test_only_text_under_empty_key_columns_continues_a_row(tmp_path: Path) -> No
         ["Note without a delimiter", None, None],
     ]
     assert len(table.rows) == 5
+
+
+# --- limits: what one row may hold (parsers/limits.py) ---------------------------------
+
+
+def _bank(rows: int = 3) -> str:
+    return "Date,Memo,Amount\n" + "".join(f"2024-01-{day:02d},coffee,2.50\n" for day in range(1, rows + 1))
+
+
+def test_a_quote_never_closed_is_refused_at_the_field_limit(tmp_path: Path) -> None:
+    text = _bank() + '2024-01-09,"the memo opens a quote\n' + "and never closes it, 2024-01-10,1.00\n" * 20_000
+    path = write(tmp_path, "open.csv", text.encode())
+    with pytest.raises(FileTooLargeError) as info:
+        table_of(path)
+    assert str(info.value).startswith(
+        f"open.csv: a field from line 5 runs past {MAX_CSV_FIELD_CHARS:,} characters, the most a CSV field may "
+        "hold (to line "
+    )
+    assert str(info.value).endswith(": is its closing quote missing?): the document is refused")
+
+
+def test_a_long_field_is_refused_whatever_the_csv_modules_own_limit(tmp_path: Path, monkeypatch) -> None:
+    path = write(tmp_path, "long.csv", (_bank() + f"2024-01-09,{'x' * (MAX_CSV_FIELD_CHARS + 1)},1.00\n").encode())
+    monkeypatch.setattr(csv, "field_size_limit", lambda *new: sys.maxsize)  # a caller raised it
+    with pytest.raises(FileTooLargeError) as info:
+        table_of(path)
+    assert str(info.value) == (
+        f"long.csv: a field on line 5 is longer than {MAX_CSV_FIELD_CHARS:,} characters, the most a CSV field "
+        "may hold: the document is refused"
+    )
+
+
+def test_a_line_past_the_record_limit_is_refused_before_it_is_read_whole(tmp_path: Path) -> None:
+    path = write(tmp_path, "line.csv", (_bank() + "2024-01-09," + "y," * MAX_CSV_RECORD_CHARS + "\n").encode())
+    lines = iter_lines(path, "utf-8", MAX_CSV_RECORD_CHARS)
+    assert [next(lines) for _ in range(4)][0] == "Date,Memo,Amount"
+    with pytest.raises(FileTooLargeError) as info:
+        table_of(path)
+    assert str(info.value) == (
+        f"line.csv: line 5 is longer than {MAX_CSV_RECORD_CHARS:,} characters, the most a CSV row may hold: "
+        "the document is refused"
+    )
+
+
+def test_a_row_of_many_quoted_lines_is_refused_at_the_record_limit(tmp_path: Path) -> None:
+    field = '"' + "a line of the field\n" * (MAX_CSV_FIELD_CHARS // 25) + '"'  # each field within its limit
+    path = write(tmp_path, "tall.csv", (_bank() + ",".join([field] * 12) + "\n").encode())
+    with pytest.raises(FileTooLargeError) as info:
+        table_of(path)
+    assert str(info.value).startswith(f"tall.csv: the row from line 5 runs past {MAX_CSV_RECORD_CHARS:,} characters")
+
+
+def test_a_row_of_more_columns_than_excel_holds_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "cols.csv", (_bank() + "2024-01-09" + ",1" * MAX_CSV_COLUMNS + "\n").encode())
+    with pytest.raises(FileTooLargeError) as info:
+        table_of(path)
+    assert str(info.value) == (
+        f"cols.csv: line 5 has {MAX_CSV_COLUMNS + 1:,} columns, more than {MAX_CSV_COLUMNS:,}, the most a CSV row "
+        "may hold: the document is refused"
+    )
+
+
+def test_a_table_of_10000_columns_is_a_table(tmp_path: Path) -> None:
+    width = 10_000
+    header = "Date,Payee,Amount," + ",".join(f"Extra {i}" for i in range(width - 3))
+    rows = [f"2024-01-{day:02d},Shop {day},{day}.50," + ",".join(str(i) for i in range(width - 3)) for day in (1, 2)]
+    path = write(tmp_path, "wide.csv", ("\n".join([header, *rows]) + "\n").encode())
+    assert len(header) > SNIFF_BYTES  # the first bytes hold not one line whole
+    assert sniff(path)
+    table = table_of(path)
+    assert len(table.header) == width and table.header[-1] == f"Extra {width - 4}"
+    assert [row.values[:3] for row in table.rows] == [["2024-01-01", "Shop 1", "1.50"], ["2024-01-02", "Shop 2", "2.50"]]
+    assert table.rows[1].provenance.cell_range == f"A3:{column_letter(width)}3"
+
+
+def test_a_quoted_field_open_where_the_first_bytes_stop_leaves_a_table(tmp_path: Path) -> None:
+    memo = '"' + "a note the bank wrote over many lines\n" * 400 + '"'  # longer than the first bytes
+    text = _bank(2) + f"2024-01-09,{memo},1.00\n" + "2024-01-10,tea,2.00\n"
+    path = write(tmp_path, "notes.csv", text.encode())
+    assert sniff(path)
+    table = table_of(path)
+    assert [row.values[0] for row in table.rows] == ["2024-01-01", "2024-01-02", "2024-01-09", "2024-01-10"]
+    assert table.rows[2].values[1].count("\n") == 399

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import random
 import shutil
@@ -20,6 +21,7 @@ from parser_service.errors import (
 )
 from parser_service.parsers import BUILTIN_PARSERS, builtin_parsers
 from parser_service.parsers.base import Parser
+from parser_service.parsers.encoding import UTF16_WITHOUT_BOM
 from parser_service.parsers.sniff import detect, parse_file
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -127,14 +129,50 @@ def test_zip_named_xlsx_without_a_workbook_is_unsupported(tmp_path: Path) -> Non
     assert str(info.value) == f"report.xlsx: {UNSUPPORTED}"
 
 
-def test_utf16_csv_is_unsupported(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("bom", "codec"), [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")], ids=["le", "be"]
+)
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path, bom: bytes, codec: str) -> None:
+    csv_path, text_path = tmp_path / "export.csv", tmp_path / "letter.txt"
+    csv_path.write_bytes(bom + "Datum;Empf\u00e4nger;Betrag\r\n01.02.2024;M\u00fcller;-2,50\r\n".encode(codec))
+    text_path.write_bytes(bom + "Sehr geehrte Frau M\u00fcller,\r\nvielen Dank.\r\n".encode(codec))
+    document = parse_file(csv_path, builtin_parsers())
+    assert document.media_type == "text/csv"
+    table = document.pages[0].tables[0]
+    assert table.header == ["Datum", "Empf\u00e4nger", "Betrag"]
+    assert table.rows[0].values == ["01.02.2024", "M\u00fcller", "-2,50"]
+    letter = parse_file(text_path, builtin_parsers())
+    assert letter.media_type == "text/plain"
+    assert [block.text for block in letter.pages[0].blocks] == ["Sehr geehrte Frau M\u00fcller,", "vielen Dank."]
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes("Date,Amount\n2024-01-01,5\n".encode("utf-16-le"))
+    with pytest.raises(EncodingError) as info:
+        parse_file(path, builtin_parsers())
+    assert str(info.value) == f"export.csv: {UTF16_WITHOUT_BOM}"
+
+
+def test_a_nul_byte_in_the_first_bytes_of_a_text_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"Date,Amount\r\n2024-01-01,\x005.00\r\n" + b"2024-01-02,1.00\r\n" * 10)
+    with pytest.raises(EncodingError) as info:
+        detect(path, builtin_parsers(), "export.csv")
+    assert str(info.value) == (
+        "export.csv: contains a NUL byte at offset 24 (line 2): text holds none, so the file is damaged "
+        "or is not a text or CSV file"
+    )
+
+
+def test_binary_bytes_with_nuls_stay_unsupported(tmp_path: Path) -> None:
+    path = tmp_path / "image.bin"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + random.Random(3).randbytes(2000))
     with pytest.raises(UnsupportedFormatError):
         parse_file(path, builtin_parsers())
 
 
-def test_text_head_with_undecodable_tail_raises_encoding_error(tmp_path: Path) -> None:
+def test_a_nul_after_the_first_bytes_is_named(tmp_path: Path) -> None:
     head = b"Date,Description,Amount\n" + b"2024-01-01,Coffee,2.50\n" * 600
     path = tmp_path / "broken.csv"
     path.write_bytes(head + b"\x00\x00\x81\x00garbage\x00")
@@ -142,7 +180,16 @@ def test_text_head_with_undecodable_tail_raises_encoding_error(tmp_path: Path) -
     with pytest.raises(EncodingError) as info:
         parse_file(path, builtin_parsers())
     assert info.value.filename == "broken.csv"
-    assert "could not detect the text encoding" in str(info.value)
+    assert f"contains a NUL byte at offset {len(head):,} (line 602)" in str(info.value)
+
+
+def test_a_csv_of_10000_columns_is_a_csv_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"col{i}" for i in range(10_000))
+    path.write_text(header + "\n" + "".join(",".join(str(r * 10_000 + i) for i in range(10_000)) + "\n" for r in range(3)))
+    document = parse_file(path, builtin_parsers())
+    assert document.media_type == "text/csv"
+    assert len(document.pages[0].tables[0].rows) == 3
 
 
 def test_all_input_errors_name_the_file(tmp_path: Path) -> None:
