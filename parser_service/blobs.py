@@ -45,6 +45,10 @@ class BlobStore(Protocol):
 
     def exists(self, location: str) -> bool: ...
 
+    def remove(self, location: str) -> None:
+        """Delete a blob no document refers to (bytes refused after they were stored)."""
+        ...
+
     @property
     def where(self) -> str:
         """Where the blobs are, for messages."""
@@ -90,6 +94,9 @@ class LocalBlobStore:
 
     def exists(self, location: str) -> bool:
         return bool(_LOCATION.match(location)) and (self.root / location).is_file()
+
+    def remove(self, location: str) -> None:
+        self.local_path(location).unlink(missing_ok=True)
 
     @property
     def where(self) -> str:

@@ -382,8 +382,8 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     for row in rows:
         total = "?" if row["records_total"] is None else row["records_total"]
         progress = f"{row['records_done']}/{total}"
-        print(f"{row['id']}  {row['status']:<9} {progress:>9}  {row['plugin'] or '-':<18} "
-              f"{row['created_at'][:19]}  {row['filename']}")
+        print(f"{row['id']}  {row['status']:<9} {progress:>9}  {printable(row['plugin'] or '-'):<18} "
+              f"{row['created_at'][:19]}  {printable(row['filename'])}")
     return 0
 
 
@@ -408,7 +408,7 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
         print(json.dumps(row, indent=2))
     else:
         for key, value in row.items():
-            print(f"{key:<18} {value if value is not None else '-'}")
+            print(f"{key:<18} {printable(value) if value is not None else '-'}")
     return 0
 
 
@@ -550,7 +550,19 @@ def _hide_password(url: str) -> str:
 
 
 def _say(message: str) -> None:
-    print(f"parser-service: {message}", file=sys.stderr, flush=True)
+    print(f"parser-service: {printable(message, keep=chr(10))}", file=sys.stderr, flush=True)
+
+
+def printable(text: object, keep: str = "") -> str:
+    """``text`` with every character a terminal would act on rather than show (escape codes,
+    carriage returns, bidirectional overrides: what a file name may hold) written as its
+    Python escape, ``\\x1b``; ``keep``: characters left as they are."""
+    return "".join(ch if ch.isprintable() or ch == " " or ch in keep else _escaped(ch) for ch in str(text))
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 #: Registration functions of the service commands, called in order by ``cli.build_parser``.

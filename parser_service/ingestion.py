@@ -280,6 +280,9 @@ def _visit_safely(
 def _visit(
     service: Service, source: IngestionSource, path: Path, relative: str, report: ScanReport, enqueue: Enqueue | None
 ) -> None:
+    if not _inside(path, source):
+        _fail(service, source, relative, report, _outside_reason(path, source), status=ERROR)
+        return
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -291,6 +294,20 @@ def _visit(
         report.waiting.append(relative)
         return
     _ingest(service, source, path, relative, stat.st_size, report, enqueue)
+
+
+def _inside(path: Path, source: IngestionSource) -> bool:
+    """Whether ``path``, its links followed, is in the source's folder: a link (or a linked
+    folder) out of it is never followed, so a watched folder cannot read files elsewhere."""
+    try:
+        return path.resolve(strict=True).is_relative_to(Path(source.path).resolve())
+    except (OSError, RuntimeError):  # a dangling link or a loop: not followed either
+        return False
+
+
+def _outside_reason(path: Path, source: IngestionSource) -> str:
+    return (f"{path.name}: a link out of the watched folder {source.path} (or a broken one); "
+            "links out of a source's folder are not followed")  # fmt: skip
 
 
 def _marker(path: Path) -> Path | None:
@@ -354,6 +371,9 @@ def _ingest(
 
 def _submit(service: Service, source: IngestionSource, path: Path, relative: str, digest: str,
             report: ScanReport, enqueue: Enqueue | None) -> None:
+    if not _inside(path, source):  # made a link since it was looked at
+        _fail(service, source, relative, report, _outside_reason(path, source), status=ERROR, sha256=digest)
+        return
     try:
         with path.open("rb") as stream:
             document, job, created = service.submit(stream, path.name, source.plugin)

@@ -142,7 +142,12 @@ class Service:
         existing = self._document_by_sha(blob.sha256)
         if existing is not None:
             return existing, False
-        parser = detect(self.store.local_path(blob.location), self.pipeline.host.parser_list(), filename)
+        try:
+            parser = detect(self.store.local_path(blob.location), self.pipeline.host.parser_list(), filename)
+        except BaseException:  # refused (415): its bytes are not kept, unless a document has them by now
+            if self._document_by_sha(blob.sha256) is None:
+                self.store.remove(blob.location)
+            raise
         document = Document(
             sha256=blob.sha256, blob=blob.location, media_type=parser.media_type, size=blob.size, filename=filename
         )
@@ -154,6 +159,9 @@ class Service:
             if raced is None:
                 raise
             return raced, False
+        if not self.store.exists(blob.location):  # an upload of the same bytes refused meanwhile took them
+            stream.seek(0)
+            self.store.put(stream)
         return document, True
 
     def submit(

@@ -70,6 +70,7 @@ class _Reader:
         self._name = ""
         self._is_file = False
         self._value = bytearray()
+        self.ended = False  # the closing boundary was read
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -80,6 +81,7 @@ class _Reader:
             "on_headers_finished": self.on_headers_finished,
             "on_part_data": self.on_part_data,
             "on_part_end": self.on_part_end,
+            "on_end": self.on_end,
         }
 
     def on_part_begin(self) -> None:
@@ -132,6 +134,9 @@ class _Reader:
         if not self._is_file:
             self.upload.fields[self._name] = _decode(bytes(self._value))
 
+    def on_end(self) -> None:
+        self.ended = True
+
 
 async def read_upload(request: Request, max_bytes: int) -> Upload:
     """The upload in ``request``; 413 past ``max_bytes``, 400 for a malformed body, 415 if not multipart."""
@@ -143,6 +148,9 @@ async def read_upload(request: Request, max_bytes: int) -> Upload:
     parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
     try:
         await _feed(parser, request.stream())
+        if not reader.ended:  # python-multipart takes a body cut short as it is
+            raise bad_request("the multipart body ends without its closing boundary: the upload was cut short; "
+                              "nothing was stored")  # fmt: skip
     except BaseException:
         reader.upload.close()
         raise

@@ -193,3 +193,21 @@ def test_a_worker_started_with_another_data_folder_is_refused(service, service_s
                          cwd=stray, capture_output=True, text=True, timeout=60,
                          env={**os.environ, **settings_env(service_settings), **env})
     assert api.returncode == 3 and "the blob folder here is" in api.stderr, api.stderr
+
+
+def test_jobs_escapes_control_characters_in_file_names(service, service_settings, tmp_path):
+    """Issue 25: a file named with terminal escape codes was printed raw by ``jobs``, so a
+    file name could rewrite what the terminal shows."""
+    name = "evil\x1b[2J\x1b[31mRED\r\u202eftp.csv"
+    source = tmp_path / "plain.csv"
+    source.write_text("Date,Description,Amount\n2024-01-02,Shop,-3.50\n", encoding="utf-8")
+    with source.open("rb") as stream:
+        _, job, _ = service.submit(stream, name, "bank_transactions")
+    table = cli(service_settings, "jobs")
+    assert table.returncode == 0, table.stderr
+    assert "\x1b" not in table.stdout and "\r" not in table.stdout and "\u202e" not in table.stdout
+    assert "evil\\x1b[2J\\x1b[31mRED\\x0d\\u202eftp.csv" in table.stdout
+    status = cli(service_settings, "jobs", "status", job.id[:8]).stdout
+    assert "\x1b" not in status and "evil\\x1b[2J" in status
+    assert json.loads(cli(service_settings, "jobs", "--json").stdout)[0]["filename"] == name  # JSON keeps it, escaped
+

@@ -277,6 +277,43 @@ def test_identical_uploads_at_the_same_instant_make_one_document_and_one_job(api
     assert api.sent == [answers[0].json()["job_id"]]  # queued once
 
 
+def blob_files(api: Api) -> list[Path]:
+    root = api.settings.blobs()
+    return [path for path in root.rglob("*") if path.is_file() and not path.name.startswith(".")] if root.exists() else []
+
+
+def test_a_refused_upload_leaves_no_file_behind(api: Api):
+    """Issue 25: a 415 left the refused bytes in the blob store."""
+    response = api.upload("image.png", PNG)
+    assert response.status_code == 415
+    assert blob_files(api) == [] and api.count(Document) == 0
+    assert api.upload("gls.csv", BANK_CSV.read_bytes()).status_code == 202
+    assert len(blob_files(api)) == 1
+
+
+def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(api: Api):
+    """Issue 25: a body without its closing boundary (an upload cut short) was taken whole."""
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gls.csv\"\r\n"
+            b"Content-Type: text/csv\r\n\r\n" + BANK_CSV.read_bytes()[:200])  # fmt: skip
+    response = api.client.post("/documents", content=body,
+                               headers={"Content-Type": "multipart/form-data; boundary=XyZ"})  # fmt: skip
+    assert response.status_code == 400
+    assert "without its closing boundary" in response.json()["detail"]
+    assert api.count(Document) == 0 and blob_files(api) == []
+    whole = body + b"\r\n--XyZ--\r\n"
+    assert api.client.post("/documents", content=whole,
+                           headers={"Content-Type": "multipart/form-data; boundary=XyZ"}).status_code == 202  # fmt: skip
+
+
+@pytest.mark.parametrize("offset", [2**31, 2**63, 2**64 + 5])
+def test_an_offset_out_of_range_is_422_not_500(api: Api, offset: int):
+    """Issue 25: an offset of 2^63 or more reached the database and gave a 500."""
+    job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions").json()["job_id"]
+    response = api.client.get(f"/jobs/{job_id}/records?offset={offset}")
+    assert response.status_code == 422, response.text
+    assert api.client.get(f"/jobs/{job_id}/records?offset={2**31 - 1}").json()["items"] == []
+
+
 def test_a_stored_document_can_be_processed_again_without_uploading_it(api: Api):
     first = api.upload("gls.csv", BANK_CSV.read_bytes()).json()
     redo = api.client.post(f"/documents/{first['document_id']}/jobs", json={"plugin": "bank_transactions"})

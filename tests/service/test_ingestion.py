@@ -352,3 +352,26 @@ def test_beat_and_a_worker_turn_dropped_files_into_records(service, service_sett
     assert {job.status for job in jobs} == {"succeeded"}
     assert {row.status for row in rows(service, "in").values()} == {"ingested"}
     assert count(service, Record) >= 2 and count(service, Document) == 2
+
+
+def test_links_out_of_a_watched_folder_are_never_followed(service, inbox, tmp_path):
+    """Issue 25: a symlink in a watched folder was followed, so a source read (and stored,
+    and moved) files from anywhere the worker could read."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    shutil.copy(OYO, secret / "private.pdf")
+    (inbox / "leak.pdf").symlink_to(secret / "private.pdf")
+    (inbox / "sub").symlink_to(secret, target_is_directory=True)
+    (inbox / "dangling.pdf").symlink_to(tmp_path / "nowhere.pdf")
+    shutil.copy(AWS, inbox / "real.pdf")
+    (inbox / "inside.pdf").symlink_to(inbox / "real.pdf")  # a link within the folder is fine
+    for name in ("leak.pdf", "real.pdf", "inside.pdf", "sub/private.pdf", "dangling.pdf"):
+        (inbox / f"{name}.ready").write_text("")
+    ingestion.add_source(service, "in", inbox, pattern="**/*.pdf", plugin="invoices")
+
+    report = scan(service, "in")
+    assert report.ingested == ["inside.pdf"] and report.duplicates == ["real.pdf"]  # the same bytes, once
+    assert list(report.errors) == ["leak.pdf"]  # a linked folder is not walked, a dangling link is no file
+    assert "a link out of the watched folder" in report.errors["leak.pdf"]
+    assert count(service, Document) == 1
+

@@ -19,6 +19,9 @@ from parser_service.api.schemas import JobOut, RecordOut, RecordPage, RecordStat
 from parser_service.api.state import SessionDep, StateDep
 from parser_service.db import Database, Job, Record
 
+#: The largest offset taken (a record's index is a 32-bit integer); past it: 422, not a database error.
+MAX_OFFSET = 2**31 - 1
+
 router = APIRouter(tags=["jobs"], dependencies=[Depends(require_key)])
 #: Records read from the database at a time while exporting.
 EXPORT_BATCH = 500
@@ -37,7 +40,7 @@ def list_records(
     job_id: str,
     session: SessionDep,
     status: Annotated[RecordStatus | None, Query(description="only records with this status")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="records to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RecordPage:
     get_or_404(session, Job, job_id, "job")
