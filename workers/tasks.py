@@ -178,9 +178,13 @@ class JobTask(Task):
         if isinstance(exc, TimeLimitExceeded) and args:
             job_id = str(args[0])
             log.error("job %s: killed at the hard time limit", job_id)
-            jobs = service()
-            jobs.fail(job_id, time_limit_reason(jobs.settings, killed=True))
-            jobs.end_run(job_id)  # this death is the time limit's, not the document crashing a worker
+            # a service of its own, closed after: pool processes forked later must not share its connections
+            jobs = Service(get_settings())
+            try:
+                jobs.fail(job_id, time_limit_reason(jobs.settings, killed=True))
+                jobs.end_run(job_id)  # this death is the time limit's, not the document crashing a worker
+            finally:
+                jobs.db.dispose()
 
 
 @app.task(bind=True, name=PROCESS_JOB, max_retries=MAX_RETRIES, base=JobTask)
