@@ -294,17 +294,20 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, filename: str) 
     rows = cells = 0
     with archive.open(part.lstrip("/")) as source:
         for region in _regions(source, filename, f"sheet {title!r} holds"):
-            at = 0
-            for row in _ROW_TAG.finditer(region):
-                cells += _cells(region, at, row.start())
-                _check_row(cells, title, filename)
-                rows, cells, at = rows + 1, 0, row.end()
-                if rows > limits.MAX_XLSX_ROWS:
-                    raise too_large(filename, f"sheet {title!r} has more than {limits.MAX_XLSX_ROWS:,} rows "
-                                              "(the limit, Excel's)")
-            cells += _cells(region, at, len(region))
-            _check_row(cells, title, filename)
-            for match in _MERGE_RE.finditer(region):
+            tags = _CELL_TAGS if any(tag in region for tag in _CELL_TAGS[3:]) else _CELL_TAGS[:3]
+            if cells + _cells(region, 0, len(region), tags) <= limits.MAX_XLSX_COLUMNS:
+                # no row here can pass the limit: count the rows, and the cells of the last
+                found, last = 0, None
+                for found, last in enumerate(_ROW_TAG.finditer(region), start=1):  # noqa: B007
+                    pass
+                rows += found
+                cells = _cells(region, last.end(), len(region), tags) if last else cells + _cells(region, 0, len(region), tags)
+            else:
+                rows, cells = _count_rows(region, tags, rows, cells, title, filename)
+            if rows > limits.MAX_XLSX_ROWS:
+                raise too_large(filename, f"sheet {title!r} has more than {limits.MAX_XLSX_ROWS:,} rows "
+                                          "(the limit, Excel's)")
+            for match in _MERGE_RE.finditer(region) if b"mergeCell" in region else ():
                 merges.append(_bounds(match.group(1).decode("ascii")))
                 if len(merges) > limits.MAX_XLSX_MERGED_RANGES:
                     raise too_large(filename, f"sheet {title!r} has more than {limits.MAX_XLSX_MERGED_RANGES:,} "
@@ -312,8 +315,25 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, title: str, filename: str) 
     return merges
 
 
-def _cells(region: bytes, start: int, end: int) -> int:
-    return sum(region.count(tag, start, end) for tag in _CELL_TAGS)
+def _count_rows(region: bytes, tags: tuple[bytes, ...], rows: int, cells: int, title: str, filename: str) -> tuple[int, int]:
+    """``rows`` and ``cells`` (of the row still open) after ``region``, row by row."""
+    at = 0
+    for row in _ROW_TAG.finditer(region):
+        cells += _cells(region, at, row.start(), tags)
+        _check_row(cells, title, filename)
+        rows, cells, at = rows + 1, 0, row.end()
+    cells += _cells(region, at, len(region), tags)
+    _check_row(cells, title, filename)
+    return rows, cells
+
+
+def _cells(region: bytes, start: int, end: int, tags: tuple[bytes, ...]) -> int:
+    """Cell start tags in ``region[start:end]`` (``tags``: the prefixed ones only where
+    the region holds any)."""
+    count = 0
+    for tag in tags:
+        count += region.count(tag, start, end)
+    return count
 
 
 def _check_row(cells: int, title: str, filename: str) -> None:
