@@ -4,7 +4,8 @@ An upload is at most ``max_upload_mb`` (50 MB) on disk, but a few kilobytes of
 compressed PDF stream or zipped sheet XML can unpack to gigabytes. Each limit below
 bounds the memory and time a parse may take, whatever the file claims; a document
 past one is refused with ``FileTooLargeError`` naming the limit (the job fails with
-that reason), never parsed for hours or until memory runs out.
+that reason), never parsed for hours or until memory runs out. A text file's long
+lines are cut, not refused.
 
 A sheet's rows, columns and cell length are bounded by Excel's own limits: no workbook
 Excel writes exceeds them.
@@ -41,10 +42,13 @@ MAX_XLSX_TEXT_BYTES = 6 * MAX_XLSX_CELL_CHARS
 MAX_XLSX_ROWS = 1_048_576
 #: Cells in one row (Excel's limit: column XFD).
 MAX_XLSX_COLUMNS = 16_384
-#: Cells of one sheet visited as read: openpyxl gives every row as wide as its last
-#: cell (one cell in XFD: 16,384), empty ones included, and merged ranges are filled.
-#: About 0.25 µs each: 25 s.
+#: Cells of a workbook's sheets visited as read: openpyxl gives every row as wide as
+#: its last cell (one cell in XFD: 16,384), empty ones included, and merged ranges are
+#: filled; each row counts one more. About 0.25 µs each: 25 s.
 MAX_XLSX_CELLS = 100_000_000
+#: Characters in all the cells of a workbook, as read: a shared string is one text
+#: however many cells show it, so a few bytes can fill millions of cells.
+MAX_XLSX_CHARS = 100_000_000
 MAX_XLSX_MERGED_RANGES = 1_000_000
 #: Shared strings (openpyxl holds them all, reading about 50,000 a second), and their bytes.
 MAX_XLSX_SHARED_STRINGS = 2_000_000
@@ -66,6 +70,12 @@ MAX_CSV_FIELD_CHARS = 131_072
 MAX_CSV_RECORD_CHARS = 1 * MiB
 #: Columns in one record (Excel's limit: XFD).
 MAX_CSV_COLUMNS = MAX_XLSX_COLUMNS
+
+# --- text --------------------------------------------------------------------
+#: Characters of one line of a text file: a longer line becomes blocks of at most this
+#: many (cut after a space where there is one), so that nothing downstream reads one
+#: line of megabytes once per label it finds on it. Nothing is refused or lost.
+MAX_TEXT_LINE_CHARS = 4096
 
 
 def too_large(filename: str, what: str) -> FileTooLargeError:

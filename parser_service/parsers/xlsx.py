@@ -94,8 +94,9 @@ class XlsxParser(Parser):
             _check_archive(path, filename)
             with _open_workbook(path) as workbook:
                 merges = _merged_ranges(workbook, path, filename)
+                used = _Used(filename)
                 return [
-                    _read_sheet(sheet, merges.get(sheet.title, []), number, filename)
+                    _read_sheet(sheet, merges.get(sheet.title, []), number, used)
                     for number, sheet in enumerate(workbook.worksheets, start=1)
                 ]
         except (_invalid_file(), *_BROKEN) as exc:
@@ -156,8 +157,8 @@ def _no_size(sheet: Any) -> None:
     """Stands in for ``ReadOnlyWorksheet._get_size``."""
 
 
-def _read_sheet(sheet: Any, merges: list[Bounds], number: int, filename: str) -> Page:
-    table = _sheet_table(_sheet_rows(sheet, merges, filename), sheet.title)
+def _read_sheet(sheet: Any, merges: list[Bounds], number: int, used: _Used) -> Page:
+    table = _sheet_table(_sheet_rows(sheet, merges, used), sheet.title)
     return Page(number=number, name=sheet.title, tables=[table] if table else [])
 
 
@@ -388,31 +389,49 @@ class _MergeFiller:
 # --- rows and values ---------------------------------------------------------
 
 
-def _sheet_rows(sheet: Any, merges: list[Bounds], filename: str = "") -> Iterator[_SheetRow]:
+@dataclass(slots=True)
+class _Used:
+    """What a workbook's rows have cost so far: cells visited, characters read."""
+
+    filename: str
+    cells: int = 0
+    chars: int = 0
+
+    def row(self, cells: int, chars: int) -> None:
+        self.cells += cells
+        self.chars += chars
+        if self.cells > limits.MAX_XLSX_CELLS:
+            raise too_large(self.filename, f"the workbook's sheets span more than {limits.MAX_XLSX_CELLS:,} cells, "
+                                           "empty ones within their rows counted (the limit)")
+        if self.chars > limits.MAX_XLSX_CHARS:
+            raise too_large(self.filename, f"the workbook's cells hold more than {limits.MAX_XLSX_CHARS:,} "
+                                           "characters in all (the limit)")
+
+
+def _sheet_rows(sheet: Any, merges: list[Bounds], used: _Used | None = None) -> Iterator[_SheetRow]:
     """Non-empty rows with their true 1-based row numbers, merged cells filled.
 
     openpyxl gives each row as wide as its last cell, and the rows a gap in the row
-    numbers skips: the rows (``MAX_XLSX_ROWS``) and the cells visited and filled
-    (``MAX_XLSX_CELLS``) are bounded, and so is a cell's text (``MAX_XLSX_CELL_CHARS``)."""
+    numbers skips; a shared string is one text however many cells show it. The rows
+    (``MAX_XLSX_ROWS``), the cells visited and filled (``MAX_XLSX_CELLS``), the
+    characters read (``MAX_XLSX_CHARS``) and a cell's text (``MAX_XLSX_CELL_CHARS``)
+    are bounded."""
+    used = used or _Used("")
     sheet.reset_dimensions()  # stored dimensions are often wrong; read every row
     filler = _MergeFiller(merges)
-    visited = 0
     for number, raw in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > limits.MAX_XLSX_ROWS:
-            raise too_large(filename, f"sheet {sheet.title!r} has more than {limits.MAX_XLSX_ROWS:,} rows "
-                                      "(the limit, Excel's)")
+            raise too_large(used.filename, f"sheet {sheet.title!r} has more than {limits.MAX_XLSX_ROWS:,} rows "
+                                           "(the limit, Excel's)")
         try:
             values = [_value(value) for value in raw]
         except _LongCell:
             column = next(i for i, v in enumerate(raw) if isinstance(v, str) and len(v) > limits.MAX_XLSX_CELL_CHARS)
-            raise too_large(filename, f"cell {_letter(column)}{number} of sheet {sheet.title!r} holds more than "
-                                      f"{limits.MAX_XLSX_CELL_CHARS:,} characters (the limit, Excel's)") from None
+            raise too_large(used.filename, f"cell {_letter(column)}{number} of sheet {sheet.title!r} holds more "
+                                           f"than {limits.MAX_XLSX_CELL_CHARS:,} characters (the limit, Excel's)") from None
         own = sum(value is not None for value in values)
         carried, written = filler.fill(number, values)
-        visited += len(raw) + written
-        if visited > limits.MAX_XLSX_CELLS:
-            raise too_large(filename, f"sheet {sheet.title!r} spans more than {limits.MAX_XLSX_CELLS:,} cells, "
-                                      "empty ones within its rows counted (the limit)")
+        used.row(len(raw) + written + 1, sum(len(value) for value in values if isinstance(value, str)) if own else 0)
         if own or carried:
             yield _SheetRow(number, values, own + carried)
 

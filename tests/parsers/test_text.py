@@ -83,3 +83,24 @@ def test_split_lines_handles_all_line_endings() -> None:
     assert split_lines("a\nb\r\nc\rd") == ["a", "b", "c", "d"]
     assert split_lines("a\r\r\nb\n") == ["a", "", "b"]
     assert split_lines("x\x85y\u2028z") == ["x\x85y\u2028z"]  # only CR/LF break lines
+
+
+def test_an_over_long_line_becomes_blocks_cut_after_a_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read line by line downstream, one line of megabytes cost hours (each label found
+    on it read the rest of the line): a line past MAX_TEXT_LINE_CHARS is cut, nothing lost."""
+    from parser_service.parsers import limits
+
+    monkeypatch.setattr(limits, "MAX_TEXT_LINE_CHARS", 100)
+    words = " ".join(f"word{i:03d}" for i in range(200))  # 1,599 characters, one line
+    unbroken = "x" * 250
+    path = tmp_path / "long.txt"
+    path.write_text(f"Invoice 42\n{words}\n{unbroken}\nTotal 12.50\n", encoding="utf-8")
+    blocks = TextParser().parse(path, "long.txt")[0].blocks
+    assert blocks[0].text == "Invoice 42" and blocks[-1].text == "Total 12.50"
+    cut = [b for b in blocks if b.provenance.line_start == 2]
+    assert len(cut) > 1 and all(len(b.text) <= 100 for b in cut)
+    assert " ".join(b.text for b in cut) == words  # cut after spaces: every word whole
+    assert all(b.provenance.line_end == 2 for b in cut)
+    hard = [b.text for b in blocks if b.provenance.line_start == 3]
+    assert hard == ["x" * 100, "x" * 100, "x" * 50]
+    assert len(blocks) == 2 + len(cut) + 3

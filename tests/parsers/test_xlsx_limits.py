@@ -132,7 +132,15 @@ def test_rows_as_wide_as_their_last_cell_are_bounded_in_all(tmp_path, monkeypatc
     rows = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="XFD%d"><v>2</v></c></row>' % (i, i, i)
                     for i in range(3, 20))
     _refused(_workbook(tmp_path / "far.xlsx", [HEAD, TABLE, rows, TAIL]),
-             "sheet 'Sheet1' spans more than 100,000 cells")
+             "the workbook's sheets span more than 100,000 cells, empty ones within their rows counted (the limit)")
+
+
+def test_a_shared_string_shown_in_many_cells_is_bounded_in_characters(tmp_path, monkeypatch) -> None:
+    """One string of 1,000 characters, shown by 300 cells of a few bytes each."""
+    monkeypatch.setattr(limits, "MAX_XLSX_CHARS", 100_000)
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="s"><v>0</v></c></row>' % (i, i) for i in range(3, 303))
+    path = _workbook(tmp_path / "echo.xlsx", [HEAD, TABLE, rows, TAIL], strings=[b"<si><t>" + b"A" * 1000 + b"</t></si>"])
+    _refused(path, "the workbook's cells hold more than 100,000 characters in all (the limit)")
 
 
 def test_wide_rows_are_spooled_not_held(tmp_path, monkeypatch) -> None:
