@@ -7,14 +7,20 @@ invoice, one per row for a bank export). The pipeline turns each into a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sized
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from parser_service.document import CellValue, Document, Page, Provenance, Table, column_letter
 
 Status = Literal["ok", "invalid", "failed"]
+#: A table row's text (``name: value`` lines) stops at the line that passes this many
+#: characters: 8,192 tokens and more, past what a prompt holds (``max_prompt_tokens``
+#: cuts it to 1,536 by default). Its cells stay whole; a row of 10,000 columns no
+#: longer carries 90,000 characters of text and a span for each of them.
+MAX_ROW_TEXT_CHARS = 32_768
 
 
 @dataclass(slots=True)
@@ -29,9 +35,11 @@ class Record:
     text: str
     provenance: list[Provenance]
     cells: dict[str, CellValue] | None = None
-    cell_provenance: dict[str, Provenance] = field(default_factory=dict)
-    #: (start, end, provenance) of pieces of ``text``, in order, for locating values.
-    spans: list[tuple[int, int, Provenance]] = field(default_factory=list)
+    #: A dict, or for a table row a mapping that makes each cell's provenance when asked.
+    cell_provenance: Mapping[str, Provenance] = field(default_factory=dict)
+    #: (start, end, provenance) of pieces of ``text``, in order, for locating values (a
+    #: list, or for a table row a sequence that makes each piece's provenance when asked).
+    spans: Sequence[tuple[int, int, Provenance]] = field(default_factory=list)
     #: Free room for a plugin's splitter to pass facts to its ``prefill``. By
     #: convention ``context["columns"]`` maps a field to the column it is read from,
     #: which gives prefilled fields their cell provenance.
@@ -116,10 +124,26 @@ def _page_pieces(page: Page) -> list[tuple[str, Provenance]]:
     return pieces
 
 
-def chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    """``records`` in lists of ``size`` (the last may be shorter), drawn as they come."""
-    it = iter(records)
-    while chunk := list(islice(it, size)):
+def chunks(records: Iterable[Record], size: int, max_chars: int | None = None) -> Iterator[list[Record]]:
+    """``records`` in lists of ``size`` (the last may be shorter), drawn as they come.
+
+    ``max_chars``: a list also ends once its records' text reaches that many characters
+    (one record at least): what a record holds grows with its text (a row of 10,000
+    columns holds 10,000 cells, their provenance and a line of text each), so a list
+    of wide rows stays as small as one of narrow ones."""
+    if max_chars is None:
+        it = iter(records)
+        while chunk := list(islice(it, size)):
+            yield chunk
+        return
+    chunk, chars = [], 0
+    for record in records:
+        chunk.append(record)
+        chars += len(record.text)
+        if len(chunk) >= size or chars >= max_chars:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
         yield chunk
 
 
@@ -141,43 +165,111 @@ def table_rows(document: Document) -> list[Record]:
 
 
 def iter_rows(table: Table, start: int = 0) -> Iterator[Record]:
-    """One record per data row of ``table``, indexed from ``start``."""
+    """One record per data row of ``table``, indexed from ``start``: its cells by column
+    name, its text (``name: value`` lines, up to ``MAX_ROW_TEXT_CHARS``) and each cell's
+    provenance."""
     header = table.header
     names: list[str] = [name or f"column {i + 1}" for i, name in enumerate(header)]
     letters = [column_letter(i + 1) for i in range(len(names))]
+    columns = _Columns(names, letters)
     for index, row in enumerate(table.rows, start):
         if len(row.values) > len(names):
             names += [f"column {i + 1}" for i in range(len(names), len(row.values))]
             letters += [column_letter(i + 1) for i in range(len(letters), len(names))]
+            columns = _Columns(names, letters)
         width = max(len(header), len(row.values))
-        yield _row_record(index, names[:width], letters, row.values, row.provenance)
+        yield _row_record(index, columns, width, row.values, row.provenance)
 
 
-def _row_record(
-    index: int, names: list[str], letters: list[str], values: list[CellValue], where: Provenance
-) -> Record:
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """A table's column names and letters, and the column of each name, shared by its rows."""
+
+    names: list[str]
+    letters: list[str]
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, int] = {}
+        for i, name in enumerate(self.names):
+            index[name] = i  # a name twice: its last column, as the row's cells read it
+        object.__setattr__(self, "index", index)
+
+
+def _row_record(index: int, columns: _Columns, width: int, values: list[CellValue], where: Provenance) -> Record:
+    names = columns.names[:width]
     cells = {name: value for name, value in zip(names, values)}
-    by_cell = _cell_provenance(names, letters, where)
-    lines, spans, offset = [], [], 0
+    by_cell: Mapping[str, Provenance] = _CellProvenance(columns, cells, where) if where.cell_range else {}
+    lines, ends, offset = [], array("q"), 0
     for name, value in cells.items():
+        if offset >= MAX_ROW_TEXT_CHARS:
+            break
         line = f"{name}: {'' if value is None else value}"
-        spans.append((offset, offset + len(line), by_cell.get(name, where)))
         lines.append(line)
-        offset += len(line) + 1
+        offset += len(line)
+        ends.append(offset)
+        offset += 1
+    spans = _RowSpans(ends, list(islice(cells, len(ends))), by_cell, where)
     return Record(index, "\n".join(lines), [where], cells, by_cell, spans)
 
 
-def _cell_provenance(names: list[str], letters: list[str], where: Provenance) -> dict[str, Provenance]:
-    if not where.cell_range:
-        return {}
-    first = where.cell_range.split(":")[0]
-    row_number = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    return {
-        names[i]: Provenance(
-            sheet=where.sheet,
-            cell_range=letters[i] + row_number,
-            line_start=where.line_start,
-            line_end=where.line_end,
+class _RowSpans(Sequence[tuple[int, int, Provenance]]):
+    """The spans of a row's text, a line per cell, each with its cell's provenance, made
+    when asked (``Record.provenance_at`` reads them only to place a model's value)."""
+
+    __slots__ = ("_ends", "_names", "_by_cell", "_where")
+
+    def __init__(self, ends: array[int], names: list[str], by_cell: Mapping[str, Provenance], where: Provenance) -> None:
+        self._ends, self._names, self._by_cell, self._where = ends, names, by_cell, where
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int, Provenance]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int, Provenance]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[int, int, Provenance] | list[tuple[int, int, Provenance]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("span index out of range")
+        start = self._ends[index - 1] + 1 if index else 0
+        return start, self._ends[index], self._by_cell.get(self._names[index], self._where)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _CellProvenance(Mapping[str, Provenance]):
+    """Column name -> the provenance of that cell of one row, made when asked (a row of
+    10,000 columns made 10,000 of them, most never read)."""
+
+    __slots__ = ("_columns", "_cells", "_where", "_row_number")
+
+    def __init__(self, columns: _Columns, cells: dict[str, CellValue], where: Provenance) -> None:
+        self._columns, self._cells, self._where = columns, cells, where
+        first = (where.cell_range or "").split(":")[0]
+        self._row_number = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    def __getitem__(self, name: str) -> Provenance:
+        if name not in self._cells:
+            raise KeyError(name)
+        where = self._where
+        letter = self._columns.letters[self._columns.index[name]]
+        return Provenance(
+            sheet=where.sheet, cell_range=letter + self._row_number, line_start=where.line_start, line_end=where.line_end
         )
-        for i in range(len(names))
-    }
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cells)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._cells

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.pipeline import CHUNK_RECORDS, Pipeline
+from parser_service.pipeline import CHUNK_CHARS, CHUNK_RECORDS, Pipeline
+from parser_service.records import MAX_ROW_TEXT_CHARS
 from parser_service.settings import Settings
 
 
@@ -72,3 +73,20 @@ def test_text_with_unicode_line_separators_is_written_unchanged(pipeline: Pipeli
     streamed.write_json(out)
     assert out.getvalue() == json.dumps(whole.to_dict(), indent=2, ensure_ascii=False)
     assert json.loads(out.getvalue())["records"][1]["data"]["memo"] == "line\u2028two\x85three"
+
+
+def test_rows_of_3000_columns_come_in_chunks_bounded_by_their_text(pipeline: Pipeline, tmp_path: Path) -> None:
+    """A chunk of 1,024 rows of 10,000 columns held 3 GB: a chunk now ends at
+    ``CHUNK_CHARS`` of record text, and each row's text stops near ``MAX_ROW_TEXT_CHARS``."""
+    extra = [f"Extra {i}" for i in range(2997)]
+    lines = [",".join(["Date", "Payee", "Amount", *extra])]
+    lines += [",".join([f"2024-05-{n % 28 + 1:02d}", f"Shop {n}", f"-{n}.10", *("1" * len(extra))]) for n in range(80)]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    chunks = list(pipeline.stream_domain(pipeline.parse(path), pipeline.host.domain("bank_transactions")))
+    per_chunk = CHUNK_CHARS // MAX_ROW_TEXT_CHARS
+    assert [len(chunk) for chunk in chunks] == [per_chunk, per_chunk, 80 - 2 * per_chunk]
+    results = [result for chunk in chunks for result in chunk]
+    assert {result.status for result in results} == {"ok"}
+    assert results[79].data == {"date": "2024-05-24", "amount": -79.1, "payee": "Shop 79", "memo": None, "balance": None}
+    assert results[79].provenance["fields"]["amount"]["cell_range"] == "C81"

@@ -458,3 +458,28 @@ def test_ocbc_second_description_lines_belong_to_the_row_above() -> None:
     # each record points at both of its lines
     assert [(r.provenance[0].line_start, r.provenance[0].line_end) for r in records][:2] == [(7, 8), (9, 10)]
     assert all("date" in values and "amount" in values for values in prefilled)
+
+
+def test_a_wide_tables_mapping_is_inferred_from_a_bounded_sample() -> None:
+    """1,000 rows of 10,000 columns were ten million cells (3 GB, minutes) to infer a
+    mapping from: a wide table's sample stops near ``SAMPLE_CELLS`` cells."""
+    from parser_service_bank_transactions.mapping import MIN_SAMPLE_ROWS, SAMPLE_CELLS, SAMPLE_ROWS, sample_rows
+    from parser_service_bank_transactions.splitter import split_transactions
+
+    from parser_service.document import Document, Page, Provenance, Row, Streamed, Table
+
+    assert sample_rows(5) == SAMPLE_ROWS and sample_rows(10_000) == MIN_SAMPLE_ROWS
+    assert sample_rows(500) == SAMPLE_CELLS // 500
+    width, drawn = 5_000, []
+    header = ["Date", "Payee", "Amount", *(f"Extra {i}" for i in range(width - 3))]
+
+    def rows():
+        for n in range(100):
+            drawn.append(n)
+            yield Row([f"2024-05-{n % 28 + 1:02d}", f"Shop {n}", f"-{n}.10", *("1" * (width - 3))], Provenance())
+
+    table = Table(header, Streamed(100, rows), Provenance())
+    document = Document("0" * 64, "wide.csv", "text/csv", [Page(number=1, tables=[table])])
+    first = next(split_transactions(document))
+    assert len(drawn) == sample_rows(width) + 1  # the sample, then the first row again
+    assert first.context["values"] == {"date": "2024-05-01", "amount": -0.1, "payee": "Shop 0"}

@@ -28,13 +28,13 @@ from parser_service.plugin_api import CellValue, Document, Record, Table, clean_
 from parser_service_bank_transactions.mapping import (
     CREDIT_MARKS,
     DEBIT_MARKS,
-    SAMPLE_ROWS,
     Mapping,
     infer_mapping,
     is_empty,
     normalise_header,
     read_date,
     read_number,
+    sample_rows,
 )
 
 #: A label that makes a row without a date a summary, not a transaction.
@@ -58,8 +58,8 @@ UNREADABLE = _Unreadable()
 
 def split_transactions(document: Document) -> Iterator[Record]:
     """The document's transactions, one record at a time: each table's mapping comes
-    from its first ``SAMPLE_ROWS`` rows, then its rows stream through (a 100,000-row
-    export is never held as records)."""
+    from its first ``SAMPLE_ROWS`` rows (fewer in a wide table: ``sample_rows``), then
+    its rows stream through (a 100,000-row export is never held as records)."""
     tables = [(table, _table_mapping(table)) for page in document.pages for table in page.tables]
     any_confident = any(mapping.confident for _, mapping in tables)
     index = 0
@@ -80,7 +80,7 @@ def split_transactions(document: Document) -> Iterator[Record]:
 
 
 def _table_mapping(table: Table) -> Mapping:
-    return infer_mapping(_columns(list(islice(iter_rows(table), SAMPLE_ROWS))))
+    return infer_mapping(_columns(list(islice(iter_rows(table), sample_rows(len(table.header))))))
 
 
 def _columns(records: list[Record]) -> dict[str, list[CellValue]]:
