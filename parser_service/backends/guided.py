@@ -27,6 +27,8 @@ rows beside it.
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import json
 import time
 from collections import OrderedDict
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from transformers.cache_utils import Cache, DynamicCache
 
 from parser_service.backends.drafts import SourceDrafts
 from parser_service.backends.kv_cache import PrefixCache, common_length, stack_caches
@@ -286,23 +289,25 @@ class GuidedDecoder:
             start = shared if len(group) > 1 or tails[group[0]] <= shared else 0
             if start and head is None:
                 head = self._head(prompts[0][:shared])
-            out, mask = self._run_tails([prompts[i][start:] for i in group], head if start else None, start)
-            logits.append(out.logits[:, -1])
-            parts.append((out.past_key_values, mask))
+            last, kv, mask = self._run_tails([prompts[i][start:] for i in group], head if start else None, start)
+            logits.append(last)
+            parts.append((kv, mask))
             order += group
         kv, mask = stack_caches(parts)
         return order, torch.cat(logits), kv, mask
 
-    def _run_tails(self, tails: list[list[int]], head: Any, start: int) -> tuple[Any, torch.Tensor]:
+    def _run_tails(self, tails: list[list[int]], head: Any, start: int) -> tuple[torch.Tensor, Cache, torch.Tensor]:
         """One pass over prompt tails after a copy of ``head``, the KV cache of the
-        ``start`` tokens before them (None: the tails are whole prompts)."""
-        kv = copy.deepcopy(head) if head is not None else None
-        if kv is not None and len(tails) > 1:
+        ``start`` tokens before them (None: the tails are whole prompts). Returns the
+        logits after each tail, the tails' KV cache (``head``'s positions included) and
+        its attention mask."""
+        kv = copy.deepcopy(head) if head is not None else self._new_cache()
+        if head is not None and len(tails) > 1:
             kv.batch_repeat_interleave(len(tails))
         ids, tail_mask = left_pad(tails, self.eos, self._device)
         ones = torch.ones((len(tails), start), dtype=torch.long, device=self._device)
         mask = torch.cat([ones, tail_mask], dim=1)
-        return self._run(ids, kv, mask, 1), mask
+        return self._run(ids, kv, mask, 1).logits[:, -1], kv, mask
 
     def _head(self, head: list[int]) -> Any:
         """The KV cache of ``head``, from the prefix cache as far as it reaches."""
@@ -310,11 +315,13 @@ class GuidedDecoder:
             return None
         cached, kv = self.prefix.reuse(head)
         if len(head) > cached:
-            if kv is not None and kv is self.prefix.kv:
+            if kv is None:
+                kv = self._new_cache()
+            elif kv is self.prefix.kv:
                 kv = copy.deepcopy(kv)  # running more tokens extends it in place
             ids = torch.tensor([head[cached:]], device=self._device)
             ones = torch.ones((1, len(head)), dtype=torch.long, device=self._device)
-            kv = self._run(ids, kv, ones, 1).past_key_values
+            self._run(ids, kv, ones, 1)
         if kv is not self.prefix.kv:
             self.prefix.keep(head, kv)
         return kv
@@ -368,18 +375,31 @@ class GuidedDecoder:
             self.accepted += 1
         return len(step.draft)
 
-    def _run(self, ids: torch.Tensor, kv: Any, mask: torch.Tensor, keep: int) -> Any:
+    def _new_cache(self) -> Cache:
+        """An empty KV cache, the one the model would make itself when given none."""
+        return DynamicCache(config=self.model.config)
+
+    def _run(self, ids: torch.Tensor, kv: Cache, mask: torch.Tensor, keep: int) -> Any:
+        """One forward pass; the model appends the positions it runs to ``kv`` in place.
+        The decoder always hands it a cache of its own and keeps using that object, so
+        it never reads the cache back off the model's output."""
         self.forward_passes += 1
         self.tokens_run += int(mask[:, -ids.shape[1] :].sum())
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, -ids.shape[1] :]
+        cache = {cache_keyword(self.model.__class__): kv}
         return self.model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions,
-            past_key_values=kv,
-            use_cache=True,
-            logits_to_keep=keep,
+            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=keep, **cache
         )
+
+
+@functools.cache
+def cache_keyword(model_class: Any) -> str:
+    """The keyword a model's ``forward`` takes its KV cache by. transformers renamed
+    ``past_key_values`` to ``cache`` (5.24): the old name still works there but warns
+    (a FutureWarning on every run) and goes in 5.40; releases before 5.24 know only
+    the old one, and would ignore ``cache`` (passed on as an unused keyword)."""
+    parameters = inspect.signature(model_class.forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
 
 
 def prefill_groups(lengths: Sequence[int], budget: int, padding: float) -> list[list[int]]:

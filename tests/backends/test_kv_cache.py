@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from parser_service.backends import attention
+from parser_service.backends.guided import cache_keyword
 from parser_service.backends.kv_cache import HEADROOM, GrowingLayer, PrefixCache, stack_caches
 
 
@@ -173,3 +174,18 @@ def test_one_position_without_a_mask_attends_to_every_key():
     out, _ = attention.grouped_query_attention(torch.nn.Module(), query, key, value, None)
     expected = torch.nn.functional.scaled_dot_product_attention(query, repeat_kv(key, 3), repeat_kv(value, 3))
     assert torch.allclose(out, expected.transpose(1, 2), atol=1e-6)
+
+
+class _Renamed:
+    def forward(self, input_ids=None, attention_mask=None, cache=None, use_cache=None, **kwargs): ...
+
+
+class _Older:
+    def forward(self, input_ids=None, attention_mask=None, past_key_values=None, use_cache=None, **kwargs): ...
+
+
+def test_the_cache_goes_by_the_keyword_the_model_names():
+    """transformers 5.24 takes the cache as ``cache`` (``past_key_values`` warns there);
+    earlier releases only as ``past_key_values`` (``cache`` would vanish into kwargs)."""
+    assert cache_keyword(_Renamed) == "cache"
+    assert cache_keyword(_Older) == "past_key_values"

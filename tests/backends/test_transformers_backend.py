@@ -4,10 +4,12 @@ truncation, log probabilities, generator reuse and LoRA adapters."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
 from parser_service.backends.base import GenerationRequest
+from tests.conftest import INVOICE_EXAMPLES
 
 pytestmark = pytest.mark.model
 
@@ -202,3 +204,19 @@ def test_the_time_spent_reading_prompts_is_counted(backend):
     backend.generate([GenerationRequest([{"role": "user", "content": MESSAGES[0]["content"] + " Quick."}], SCHEMA, 20)])
     spent = backend.decoder.prefill_s - before
     assert 0 < spent < time.perf_counter() - started
+
+
+def test_an_extraction_uses_no_deprecated_transformers_api(pipeline):
+    """stderr carries progress and errors only. transformers 5.24 renamed the model's
+    ``past_key_values`` argument to ``cache`` and warns (FutureWarning) on every run that
+    passes the old name: here any FutureWarning or DeprecationWarning while extracting
+    (prompt prefix computed afresh, prefill, batched steps, the invoices adapter) fails."""
+    import llguidance.torch  # noqa: F401  (imported first: torch's compiler warns of its own torch.jit use then)
+
+    pipeline.backend.decoder.prefix.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        result = pipeline.extract(INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")
+    (record,) = result.records
+    assert record.status == "ok" and record.data["invoice_number"]
