@@ -60,6 +60,7 @@ def add_bench(commands: Any) -> None:
     bench.add_argument("--naive-records", type=int, default=8, help="records the naive approach is measured on")
     bench.add_argument("--sizes", type=_numbers, default=[10_000, 100_000], help="spreadsheet rows")
     bench.add_argument("--pages", type=int, default=200, help="pages of the long PDF")
+    bench.add_argument("--labels", type=Path, default=Path("tests/data/metadata_labels.json"), help="the metadata section's labelled documents")
     bench.add_argument("--work-dir", type=Path, default=Path(".bench"), help="generated inputs and server logs")
     bench.add_argument("--reuse", action="store_true", help="take a backend's figures from an earlier run with the same parameters (saved under WORK_DIR/runs)")
     bench.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="where the table is written")
@@ -73,7 +74,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     config = BenchConfig(
         sections=args.sections, backends=args.backends, dtypes=args.dtypes or native_first(), records=args.records,
         batches=args.batches, naive_records=args.naive_records, sizes=args.sizes, pages=args.pages,
-        work_dir=args.work_dir, reuse=args.reuse,
+        work_dir=args.work_dir, reuse=args.reuse, labels=args.labels,
     )  # fmt: skip
     args.work_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -17,6 +17,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "es": frozenset(["el", "la", "los", "las", "y", "de", "del", "para", "en", "con", "por", "una", "un", "es", "que", "su", "factura", "importe", "fecha", "iva", "precio", "cliente"]),
     "it": frozenset(["il", "lo", "la", "gli", "le", "e", "di", "del", "della", "per", "con", "che", "una", "un", "è", "su", "fattura", "importo", "data"]),
     "pt": frozenset(["o", "a", "os", "as", "e", "de", "do", "da", "dos", "das", "para", "com", "em", "um", "uma", "que", "por", "fatura", "valor", "data"]),
+    "pl": frozenset(["i", "w", "z", "na", "do", "się", "nie", "jest", "od", "dla", "oraz", "po", "faktura", "nr", "data", "kwota", "razem", "cena", "wartość", "netto", "brutto", "nabywca", "sprzedawca"]),
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 MIN_HITS = 4

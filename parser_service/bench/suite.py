@@ -21,7 +21,7 @@ from typing import Any
 from parser_service.bench.backend_runs import Spec, run_child, server_runs
 from parser_service.bench.table import Row, markdown
 
-SECTIONS = ("backends", "batching", "baselines", "accuracy", "large")
+SECTIONS = ("backends", "batching", "baselines", "accuracy", "metadata", "large")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class BenchConfig:
     sizes: Sequence[int] = (10_000, 100_000)
     pages: int = 200
     work_dir: Path = field(default_factory=lambda: Path(".bench"))
+    labels: Path = field(default_factory=lambda: Path("tests/data/metadata_labels.json"))
     reuse: bool = False  # take a backend's figures saved by an earlier run of the same spec
     say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
 
@@ -59,6 +60,11 @@ def run(config: BenchConfig) -> list[Row]:
 
         config.say(f"bench: invoice accuracy per dtype {list(config.dtypes)}")
         rows += accuracy.run(config.work_dir, config.dtypes)
+    if "metadata" in config.sections:
+        from parser_service.bench import metadata
+
+        config.say(f"bench: metadata of the documents labelled in {config.labels}")
+        rows += metadata.run(config.work_dir, config.labels, config.dtypes[0], config.say)
     if "large" in config.sections:
         from parser_service.bench import large_inputs
 
