@@ -8,6 +8,7 @@ prompts, cut documents at the same token and report log probabilities the same w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 from parser_service.backends.base import Backend, Message, TokenLogprob
@@ -26,7 +27,18 @@ class Tokens:
     def count(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
+    @cached_property
+    def longest_token(self) -> int:
+        """An upper bound of the characters one token covers: the longest vocabulary
+        entry (byte-level entries spell one character per byte, at least as long as
+        what they decode to)."""
+        return max(len(token) for token in self.tokenizer.get_vocab())
+
     def truncate(self, text: str, max_tokens: int) -> str:
+        """The start of ``text`` that fits in ``max_tokens`` tokens. Only the part that
+        that many tokens could cover (and one token more) is tokenized, so a document of
+        any length costs what its first ``max_tokens`` tokens cost."""
+        text = text[: (max_tokens + 1) * self.longest_token]
         encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         offsets = encoded["offset_mapping"]
         if len(offsets) <= max_tokens:
