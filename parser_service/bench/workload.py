@@ -10,6 +10,7 @@ exactly the request the pipeline builds (``extraction.build_request``). The same
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -70,7 +71,10 @@ def invoice_files(domain: Domain) -> list[Path]:
     """The plugin's example documents, then the checkout's, each content once."""
     paths = [example.document for example in domain.examples]
     if CHECKOUT_DATA.is_dir():
-        paths += sorted(p for p in CHECKOUT_DATA.iterdir() if p.suffix.lower() in {".pdf", ".txt"})
+        others = labelled_other_kinds()
+        paths += sorted(
+            p for p in CHECKOUT_DATA.iterdir() if p.suffix.lower() in {".pdf", ".txt"} and p.name not in others
+        )
     seen: set[bytes] = set()
     unique = []
     for path in paths:
@@ -79,6 +83,16 @@ def invoice_files(domain: Domain) -> list[Path]:
             seen.add(content)
             unique.append(path)
     return unique
+
+
+def labelled_other_kinds() -> set[str]:
+    """The checkout's documents that the metadata labels name as another kind than an
+    invoice (CVs, receipts, lists): not invoices to extract."""
+    labels = CHECKOUT_DATA / "metadata_labels.json"
+    if not labels.is_file():
+        return set()
+    documents = json.loads(labels.read_text(encoding="utf-8"))["documents"]
+    return {d["path"] for d in documents if d.get("kind") != "invoice"}
 
 
 def bank_rows(pipeline: Pipeline, domain: Domain) -> Iterator[tuple[Domain, Record, str]]:
