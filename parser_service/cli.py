@@ -4,8 +4,9 @@ Exit codes: 0 the document was processed (some records may be invalid), 1 the
 input could not be read (``submit``: a file or job failed), 2 bad usage, 3 a plugin
 or configuration problem (the database or Redis out of reach included), 4 the model
 backend failed, 70 a bug in parser-service (EX_SOFTWARE; set PARSER_SERVICE_DEBUG=1
-for the traceback), 130 interrupted (Ctrl-C). Errors are one line on stderr, naming
-the file. The README's CLI section lists the same.
+for the traceback), 130 interrupted (Ctrl-C), 141 the output's reader went away (a pipe
+into ``head``: the rest is not written, quietly, as a tool killed by SIGPIPE exits).
+Errors are one line on stderr, naming the file. The README's CLI section lists the same.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import stat
 import sys
 import tempfile
@@ -24,6 +26,12 @@ from parser_service import __version__
 from parser_service.errors import BackendError, ConfigError, InputError, ParserServiceError
 
 EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 4, 70, 130
+#: 128 + SIGPIPE: what a shell reports for a tool that pipe killed (``yes | head -1``).
+EXIT_PIPE = 141
+
+
+class OutputClosed(Exception):
+    """The reader of the output (a pipe's or FIFO's other end) went away."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,7 +186,9 @@ def _write_output(write: Callable[[TextIO], object], output: Path | None) -> Non
         return
     target = Path(os.path.realpath(output))
     try:
-        mode = target.stat().st_mode
+        # the name as given, followed by the kernel: /dev/stdout on a pipe is a pipe, where
+        # realpath gives a "pipe:[…]" entry that cannot be opened by name
+        mode = os.stat(output).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as exc:
@@ -190,9 +200,12 @@ def _write_output(write: Callable[[TextIO], object], output: Path | None) -> Non
             handle = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise ConfigError(f"cannot write the output to {output}: {exc.strerror}") from exc
-        with handle:
-            write(handle)
-            handle.write("\n")
+        try:
+            with handle:
+                write(handle)
+                handle.write("\n")
+        except BrokenPipeError as exc:  # closing flushes too: the handle is closed either way
+            raise OutputClosed(str(output)) from exc
         return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +242,11 @@ def _fail(message: str, code: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a reader gone is found here, not when the interpreter exits
+        return code
+    except OutputClosed:
+        return _output_closed()
     except InputError as exc:
         return _fail(exc.message, EXIT_INPUT)
     except BackendError as exc:
@@ -239,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():  # not a socket's: stdout's reader left
+            return _output_closed()
         if _is_database_error(exc):  # the database went away after the command's own check
             from parser_service.cli_service import database_error
             from parser_service.settings import Settings
@@ -250,6 +269,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         first_line = (str(exc).strip().splitlines() or [""])[0]
         return _fail(f"{where}internal error ({type(exc).__name__}: {first_line}); "
                      "set PARSER_SERVICE_DEBUG=1 for the traceback", EXIT_INTERNAL)
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe (or socket) whose reading end is closed: poll reports an
+    error on it (a BrokenPipeError from elsewhere, a socket to a server, is not this)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # replaced by a non-file, or closed
+        return False
+    if not hasattr(select, "poll"):  # Windows: no poll; a broken stdout is the likely one
+        return True
+    poller = select.poll()
+    poller.register(fd, 0)  # errors and hang-ups are reported whatever is asked for
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def _output_closed() -> int:
+    """Stop quietly, as a Unix tool killed by SIGPIPE does: no message, exit 141. Stdout,
+    if it is the closed pipe, is pointed at the null device, so that the interpreter's
+    flush at exit writes what is still buffered there instead of failing again (the
+    pattern the Python documentation gives for SIGPIPE)."""
+    if _stdout_gone():
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_PIPE
 
 
 def _is_database_error(exc: BaseException) -> bool:

@@ -1,17 +1,21 @@
 """Where ``extract -o`` writes: a regular file is replaced atomically, anything else
-(a device, a pipe) is written to and never replaced, ``-`` is stdout."""
+(a device, a pipe) is written to and never replaced, ``-`` is stdout. A reader that
+goes away (``| head -1``) ends a command quietly, with exit 141."""
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from parser_service.cli import _write_output
+from parser_service.cli import EXIT_INTERNAL, EXIT_PIPE, OutputClosed, _write_output, main
 from parser_service.errors import ConfigError
+from tests.conftest import BANK_EXAMPLES, ROOT
 
 
 def _hello(handle) -> None:
@@ -118,3 +122,53 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
         _write_output(broken, out)
     assert out.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+# --- the output's reader gone: ``parser-service … | head -1`` ------------------------------
+
+OCBC = BANK_EXAMPLES / "TransactionHistory_20180418043121.csv"
+_EXTRACT = ["extract", str(OCBC), "--plugin", "bank_transactions", "--backend", "deterministic", "-q"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["plugins"], ["plugins", "--json"], _EXTRACT, [*_EXTRACT, "-o", "-"], [*_EXTRACT, "-o", "/dev/stdout"]],
+    ids=["plugins", "plugins-json", "extract", "extract-o-dash", "extract-o-dev-stdout"],
+)
+def test_a_closed_pipe_on_stdout_ends_quietly_with_141(command: list[str]) -> None:
+    if "/dev/stdout" in command and not Path("/dev/stdout").exists():
+        pytest.skip("no /dev/stdout here")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first write: EPIPE every time, no race
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "parser_service.cli", *command],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == EXIT_PIPE, done.stderr
+    assert done.stderr == ""  # no "internal error", no traceback, no "Exception ignored"
+
+
+def test_a_closed_fifo_output_is_output_closed_not_a_bug() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        with pytest.raises(OutputClosed):
+            _write_output(_hello, Path(f"/dev/fd/{write_end}"))
+    finally:
+        os.close(write_end)
+
+
+def test_a_broken_pipe_elsewhere_is_still_an_internal_error(monkeypatch, capsys) -> None:
+    """A socket to a server that closed is not the output's reader leaving."""
+    import parser_service.cli as cli
+
+    def handler(args) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_plugins", handler)
+    monkeypatch.delenv("PARSER_SERVICE_DEBUG", raising=False)
+    assert main(["plugins"]) == EXIT_INTERNAL
+    assert "internal error (BrokenPipeError" in capsys.readouterr().err
