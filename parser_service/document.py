@@ -9,9 +9,9 @@ where in the file it came from: page + bbox, sheet + cell range, or line range.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TypeVar, overload
 
 CellValue = str | int | float | bool | None
@@ -125,6 +125,11 @@ class Table:
     def as_text(self, sep: str = " | ") -> str:
         return "\n".join(text for text, _ in self.lines(sep))
 
+    def head(self, max_chars: int, sep: str = " | ") -> str:
+        """``as_text(sep)[:max_chars]``, reading rows only until it is reached."""
+        rows = (sep.join(_cell_text(v) for v in row.values) for row in self.rows)
+        return bounded_join("\n", chain([sep.join(self.header)] if self.header else [], rows), max_chars)
+
 
 @dataclass(slots=True)
 class Page:
@@ -144,6 +149,12 @@ class Page:
             return "\n".join(block.text for block in self.blocks)
         return "\n\n".join(table.as_text() for table in self.tables)
 
+    def head(self, max_chars: int) -> str:
+        """``text[:max_chars]``, joining blocks or table rows only until it is reached."""
+        if self.blocks:
+            return bounded_join("\n", (block.text for block in self.blocks), max_chars)
+        return bounded_join("\n\n", (table.head(max_chars) for table in self.tables), max_chars)
+
 
 @dataclass(slots=True)
 class Document:
@@ -157,6 +168,12 @@ class Document:
     def text(self) -> str:
         return "\n\n".join(page.text for page in self.pages)
 
+    def head(self, max_chars: int) -> str:
+        """``text[:max_chars]``, built from the pages, blocks and table rows that make it up
+        only: a 40 MB one-line text or a CSV of a million rows costs ``max_chars``
+        characters (and the piece that passes them), not the whole text."""
+        return bounded_join("\n\n", (page.head(max_chars) for page in self.pages), max_chars)
+
     def summary(self) -> dict[str, Any]:
         return {
             "sha256": self.sha256,
@@ -164,6 +181,19 @@ class Document:
             "media_type": self.media_type,
             "pages": len(self.pages),
         }
+
+
+def bounded_join(sep: str, pieces: Iterable[str], max_chars: int) -> str:
+    """``sep.join(pieces)[:max_chars]``, drawing pieces only until the joined text reaches
+    ``max_chars``."""
+    taken: list[str] = []
+    size = -len(sep)
+    for piece in pieces:
+        if size >= max_chars:
+            break
+        taken.append(piece)
+        size += len(sep) + len(piece)
+    return sep.join(taken)[:max_chars]
 
 
 def _cell_text(value: CellValue) -> str:

@@ -42,6 +42,12 @@ from parser_service.normalize import clean_text, to_date
 
 OTHER = "other"
 METADATA_PROMPT_TOKENS = 512
+#: Characters of the document's head the metadata reads (the language's words, the prompt
+#: cut to ``METADATA_PROMPT_TOKENS``, its dates and names): the whole text of every labelled
+#: document (4,523 at most), and more than 513 tokens of the embedded model's tokenizer can
+#: cover (its longest entry is 81 characters: 41,553), so the prompt is the one the whole
+#: text gives; a 40 MB text or a CSV of a million rows is never joined whole.
+METADATA_TEXT_CHARS = 64 << 10
 #: ISO 639-1 codes accepted for ``language``; the model's pick must be one of them.
 LANGUAGES = ["en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "no", "fi", "cs", "sk", "hu", "ro", "bg", "el", "ru", "uk", "tr", "ar", "he", "hi", "zh", "ja", "ko", "id", "ms", "th", "vi", "ca", "hr", "sl", "sr", "lt", "lv", "et"]
 #: The fit (see the module's docstring) a plugin's type needs; below it, "other". Chosen on
@@ -300,11 +306,11 @@ def metadata_request(
     ask_language: bool = True,
     text: str | None = None,
 ) -> GenerationRequest:
-    """``text``: the document's text when the caller already has it (it is built per call)."""
+    """``text``: the document's head (``METADATA_TEXT_CHARS``) when the caller already has it."""
     domain_candidates = candidate_types(document, domains)
     types = "\n".join(f"- {d.document_type}: {d.description}" for d in domain_candidates)
     types += f"\n- {OTHER}: anything else"
-    text = backend.truncate(document.text if text is None else text, METADATA_PROMPT_TOKENS)
+    text = backend.truncate(document.head(METADATA_TEXT_CHARS) if text is None else text, METADATA_PROMPT_TOKENS)
     types_ = [d.document_type for d in domain_candidates]
     names = party_candidates(document, text)
     issuer = infer_issuer(document, names)
@@ -435,7 +441,7 @@ def infer_metadata_scored(
     document: Document, domains: Sequence[Domain], backend: Backend
 ) -> tuple[dict[str, Any], list[TypeScore]]:
     """The metadata, and the score of each installed plugin's type (one model call)."""
-    text = document.text
+    text = document.head(METADATA_TEXT_CHARS)
     language = detect_language(text)
     request = metadata_request(document, domains, backend, language is None, text)
     fitting = candidate_types(document, domains)

@@ -5,15 +5,19 @@ marked)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
+from parser_service import metadata as metadata_module
 from parser_service.backends.base import Generation, TokenLogprob
 from parser_service.backends.deterministic import DeterministicBackend
+from parser_service.document import Block, Document, Page, Provenance, Row, Streamed, Table
 from parser_service.domain import Domain
 from parser_service.metadata import (
+    METADATA_TEXT_CHARS,
     OTHER,
     TYPE_THRESHOLD,
     TypeScore,
@@ -187,6 +191,54 @@ def test_without_log_probabilities_the_evidence_decides(domains):
     assert infer_metadata(_doc(DATA / "gls.csv"), installed, backend)["document_type"] == "bank_statement"
     contacts = infer_metadata(_doc(DATA / "thunderbird_csv_semicolon.csv"), installed, backend)
     assert contacts["document_type"] == OTHER and contacts["parties"] == [] and contacts["title"] is None
+
+
+# -- the head read -------------------------------------------------------------------------
+
+
+HEAD_DOCUMENTS = ["oyo.pdf", "Orlen.txt", "gls.csv", "transactions.xlsx", "thunderbird_csv_semicolon.csv"]
+
+
+@pytest.mark.parametrize("name", HEAD_DOCUMENTS)
+def test_the_head_is_the_start_of_the_text(name):
+    document = _doc(DATA / name)
+    text = document.text
+    assert document.head(METADATA_TEXT_CHARS) == text  # shorter than the bound: the metadata reads it all
+    for cut in (0, 1, 2, 50, len(text) // 2, len(text) - 1):
+        assert document.head(cut) == text[:cut]
+
+
+def test_the_head_of_a_table_reads_its_rows_only_until_the_bound():
+    drawn: list[int] = []
+
+    def read() -> Iterator[Row]:
+        for i in range(1_000_000):
+            drawn.append(i)
+            yield Row([i, f"payee {i}", 12.5], Provenance(line_start=i + 2))
+
+    table = Table(["n", "payee", "amount"], Streamed(1_000_000, read), Provenance())
+    document = Document("0" * 64, "big.csv", "text/csv", [Page(1, tables=[table])])
+    head = document.head(1000)
+    assert len(head) == 1000 and head.startswith("n | payee | amount\n0 | payee 0 | 12.5\n1 | payee 1")
+    assert len(drawn) < 100
+
+
+def test_metadata_reads_the_head_of_a_huge_document_only(domains, monkeypatch):
+    """A 20 MB text on one line (cut in lines of 4,096 characters by the text parser) is
+    never joined whole: what the language and the prompt are read from is the head."""
+    sentence = "Die Rechnung Nr. 4711 der ACME GmbH vom 13.11.2017 ist mit dem Betrag von 1.234,56 EUR fällig. "
+    line = (sentence * 64)[:4096]
+    blocks = [Block(line, Provenance(line_start=1)) for _ in range(5000)]
+    document = Document("0" * 64, "huge.txt", "text/plain", [Page(1, blocks=blocks)])
+    read: list[int] = []
+    language = metadata_module.detect_language
+    monkeypatch.setattr(metadata_module, "detect_language", lambda text: read.append(len(text)) or language(text))
+    backend = DeterministicBackend()
+    truncate = backend.truncate
+    monkeypatch.setattr(backend, "truncate", lambda text, n: read.append(len(text)) or truncate(text, n))
+    monkeypatch.setattr(Document, "text", property(lambda _: pytest.fail("the whole text was joined")))
+    assert infer_metadata(document, [domains["bank_transactions"]], backend)["language"] == "de"
+    assert read == [METADATA_TEXT_CHARS, METADATA_TEXT_CHARS]
 
 
 # -- with the model --------------------------------------------------------------------------
