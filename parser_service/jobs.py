@@ -222,14 +222,18 @@ class Service:
         """Remember the queue task last sent for the job (the workers' ``enqueue``)."""
         self._update(job_id, task_id=task_id)
 
-    def fail(self, job_id: str, reason: str) -> Job:
-        """End an open job ``failed`` with ``reason`` (a finished job is left as it is)."""
+    def fail(self, job_id: str, reason: str, *, ending_run: bool = False) -> Job:
+        """End an open job ``failed`` with ``reason`` (a finished job is left as it is);
+        ``ending_run``: and end the run ``begin_run`` counted, in the same transaction, so
+        no reader sees the job failed with its run still counted."""
         with self.db.session() as session:
             session.execute(
                 update(Job)
                 .where(Job.id == job_id, Job.status.in_(JobStatus.open()))
                 .values(status=JobStatus.failed, error=reason, finished_at=utcnow())
             )
+            if ending_run:
+                self._end_run(session, job_id)
         return self.job(job_id)
 
     # --- running a job ------------------------------------------------------------------
@@ -251,11 +255,13 @@ class Service:
     def end_run(self, job_id: str) -> None:
         """The run ``begin_run`` counted ended (well or not) in a worker that is still alive."""
         with self.db.session() as session:
-            session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.unfinished_runs > 0)
-                .values(unfinished_runs=Job.unfinished_runs - 1)
-            )
+            self._end_run(session, job_id)
+
+    @staticmethod
+    def _end_run(session: Session, job_id: str) -> None:
+        session.execute(
+            update(Job).where(Job.id == job_id, Job.unfinished_runs > 0).values(unfinished_runs=Job.unfinished_runs - 1)
+        )
 
     def run_job(self, job_id: str, progress: Callable[[int, int], None] | None = None) -> Job:
         """Process a job to the end. Idempotent: records already stored for the job are kept and

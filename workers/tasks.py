@@ -181,8 +181,8 @@ class JobTask(Task):
             # a service of its own, closed after: pool processes forked later must not share its connections
             jobs = Service(get_settings())
             try:
-                jobs.fail(job_id, time_limit_reason(jobs.settings, killed=True))
-                jobs.end_run(job_id)  # this death is the time limit's, not the document crashing a worker
+                # this death is the time limit's, not the document crashing a worker
+                jobs.fail(job_id, time_limit_reason(jobs.settings, killed=True), ending_run=True)
             finally:
                 jobs.db.dispose()
 
@@ -204,8 +204,7 @@ def process_job(self: Task, job_id: str) -> str:
     deaths = jobs.begin_run(job_id)
     if deaths is not None and deaths >= jobs.settings.max_worker_deaths:
         log.error("job %s: %s", job_id, deaths_reason(deaths))
-        jobs.fail(job_id, deaths_reason(deaths))
-        jobs.end_run(job_id)
+        jobs.fail(job_id, deaths_reason(deaths), ending_run=True)
         return "failed"
     try:
         limit = jobs.settings.job_time_limit_s + jobs.settings.job_kill_grace_s
