@@ -3,12 +3,16 @@ normalisation of prefilled values and their cell provenance."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from parser_service_invoices import DOMAIN as INVOICES
+from parser_service_invoices.repairs import totals_from_text
 
 from parser_service import extraction
 from parser_service.backends.base import Generation
-from parser_service.document import Provenance
-from parser_service.records import Record
+from parser_service.backends.deterministic import DeterministicBackend
+from parser_service.document import Block, Document, Page, Provenance
+from parser_service.records import Record, whole_document
 
 TEXT = "ACME GmbH\nInvoice No: INV-7\nDate: 03.04.2024\nTotal: 1.234,50 EUR"
 
@@ -84,3 +88,21 @@ def test_a_value_cleaned_of_its_line_break_is_still_located_verbatim() -> None:
     assert locate(record, "MVM Musterhafter Versicherungsverein Musterstadt a.G.") == (first, True)
     assert locate(record, "Versicherungsverein Musterstadt a.G.") == (second, True)
     assert locate(record, "MVM Versicherungsverein") == (None, False)
+
+
+def test_the_repairs_of_a_huge_document_read_a_bounded_start_of_it():
+    """A 12 MB text (one line, cut in lines of 4,096 characters by the text parser) is one
+    invoice record; its repairs read ``REPAIR_TEXT_CHARS`` of it, not the whole."""
+    line = ("Netto 496.00 € Umsatzsteuer 19% 94.24 Brutto 590.24 € " * 80)[:4096]
+    blocks = [Block(line, Provenance(line_start=1)) for _ in range(3000)]
+    (record,) = whole_document(Document("0" * 64, "huge.txt", "text/plain", [Page(1, blocks=blocks)]))
+    read: list[int] = []
+
+    def repair(raw, text, issues):  # type: ignore[no-untyped-def]
+        read.append(len(text))
+        return totals_from_text(raw, text, issues)
+
+    domain = dataclasses.replace(INVOICES, repairs=(repair,))
+    (result,) = extraction.extract_records([record], domain, DeterministicBackend(), max_prompt_tokens=256)
+    assert len(record.text) > 10 * extraction.REPAIR_TEXT_CHARS and read == [extraction.REPAIR_TEXT_CHARS]
+    assert result.status in {"ok", "invalid"}
