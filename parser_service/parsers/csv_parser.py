@@ -22,7 +22,11 @@ refused with ``FileTooLargeError`` naming the line and the limit, when parsed, b
 any of it reaches a plugin; a 50 MB line, or a quote never closed, is never held whole.
 
 Sniffing reads past the first ``SNIFF_BYTES`` when they hold only a line or two (a
-table of 10,000 columns), up to ``_SNIFF_MAX_BYTES``.
+table of 10,000 columns), up to ``_SNIFF_MAX_CHARS`` of whole lines. A line longer than
+a row may be (``MAX_CSV_RECORD_CHARS``) is read past, never held, and counts neither
+for nor against a layout: the lines around it decide, so a table with one such row is
+still a CSV, and its parse refuses it naming the line and the limit (it was text, which
+a plugin of tables then refused as "text/plain", hiding the real problem).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from parser_service.document import CellValue, Page, Provenance, Row, Streamed, 
 from parser_service.errors import CorruptFileError
 from parser_service.normalize import to_date
 from parser_service.parsers.base import SNIFF_BYTES, Parser, Stamp, check_unchanged, file_stamp
-from parser_service.parsers.encoding import LineTooLong, decode_head, iter_lines, split_lines, text_encoding
+from parser_service.parsers.encoding import LineTooLong, decode_head, head_codec, iter_lines, split_lines, text_encoding
 from parser_service.parsers.limits import MAX_CSV_COLUMNS, MAX_CSV_FIELD_CHARS, MAX_CSV_RECORD_CHARS, too_large
 
 DELIMITERS = ",;\t|"
@@ -49,8 +53,12 @@ _SAMPLE_LINES = 200
 _SAMPLE_CHARS = 2 * MAX_CSV_RECORD_CHARS
 #: Sniffing reads on while the bytes read hold fewer whole lines than this...
 _SNIFF_LINES = 8
-#: ... up to this many bytes: two of the longest rows, in UTF-8.
-_SNIFF_MAX_BYTES = 2 * MAX_CSV_RECORD_CHARS + SNIFF_BYTES
+#: ... up to this many characters of whole lines: two of the longest rows.
+_SNIFF_MAX_CHARS = 2 * MAX_CSV_RECORD_CHARS + SNIFF_BYTES
+#: Lines past the row limit are read past (in pieces of ``_SKIP_CHARS``) until sniffing
+#: has read this many characters in all: more than an upload holds (``max_upload_mb``).
+_SNIFF_READ_CHARS = 64 * MAX_CSV_RECORD_CHARS
+_SKIP_CHARS = 1 << 20
 #: csv.Sniffer reads the first lines up to this many characters (two lines at least).
 _SNIFFER_CHARS = 1 << 16
 _SAMPLE_RECORDS = 50
@@ -99,14 +107,12 @@ class CsvParser(Parser):
             return False
         lines = split_lines(text)
         cut = len(head) >= SNIFF_BYTES
-        if cut and len(lines) <= _SNIFF_LINES:  # long lines: a wide table, say
-            head = _read_head(path, _SNIFF_MAX_BYTES)
-            text = decode_head(head)
-            if text is None:
+        if cut and len(lines) <= _SNIFF_LINES:  # long lines: a wide table, or a row past the limit
+            codec = head_codec(head)
+            if codec is None:
                 return False
-            lines = split_lines(text)
-            cut = len(head) >= _SNIFF_MAX_BYTES
-        if cut and len(lines) > 1:
+            lines, cut = _sniff_lines(path, codec)
+        elif cut and len(lines) > 1:
             lines.pop()  # the head may end in the middle of a line
         layout = _choose_layout(lines[:_SAMPLE_LINES], cut=cut)
         return layout is not None and layout.is_consistent
@@ -128,9 +134,31 @@ class CsvParser(Parser):
         return [Page(number=1, tables=[table])]
 
 
-def _read_head(path: Path, size: int) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(size)
+def _sniff_lines(path: Path, codec: str) -> tuple[list[str], bool]:
+    """The file's first whole lines, ``_SAMPLE_LINES`` at most and ``_SNIFF_MAX_CHARS`` in
+    all, and whether the file goes on past them. A line longer than
+    ``MAX_CSV_RECORD_CHARS`` is read past in pieces and left out (the parse refuses it,
+    naming it). Bytes ``codec`` cannot decode are replaced: the parse checks the encoding."""
+    lines: list[str] = []
+    kept = read = 0
+    with path.open(encoding=codec, errors="replace", newline=None) as handle:
+        while len(lines) < _SAMPLE_LINES and kept < _SNIFF_MAX_CHARS:
+            line = handle.readline(MAX_CSV_RECORD_CHARS + 1)
+            if not line:
+                return lines, False
+            read += len(line)
+            if line.endswith("\n") or len(line) <= MAX_CSV_RECORD_CHARS:  # whole (the last may lack "\n")
+                lines.append(line.removesuffix("\n"))
+                kept += len(line)
+                continue
+            while not line.endswith("\n"):  # past the limit: read to its end, keep nothing
+                if read >= _SNIFF_READ_CHARS:
+                    return lines, True
+                line = handle.readline(_SKIP_CHARS)
+                if not line:
+                    return lines, False
+                read += len(line)
+    return lines, True
 
 
 def _sample(lines: Iterable[str]) -> list[str]:
@@ -268,9 +296,13 @@ def _choose_layout(lines: list[str], *, cut: bool = False) -> _Layout | None:
 def _layout(lines: list[str], delimiter: str, cut: bool = False) -> _Layout | None:
     if delimiter == ",":
         lines = [_DECIMAL_COMMA.sub(r"\1.\2", line) for line in lines]
+    sample: list[_Record] = []
     try:
-        sample = list(islice(_records(lines, delimiter), _SAMPLE_RECORDS + 1))
-    except (csv.Error, _TooLarge):
+        for record in islice(_records(lines, delimiter), _SAMPLE_RECORDS + 1):
+            sample.append(record)  # kept one by one: those read before an error count
+    except _TooLarge:
+        cut = False  # a record past a limit (the parse refuses it, naming it): those above it decide
+    except csv.Error:
         return None
     if len(sample) > _SAMPLE_RECORDS:
         sample.pop()

@@ -198,6 +198,13 @@ def decode_head(head: bytes) -> str | None:
     return _decode(head, final=False) if head else None
 
 
+def head_codec(head: bytes) -> str | None:
+    """The codec ``decode_head`` decodes ``head`` with (to read on past the first bytes
+    the same way), or None where it gives None."""
+    decoded = _decode_as(head, final=False) if head else None
+    return decoded[1] if decoded else None
+
+
 def looks_like_text(head: bytes) -> bool:
     """True when the first bytes of a file decode to plausible text."""
     return decode_head(head) is not None
@@ -212,15 +219,21 @@ def split_lines(text: str) -> list[str]:
 
 
 def _decode(data: bytes, *, final: bool) -> str | None:
+    decoded = _decode_as(data, final=final)
+    return decoded[0] if decoded else None
+
+
+def _decode_as(data: bytes, *, final: bool) -> tuple[str, str] | None:
+    """``data`` as text and the codec that decoded it (one ``open`` reads it with)."""
     if codec := _bom_codec(data):
         text = _try_codec(data, codec, final)
-        return text if text is not None and "\x00" not in text and _plausible(text) else None
+        return (text, codec) if text is not None and "\x00" not in text and _plausible(text) else None
     if b"\x00" in data:
         return None
-    for attempt in (_try_utf8, _try_cp1252, _try_latin1):
+    for attempt, codec in ((_try_utf8, "utf-8-sig"), (_try_cp1252, "cp1252"), (_try_latin1, "latin-1")):
         text = attempt(data, final)
         if text is not None:
-            return text if _plausible(text) else None
+            return (text, codec) if _plausible(text) else None
     return None
 
 

@@ -5,11 +5,13 @@ the model never loaded. The deterministic test backend: no model."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 import parser_service.pipeline as pipeline_module
 from parser_service.cli import EXIT_INPUT, main
+from parser_service.parsers.limits import MAX_CSV_RECORD_CHARS
 from tests.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
 
 
@@ -39,3 +41,20 @@ def test_the_ocbc_export_exits_zero_with_its_eight_records(capsys: pytest.Captur
     records = json.loads(out)["records"]
     assert len(records) == 8 and {record["status"] for record in records} == {"ok"}
     assert records[2]["data"]["payee"] == "CASH WITHDRAWAL ATM 66-6666 OCBC-666 BRANCH S"
+
+
+def test_a_csv_row_past_the_limit_is_refused_for_the_row_not_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its second line longer than sniffing reads: the file was taken for text/plain and
+    the bank plugin said it "does not read text/plain documents"."""
+    path = tmp_path / "export.csv"
+    path.write_text("date,amount,description\n2024-01-01,12.50," + "x" * (3 * MAX_CSV_RECORD_CHARS) + "\n"
+                    + "".join(f"2024-01-{day:02d},{day}.00,coffee\n" for day in range(2, 8)))
+    code = main(["extract", str(path), "--plugin", "bank_transactions", "--backend", "deterministic", "-q"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_INPUT and out == ""
+    assert err.strip().splitlines() == [
+        f"parser-service: error: export.csv: line 2 is longer than {MAX_CSV_RECORD_CHARS:,} characters, "
+        "the most a CSV row may hold: the document is refused"
+    ]

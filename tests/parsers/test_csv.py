@@ -503,3 +503,41 @@ def test_a_quoted_field_open_where_the_first_bytes_stop_leaves_a_table(tmp_path:
     table = table_of(path)
     assert [row.values[0] for row in table.rows] == ["2024-01-01", "2024-01-02", "2024-01-09", "2024-01-10"]
     assert table.rows[2].values[1].count("\n") == 399
+
+
+# --- a row past the limit where sniffing looks: still a CSV, refused naming the row ---------
+
+
+def _long_row_csv(tmp_path: Path, rows_before: int, description_chars: int) -> Path:
+    text = "date,amount,description\n" + "".join(f"2024-01-{day:02d},{day}.00,coffee\n" for day in range(1, rows_before + 1))
+    text += f"2024-02-01,12.50,{'x' * description_chars}\n"
+    text += "".join(f"2024-03-{day:02d},{day}.00,tea\n" for day in range(1, 6))
+    return write(tmp_path, "long_row.csv", text.encode())
+
+
+def test_a_row_longer_than_the_sniff_window_right_under_the_header_is_a_csv(tmp_path: Path) -> None:
+    """Line 2 runs past all that sniffing reads (3 MiB): it was text/plain, and the bank
+    plugin refused the file as "text/plain", not for its row."""
+    path = _long_row_csv(tmp_path, 0, 3 * MAX_CSV_RECORD_CHARS)
+    assert sniff(path)
+    with pytest.raises(FileTooLargeError) as info:
+        table_of(path)
+    assert str(info.value) == (
+        f"long_row.csv: line 2 is longer than {MAX_CSV_RECORD_CHARS:,} characters, the most a CSV row may hold: "
+        "the document is refused"
+    )
+
+
+def test_a_row_past_the_limit_inside_what_sniffing_reads_is_a_csv(tmp_path: Path) -> None:
+    """1.5 Mi characters: read whole by the sniffing, past the row limit, it had made every
+    delimiter's layout fail."""
+    path = _long_row_csv(tmp_path, 3, MAX_CSV_RECORD_CHARS + MAX_CSV_RECORD_CHARS // 2)
+    assert sniff(path)
+    with pytest.raises(FileTooLargeError, match="line 5 is longer than"):
+        table_of(path)
+
+
+def test_text_with_one_long_line_stays_text(tmp_path: Path) -> None:
+    prose = "lorem ipsum, dolor sit amet " * (3 * MAX_CSV_RECORD_CHARS // 28)
+    path = write(tmp_path, "letter.txt", f"Dear Sir, hello, world\n{prose}\n".encode())
+    assert not sniff(path)

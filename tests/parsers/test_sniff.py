@@ -16,12 +16,14 @@ from parser_service.errors import (
     EmptyFileError,
     EncodingError,
     FileNotFound,
+    FileTooLargeError,
     InputError,
     UnsupportedFormatError,
 )
 from parser_service.parsers import BUILTIN_PARSERS, builtin_parsers
 from parser_service.parsers.base import Parser
 from parser_service.parsers.encoding import UTF16_WITHOUT_BOM
+from parser_service.parsers.limits import MAX_CSV_RECORD_CHARS
 from parser_service.parsers.sniff import detect, parse_file
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -190,6 +192,20 @@ def test_a_csv_of_10000_columns_is_a_csv_not_text(tmp_path: Path) -> None:
     document = parse_file(path, builtin_parsers())
     assert document.media_type == "text/csv"
     assert len(document.pages[0].tables[0].rows) == 3
+
+
+def test_a_csv_whose_second_line_is_past_the_sniff_window_is_refused_for_that_line(tmp_path: Path) -> None:
+    """Detected as CSV (it was text/plain: a bank plugin then refused "text/plain"), then
+    refused by the CSV reader's row limit, naming the line."""
+    path = tmp_path / "export.csv"
+    path.write_text("date,amount,description\n2024-01-01,12.50," + "x" * (3 * MAX_CSV_RECORD_CHARS) + "\n"
+                    + "".join(f"2024-01-{day:02d},{day}.00,coffee\n" for day in range(2, 8)))
+    assert detect(path, builtin_parsers(), path.name).media_type == "text/csv"
+    with pytest.raises(FileTooLargeError) as info:
+        parse_file(path, builtin_parsers())
+    assert info.value.filename == "export.csv"
+    assert str(info.value) == (f"export.csv: line 2 is longer than {MAX_CSV_RECORD_CHARS:,} characters, "
+                               "the most a CSV row may hold: the document is refused")
 
 
 def test_all_input_errors_name_the_file(tmp_path: Path) -> None:
