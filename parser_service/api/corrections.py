@@ -5,20 +5,43 @@ A field is a top-level name (``amount``) or a dotted path into nested data
 against the plugin's schema: a value the schema refuses is a 422 with pydantic's
 reason, and an accepted value is stored as the schema normalises it (a date
 written ``13.11.2017`` is stored ``2017-11-13``), like the model's own answers.
+
+A corrected value is at most ``MAX_VALUE_BYTES`` written as JSON, and the request that
+carries it at most ``MAX_BODY_BYTES``: FastAPI reads a JSON body whole (before the API
+key is checked), so the bound is enforced as the body is read (413, see
+``routes.common.body_limited``), and a value past its own is refused (422).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from parser_service.api.export import lookup
 
+#: Bytes of one corrected value written as JSON (UTF-8, no spaces): a field's text, or a
+#: list of a few hundred invoice lines; a record's data is far smaller.
+MAX_VALUE_BYTES = 64 << 10
+#: Bytes of an annotation's request body: the value, its field (256 characters at most) and
+#: the JSON around them.
+MAX_BODY_BYTES = MAX_VALUE_BYTES + (4 << 10)
+
 
 class CorrectionError(ValueError):
-    """The field does not exist in the record, or the schema refuses the value."""
+    """The field does not exist in the record, the schema refuses the value, or it is too large."""
+
+
+def check_size(value: Any) -> None:
+    """``CorrectionError`` when ``value`` takes more than ``MAX_VALUE_BYTES`` written as JSON."""
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_VALUE_BYTES:
+        raise CorrectionError(
+            f"new_value takes {size:,} bytes written as JSON, over the limit of {MAX_VALUE_BYTES >> 10} KiB "
+            f"({MAX_VALUE_BYTES:,} bytes) for a corrected value; nothing was changed"
+        )
 
 
 def set_field(data: dict[str, Any], path: str, value: Any, schema: type[BaseModel] | None) -> tuple[dict, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from parser_service import apikeys
 from parser_service.api import create_app
 from parser_service.api.auth import MISSING, REJECTED
+from parser_service.api.corrections import MAX_BODY_BYTES, MAX_VALUE_BYTES
 from parser_service.bench.server import running_api
 from parser_service.db import Annotation, Database, Document, Job, Record
 from parser_service.db.migrate import upgrade
@@ -567,6 +568,26 @@ def test_a_bad_correction_is_refused_and_changes_nothing(api: Api):
     assert api.client.post(f"/records/{UNKNOWN_ID}/annotations", json={"field": "a", "new_value": 1}).status_code == 404
     assert api.client.get(f"/records/{record_id}").json()["data"] == {"date": "2024-01-01", "amount": 1.0}
     assert api.count(Annotation) == 0
+
+
+def test_a_correction_past_the_size_limits_is_refused_and_changes_nothing(api: Api):
+    """A value past 64 KiB as JSON is a 422 naming new_value; a body past 68 KiB a 413, told by
+    its declared length or, sent in chunks, as it is read (before, a 60 MB value was stored)."""
+    job_id = job_with_records(api, ["ok"], lambda i: {"date": "2024-01-01", "amount": 1.0, "payee": "ACME"})
+    record_id = api.client.get(f"/jobs/{job_id}/records").json()["items"][0]["id"]
+    url = f"/records/{record_id}/annotations"
+    fits = api.client.post(url, json={"field": "payee", "new_value": "x" * (MAX_VALUE_BYTES - 2)})
+    assert fits.status_code == 201, fits.text  # the value and its quotes: the limit exactly
+    over = api.client.post(url, json={"field": "payee", "new_value": "é" * (MAX_VALUE_BYTES // 2)})
+    assert over.status_code == 422 and "new_value takes 65,538 bytes" in over.json()["detail"]
+    assert "limit of 64 KiB" in over.json()["detail"]
+    body = json.dumps({"field": "payee", "new_value": "x" * (MAX_BODY_BYTES + 1)}).encode()
+    for sent in ({"content": body}, {"content": iter([body[:1000], body[1000:]])}):  # declared length, chunked
+        refused = api.client.post(url, headers={"Content-Type": "application/json"}, **sent)
+        assert refused.status_code == 413, refused.text
+        assert "limit of 68 KiB" in refused.json()["detail"] and "new_value" in refused.json()["detail"]
+    assert api.client.get(f"/records/{record_id}").json()["data"]["payee"] == "x" * (MAX_VALUE_BYTES - 2)
+    assert api.count(Annotation) == 1
 
 
 def test_plugins_are_listed_with_their_fields(api: Api):

@@ -6,13 +6,21 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
 
 from parser_service.api.auth import KeyDep, require_key
-from parser_service.api.corrections import CorrectionError, normalise, set_field
-from parser_service.api.routes.common import errors, get_or_404, job_schema, not_found
+from parser_service.api.corrections import (
+    MAX_BODY_BYTES,
+    MAX_VALUE_BYTES,
+    CorrectionError,
+    check_size,
+    normalise,
+    set_field,
+)
+from parser_service.api.routes.common import body_limited, errors, get_or_404, job_schema, not_found
 from parser_service.api.schemas import AnnotationIn, AnnotationOut, RecordDetail
 from parser_service.api.state import SessionDep, StateDep
 from parser_service.db import Annotation, Job, Record
 
-router = APIRouter(tags=["records"], dependencies=[Depends(require_key)])
+_LIMITED = body_limited(MAX_BODY_BYTES, f"a corrected value, new_value, may take {MAX_VALUE_BYTES >> 10} KiB as JSON")
+router = APIRouter(tags=["records"], dependencies=[Depends(require_key)], route_class=_LIMITED)
 
 
 @router.get("/records/{record_id}", summary="A record with its corrections", response_model=RecordDetail,
@@ -26,12 +34,13 @@ def get_record(record_id: str, session: SessionDep) -> RecordDetail:
     status_code=status.HTTP_201_CREATED,
     summary="Correct one field of a record",
     response_model=AnnotationOut,
-    responses=errors(404, 422),
+    responses=errors(404, 413, 422),
 )
 def annotate(record_id: str, correction: AnnotationIn, key: KeyDep, state: StateDep, session: SessionDep) -> Annotation:
     """Sets the field in the record's data and keeps the old value, who changed it (the API
     key's name) and when, so every correction can be traced and used as training data. The
-    field is taken off the record's ``review_fields``: a person has checked it."""
+    field is taken off the record's ``review_fields``: a person has checked it. A value takes
+    at most 64 KiB written as JSON (422 past it), the request 68 KiB (413, refused as it is read)."""
     locked = select(Record).where(Record.id == record_id).with_for_update()
     record = session.scalar(locked)  # a row lock: two corrections at once never lose one
     if record is None:
@@ -39,6 +48,7 @@ def annotate(record_id: str, correction: AnnotationIn, key: KeyDep, state: State
     job = session.get(Job, record.job_id)
     schema = job_schema(state, job) if job is not None else None
     try:
+        check_size(correction.new_value)
         data, old = set_field(record.data or {}, correction.field, correction.new_value, schema)
         new = normalise(schema, data, correction.field) if schema else correction.new_value
         data, _ = set_field(data, correction.field, new, schema)
