@@ -5,12 +5,8 @@
 Plugins import this module only, never the rest of ``parser_service``.
 """
 
-from parser_service.candidates import amounts as amount_spans
-from parser_service.candidates import labelled as labelled_spans
-from parser_service.candidates import tightly_labelled as tightly_labelled_spans
-from parser_service.checks import plausible_date
 from parser_service.document import CellValue, Document, Page, Provenance, Row, Table
-from parser_service.domain import (
+from parser_service.domains.domain import (
     DEFAULT_PROMPT,
     CrossValidator,
     Domain,
@@ -22,18 +18,9 @@ from parser_service.domain import (
     adapter_folder,
     extractive,
     max_chars,
+    plausible_date,
 )
-from parser_service.hookspecs import hookimpl
-from parser_service.normalize import (
-    Amount,
-    CurrencyCode,
-    ISODate,
-    clean_text,
-    infer_dayfirst,
-    to_currency,
-    to_date,
-    to_number,
-)
+from parser_service.domains.hookspecs import hookimpl
 from parser_service.parsers.base import Parser
 from parser_service.records import FieldIssue, Record, iter_rows, table_rows, whole_document
 from parser_service.synth import (
@@ -55,6 +42,19 @@ from parser_service.synth import (
     reference,
 )
 from parser_service.synth.files import freeze_zip, write_text_file
+from parser_service.text.normalize import (
+    Amount,
+    CurrencyCode,
+    ISODate,
+    clean_text,
+    infer_dayfirst,
+    to_currency,
+    to_date,
+    to_number,
+)
+from parser_service.text.spans import amounts as amount_spans
+from parser_service.text.spans import labelled as labelled_spans
+from parser_service.text.spans import tightly_labelled as tightly_labelled_spans
 
 __all__ = [
     "DEFAULT_PROMPT",

@@ -15,6 +15,6 @@ BANK_EXAMPLES = ROOT / "plugins" / "bank_transactions" / "parser_service_bank_tr
 @pytest.fixture(scope="session")
 def pipeline():
     """A Pipeline with the default settings: the embedded model, on the CPU."""
-    from parser_service.pipeline import Pipeline
+    from parser_service.pipeline.run import Pipeline
 
     return Pipeline()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
-from parser_service import hookspecs
-from parser_service.domain import Domain
+from parser_service.domains import hookspecs
+from parser_service.domains.domain import Domain
 from parser_service.settings import Settings
 from tests.conftest import ROOT
 

@@ -48,7 +48,7 @@ def test_this_machines_flags_are_read():
 )
 def test_the_benchmark_measures_batching_in_the_native_dtype(monkeypatch, flags, first, units):
     from parser_service.bench.suite import vector_units
-    from parser_service.cli_bench import native_first
+    from parser_service.cli.bench import native_first
 
     monkeypatch.setattr(settings_module, "cpu_flags", lambda: frozenset(flags))
     dtypes = native_first()

@@ -1,47 +1,29 @@
-"""Celery tasks: run a job, re-enqueue lost jobs, and the ``enqueue`` helper.
+"""Celery tasks: run a job, and re-enqueue lost jobs (the reconciler).
 
 Tasks take ids and re-read everything from the database; ``Service.run_job`` is
 idempotent, so a job delivered twice (a retry, a redelivery, the reconciler) is
-finished once and its records stored once.
-
-Which jobs are lost? Each queued or running job has a liveness key in Redis
-(``<queue>:live:<job id>``): ``enqueue`` sets it, and a running task refreshes it from a
-heartbeat thread every third of ``heartbeat_s``. A job that is open in the database,
-has not been updated for ``stale_job_s`` and has no liveness key has no task that will
-ever run it (its worker died, or Redis lost its message), and ``reconcile`` sends it
-again. We chose the key over ``celery inspect active/reserved`` because inspect is a
-broadcast that only live, responsive workers answer within a timeout: a busy solo
-worker, a slow network or a worker on another host reads as "no task" and would get
-its job duplicated, and inspect cannot see messages still waiting in the queue at all.
-A key is one O(1) lookup, expires by itself when its worker is killed, and vanishes
-with a flushed Redis, which is exactly when the job must be sent again.
+finished once and its records stored once. Which jobs are lost, and how a running job
+holds its liveness key, is told in ``parser_service.service.queue``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
-import redis
-from celery import Celery, Task
+from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from parser_service.errors import ConfigError, ParserServiceError
-from parser_service.jobs import Service
+from parser_service.service.jobs import Service
+from parser_service.service.queue import PROCESS_JOB, RECONCILE, VISIBILITY_TIMEOUT_S, JobQueue, Liveness
 from parser_service.settings import Settings, get_settings
-from workers.app import VISIBILITY_TIMEOUT_S, app, create_app, key_prefix
+from workers.app import app
 
 log = logging.getLogger(__name__)
 
-#: Task names, stable for callers that send by name (``celery.send_task``).
-PROCESS_JOB = "parser_service.process_job"
-RECONCILE = "parser_service.reconcile"
 MAX_RETRIES = 5
 BACKOFF_BASE_S = 5.0
 BACKOFF_MAX_S = 600.0
@@ -55,106 +37,13 @@ def service() -> Service:
 
 @lru_cache(maxsize=1)
 def liveness() -> Liveness:
-    settings = get_settings()
-    return Liveness(redis.Redis.from_url(settings.redis_url), key_prefix(settings), settings.heartbeat_s)
-
-
-class Liveness:
-    """Per-job keys saying a task is queued or running for the job."""
-
-    def __init__(self, client: redis.Redis, prefix: str, heartbeat_s: float) -> None:
-        self.client, self.prefix, self.heartbeat_s = client, prefix, heartbeat_s
-
-    def key(self, job_id: str) -> str:
-        return f"{self.prefix}live:{job_id}"
-
-    def queued(self, job_id: str, task_id: str, ttl_s: float = VISIBILITY_TIMEOUT_S) -> None:
-        """A message is on its way; Redis delivers it within the visibility timeout."""
-        self.client.set(self.key(job_id), f"queued {task_id}", px=int(ttl_s * 1000))
-
-    def claim(self, job_id: str) -> bool:
-        """Set the key only if no task holds it: two reconcilers never both re-enqueue a job."""
-        return bool(self.client.set(self.key(job_id), "reconciling", nx=True, px=int(VISIBILITY_TIMEOUT_S * 1000)))
-
-    def alive(self, job_id: str) -> bool:
-        return bool(self.client.exists(self.key(job_id)))
-
-    @contextmanager
-    def running(self, job_id: str, task_id: str, limit_s: float | None = None) -> Iterator[None]:
-        """Hold the key while the body runs, refreshed by a heartbeat thread; released after.
-        The heartbeat stops after ``limit_s`` (the job's time limits): a job stuck past them
-        where nothing killed it (a pool without time limits) no longer looks alive."""
-        stop = threading.Event()
-        until = time.monotonic() + limit_s if limit_s is not None else None
-        beat = threading.Thread(target=self._beat, args=(job_id, task_id, stop, until), daemon=True)
-        self._touch(job_id, task_id)
-        beat.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            beat.join()
-            self._quietly(lambda: self.client.delete(self.key(job_id)))
-
-    def _beat(self, job_id: str, task_id: str, stop: threading.Event, until: float | None = None) -> None:
-        while not stop.wait(self.heartbeat_s / 3):
-            if until is not None and time.monotonic() > until:
-                log.error("job %s: past its time limits and still running; its liveness key is left to expire", job_id)
-                return
-            self._touch(job_id, task_id)
-
-    def _touch(self, job_id: str, task_id: str) -> None:
-        self._quietly(lambda: self.client.set(self.key(job_id), f"running {task_id}", px=int(self.heartbeat_s * 1000)))
-
-    @staticmethod
-    def _quietly(call: Any) -> None:
-        """Redis trouble must not stop a job: at worst the reconciler sends it once more."""
-        try:
-            call()
-        except redis.RedisError as exc:
-            log.warning("liveness key not updated: %s", exc)
-
-
-class JobQueue:
-    """Sending jobs to the workers of one deployment (its settings, its Celery app)."""
-
-    def __init__(self, settings: Settings, celery: Celery, jobs: Service, live: Liveness) -> None:
-        self.settings, self.celery, self.jobs, self.live = settings, celery, jobs, live
-
-    @classmethod
-    def for_settings(cls, settings: Settings, jobs: Service | None = None) -> JobQueue:
-        """A queue with its own Celery app, for code (and tests) not running in a worker."""
-        live = Liveness(redis.Redis.from_url(settings.redis_url), key_prefix(settings), settings.heartbeat_s)
-        return cls(settings, create_app(settings), jobs or Service(settings), live)
-
-    def enqueue(self, job_id: str) -> str:
-        """Mark the job queued, send it, and record the task id on the job."""
-        task_id = str(uuid.uuid4())
-        self.live.queued(job_id, task_id)
-        self.celery.send_task(PROCESS_JOB, (job_id,), task_id=task_id, queue=self.settings.queue)
-        self.jobs.set_task(job_id, task_id)
-        return task_id
-
-    def reconcile(self) -> list[str]:
-        """Re-enqueue open jobs that are stale and have no live task; returns their ids."""
-        sent = []
-        for job in self.jobs.open_jobs(older_than_s=self.settings.stale_job_s):
-            if self.live.claim(job.id):
-                log.warning("job %s (%s) has no live task; enqueueing it again", job.id, job.status)
-                self.enqueue(job.id)
-                sent.append(job.id)
-        return sent
+    return Liveness.for_settings(get_settings())
 
 
 @lru_cache(maxsize=1)
 def default_queue() -> JobQueue:
     """The queue of this process's settings, on the worker's own app."""
     return JobQueue(get_settings(), app, service(), liveness())
-
-
-def enqueue(job_id: str) -> str:
-    """Send a job to the workers (``JobQueue.enqueue`` with this process's settings)."""
-    return default_queue().enqueue(job_id)
 
 
 def time_limit_reason(settings: Settings, killed: bool = False) -> str:
@@ -229,7 +118,7 @@ def process_job(self: Task, job_id: str) -> str:
 
 @app.task(name=RECONCILE)
 def reconcile() -> list[str]:
-    """Re-enqueue lost jobs (see the module docstring); run by beat every ``reconcile_every_s``."""
+    """Re-enqueue lost jobs (see ``parser_service.service.queue``); run by beat every ``reconcile_every_s``."""
     return default_queue().reconcile()
 
 

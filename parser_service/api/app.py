@@ -29,7 +29,7 @@ from parser_service.errors import (
     UnknownPluginError,
     UnsupportedFormatError,
 )
-from parser_service.jobs import Service
+from parser_service.service.jobs import Service
 from parser_service.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def _lifespan(state: ApiState, migrate: bool) -> Callable[[FastAPI], AbstractAsy
 
 
 def _queue_of(settings: Settings) -> tuple[str, str, str]:
-    """What decides where ``workers.tasks.enqueue`` sends a job (it reads the environment)."""
+    """What decides where ``service.queue.enqueue`` sends a job (it reads the environment)."""
     return settings.redis_url, settings.queue, settings.database()
 
 

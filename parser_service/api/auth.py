@@ -13,8 +13,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from parser_service import apikeys
 from parser_service.db import ApiKey
+from parser_service.service import apikeys
 
 bearer_scheme = HTTPBearer(auto_error=False, description="an API key from `parser-service keys create NAME`")
 header_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="the same API key, in its own header")

@@ -32,8 +32,8 @@ from parser_service.errors import ConfigError
 from parser_service.settings import Settings
 
 if TYPE_CHECKING:
-    from parser_service.jobs import Service
-    from parser_service.plugin_host import PluginHost
+    from parser_service.domains.host import PluginHost
+    from parser_service.service.jobs import Service
 
 #: Seconds one check may take.
 CHECK_TIMEOUT = 5.0
@@ -63,7 +63,7 @@ class NoWorkerError(Exception):
 @lru_cache(maxsize=4)
 def _celery(redis_url: str, queue: str) -> Any:
     """A Celery app for this deployment's broker and key prefix, kept for later checks."""
-    from workers.app import create_app
+    from parser_service.service.queue import create_app
 
     return create_app(Settings(REDIS_URL=redis_url, queue=queue))
 

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from parser_service.jobs import Service
-from parser_service.plugin_host import PluginHost
+from parser_service.domains.host import PluginHost
+from parser_service.service.jobs import Service
 from parser_service.settings import Settings
 
 #: Puts a job id on the work queue.
@@ -23,9 +23,9 @@ Enqueue = Callable[[str], Any]
 
 
 def queue_enqueue(job_id: str) -> Any:
-    """The Celery queue of ``workers/``, imported on first use: the API is the one part of
-    ``parser_service`` that talks to the queue, and the library must import without it."""
-    from workers.tasks import enqueue
+    """The deployment's queue (``service.queue``), imported on first use: the library
+    must import without Celery and Redis configured."""
+    from parser_service.service.queue import enqueue
 
     return enqueue(job_id)
 

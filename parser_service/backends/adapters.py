@@ -67,6 +67,6 @@ def describe_adapters(paths: Iterable[Path | None]) -> list[Adapter]:
 
 def installed_adapters() -> list[Adapter]:
     """The adapters of every installed plugin."""
-    from parser_service.plugin_host import build_host
+    from parser_service.domains.host import build_host
 
     return describe_adapters(domain.adapter for domain in build_host().domain_list())

@@ -20,7 +20,7 @@ SECTION = "accuracy per dtype (invoices examples, adapter + extractive, transfor
 
 
 def run(work_dir: Path, dtypes: Sequence[str]) -> list[Row]:
-    from parser_service.plugin_host import build_host
+    from parser_service.domains.host import build_host
 
     domain = build_host().domain("invoices")
     folder = Path(domain.examples[0].document).parent

@@ -74,7 +74,7 @@ def _run_child(spec: Spec, timeout_s: float) -> dict[str, Any]:
 def measure(spec: Spec) -> dict[str, Any]:
     from parser_service.backends import load_backend
     from parser_service.bench.workload import build_workload
-    from parser_service.pipeline import Pipeline
+    from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
     overrides: dict[str, Any] = {"backend": spec.backend, "dtype": spec.dtype, "batch_size": 256}

@@ -8,7 +8,8 @@ inflates to 1 GiB, a 1 MB workbook of one 1 GiB cell, a 3 MB workbook of empty r
 a 50 MB bank export, a 40 MB text of one line, a 50 MB CSV of 10,000 columns, a UTF-16
 CSV, a CSV holding a NUL byte. Each runs as the command line runs it, in a child of its
 own (``extract PATH -o FILE -q``), so the peak is that process's ``ru_maxrss``
-(``os.wait4``); a case past ``--timeout`` is killed and shows as such. The status is
+(``os.wait4``; the cases are made in processes of their own, so that peak is the
+child's); a case past ``--timeout`` is killed and shows as such. The status is
 the exit code and the first line of stderr, or the records' statuses counted.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -179,12 +181,20 @@ class Outcome:
 
 
 def generate(case: Case, work_dir: Path) -> Path:
+    """The case's file, made once, in a fresh process: a child started later inherits this
+    process's peak RSS as its own floor (Linux counts the parent's high-water mark at
+    exec), so this process must never grow."""
     path = work_dir / case.filename
     if not path.exists():
-        partial = work_dir / f"partial-{case.filename}"
-        case.make(partial)
-        partial.rename(path)
+        subprocess.run([sys.executable, "-m", "parser_service.bench.hostile", "--make", case.name,
+                        "--work-dir", str(work_dir)], check=True)  # fmt: skip
     return path
+
+
+def make(case: Case, work_dir: Path) -> None:
+    partial = work_dir / f"partial-{case.filename}"
+    case.make(partial)
+    partial.rename(work_dir / case.filename)
 
 
 def run_case(case: Case, path: Path, backend: str, timeout: float) -> Outcome:
@@ -219,11 +229,17 @@ def _wait(child: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, i
 def _status(code: int | None, stderr: list[str], output: Path) -> str:
     if code is None:
         return "killed at the time limit"
-    if code == 0 and output.exists():
-        counts = Counter(r.get("status") for r in json.loads(output.read_text()).get("records", []))
-        return "exit 0: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no records")
+    if code == 0 and output.exists():  # counted in a process of its own (see ``generate``)
+        counted = [sys.executable, "-m", "parser_service.bench.hostile", "--count", str(output)]
+        return "exit 0: " + subprocess.run(counted, check=True, capture_output=True, text=True).stdout.strip()
     last = stderr[-1] if stderr else ""
     return f"exit {code}: {last[:160]}"
+
+
+def count(output: Path) -> str:
+    """The records' statuses in an output file, counted."""
+    counts = Counter(r.get("status") for r in json.loads(output.read_text()).get("records", []))
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no records"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -232,7 +248,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", default="transformers", help="the model backend (default: the embedded model)")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds before a case is killed")
     parser.add_argument("--work-dir", type=Path, help="where the cases are generated (default: a temporary folder)")
+    parser.add_argument("--make", help=argparse.SUPPRESS)  # one case's file, in a process of its own
+    parser.add_argument("--count", type=Path, help=argparse.SUPPRESS)  # an output's statuses, likewise
     args = parser.parse_args(argv)
+    if args.count or args.make:
+        print(count(args.count)) if args.count else make(next(c for c in CASES if c.name == args.make), args.work_dir)
+        return
     wanted = set(args.cases.split(","))
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="parser-service-hostile-"))
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -241,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
         outcome = run_case(case, generate(case, work_dir), args.backend, args.timeout)
         print(f"| {outcome.case} | {outcome.size_mib:.1f} MiB | {outcome.status} | {outcome.seconds:.1f} | "
               f"{outcome.peak_mib:,.0f} MiB |", flush=True)  # fmt: skip
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nEach peak includes this process's own, {floor:,.0f} MiB, which a child inherits.")
 
 
 if __name__ == "__main__":

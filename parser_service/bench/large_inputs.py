@@ -295,7 +295,7 @@ def child_spreadsheet(path: Path) -> dict[str, Any]:
     chunk of results out would (``Pipeline.stream_domain``); what it took and what came out."""
     import openpyxl  # noqa: F401  (imported before the baseline, as the parser would import it)
 
-    from parser_service.pipeline import Pipeline
+    from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
     backend = CountingBackend()
@@ -358,7 +358,7 @@ def child_pdf(path: Path) -> dict[str, Any]:
     """Parse ``path`` with the project's PDF parser; what it took and what came out."""
     import pdfplumber  # noqa: F401  (imported before the baseline, as the parser would import it)
 
-    from parser_service.pipeline import Pipeline
+    from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
     pipeline = Pipeline(Settings(backend="deterministic"))

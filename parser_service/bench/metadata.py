@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.bench.table import Row
-from parser_service.scoring import normalise_name, same_name
+from parser_service.evaluation.scoring import normalise_name, same_name
 
 SECTION = "metadata (labelled documents, transformers)"
 DEFAULT_LABELS = Path("tests/data/metadata_labels.json")
@@ -146,8 +146,8 @@ def rows(report: dict[str, Any], section: str = SECTION) -> list[Row]:
 def run(work_dir: Path, labels_path: Path, dtype: str, say: Callable[[str], None]) -> list[Row]:
     """The metadata of every labelled document, the model loaded once in this process;
     the per-document answers go to ``WORK_DIR/metadata-eval.json``."""
-    from parser_service.metadata import infer_metadata_scored
-    from parser_service.pipeline import Pipeline
+    from parser_service.pipeline.metadata import infer_metadata_scored
+    from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
     pipeline = Pipeline(Settings(backend="transformers", dtype=dtype))

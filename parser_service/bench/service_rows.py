@@ -32,7 +32,7 @@ from parser_service.bench.upload_latency import DEFAULT_ADMIN, database
 def cli_rows(path: Path, out: Path) -> tuple[int, float]:
     """Rows and seconds of ``parser-service extract --plugin bank_transactions -o OUT``: parse,
     metadata, split, extract, the JSON written to a file as the records are drawn."""
-    from parser_service.pipeline import Pipeline
+    from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
     pipeline = Pipeline(Settings(backend="deterministic"))
@@ -48,7 +48,7 @@ def cli_rows(path: Path, out: Path) -> tuple[int, float]:
 def service_rows(path: Path, url: str, data_dir: Path) -> tuple[int, float]:
     """Rows stored and seconds of ``Service.run_job`` (the submit is not timed)."""
     from parser_service.db.migrate import upgrade
-    from parser_service.jobs import Service
+    from parser_service.service.jobs import Service
     from parser_service.settings import Settings
 
     upgrade(url)

@@ -62,7 +62,7 @@ HEADER = f"{'layout':<22} {'docs':>5} {'span s':>8} {'docs/min':>9} {'s/doc/job'
 
 def example_documents() -> list[Path]:
     """The invoices plugin's example PDFs, found through its entry point like any plugin's."""
-    from parser_service.plugin_host import build_host
+    from parser_service.domains.host import build_host
 
     found = sorted(e.document for e in build_host().domain("invoices").examples if e.document.suffix == ".pdf")
     if not found:

@@ -141,9 +141,9 @@ def flush_queue(redis_url: str, queue: str) -> None:
 
 
 def run(args: argparse.Namespace) -> Result:
-    from parser_service import apikeys
     from parser_service.db import Database
     from parser_service.db.migrate import upgrade
+    from parser_service.service import apikeys
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -17,9 +17,9 @@ from itertools import islice
 from pathlib import Path
 
 from parser_service.backends.base import GenerationRequest
-from parser_service.domain import Domain
-from parser_service.extraction import build_request
-from parser_service.pipeline import Pipeline
+from parser_service.domains.domain import Domain
+from parser_service.pipeline.extraction import build_request
+from parser_service.pipeline.run import Pipeline
 from parser_service.records import Record
 
 #: Extra example invoices when the benchmark runs from a checkout.

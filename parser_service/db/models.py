@@ -212,7 +212,7 @@ class ApiKey(Base):
 
 class ServiceInfo(Base):
     """Facts about the deployment every process must agree on, one value per key (the blob
-    store's identity: ``parser_service.jobs.BLOB_STORE_KEY``)."""
+    store's identity: ``parser_service.service.jobs.BLOB_STORE_KEY``)."""
 
     __tablename__ = "service_info"
 

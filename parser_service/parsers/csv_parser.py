@@ -42,10 +42,10 @@ from pathlib import Path
 
 from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
 from parser_service.errors import CorruptFileError
-from parser_service.normalize import to_date
 from parser_service.parsers.base import SNIFF_BYTES, Parser, Stamp, check_unchanged, file_stamp
 from parser_service.parsers.encoding import LineTooLong, decode_head, head_codec, iter_lines, split_lines, text_encoding
 from parser_service.parsers.limits import MAX_CSV_COLUMNS, MAX_CSV_FIELD_CHARS, MAX_CSV_RECORD_CHARS, too_large
+from parser_service.text.normalize import to_date
 
 DELIMITERS = ",;\t|"
 _SAMPLE_LINES = 200

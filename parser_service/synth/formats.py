@@ -2,7 +2,7 @@
 
 Each style is one way real documents write a value ("1.234,56", "12. März 2024",
 "1 234,56 EUR"); a generator picks styles and keeps the written string as the
-field's surface. Every style here reads back with ``parser_service.normalize``
+field's surface. Every style here reads back with ``parser_service.text.normalize``
 (a ``mdy_slash`` date only with ``dayfirst=False``, as US exports need).
 """
 

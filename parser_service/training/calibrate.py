@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parser_service.confidence import Calibration, Evidence, ece, fit
-from parser_service.domain import Domain
+from parser_service.domains.domain import Domain
 from parser_service.errors import InputError
+from parser_service.evaluation.scoring import field_matches
+from parser_service.pipeline.confidence import Calibration, Evidence, ece, fit
 from parser_service.records import RecordResult
-from parser_service.scoring import field_matches
 
 
 @dataclass
@@ -51,7 +51,7 @@ def collect(
 def labelled_documents(domain: Domain, folder: Path) -> list[tuple[Path, list[dict[str, Any]]]]:
     """Documents of ``folder`` with expected outputs by the plugin's naming rules, and
     synthetic documents with their ``*.truth.json`` (from ``adapters synth``)."""
-    from parser_service.evaluation import pairs
+    from parser_service.evaluation.evaluate import pairs
     from parser_service.training.dataset import synthetic
 
     try:

@@ -26,16 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parser_service.candidates import FINDERS
 from parser_service.document import Document
-from parser_service.domain import Domain
+from parser_service.domains.domain import Domain
 from parser_service.errors import ConfigError, InputError
-from parser_service.extraction import build_request
-from parser_service.gen_schema import is_list_field
 from parser_service.parsers.base import Parser
 from parser_service.parsers.sniff import parse_file
+from parser_service.pipeline.extraction import build_request
+from parser_service.pipeline.generation_schema import is_list_field
 from parser_service.records import Record
 from parser_service.synth.document import SyntheticDoc, TruthRecord, find_truths
+from parser_service.text.spans import FINDERS
 from parser_service.training import targets
 from parser_service.training.targets import Dropped
 

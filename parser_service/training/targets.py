@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from parser_service.candidates import FINDERS
 from parser_service.records import Record
+from parser_service.text.spans import FINDERS
 
 #: Two amounts this close are the same amount.
 TOLERANCE = 0.005

@@ -22,7 +22,7 @@ from parser_service.settings import Settings
 def test_vllm_is_not_imported_unless_chosen():
     code = (
         "import sys\n"
-        "from parser_service.pipeline import Pipeline\n"
+        "from parser_service.pipeline.run import Pipeline\n"
         "from parser_service.backends import load_backend\n"
         "from parser_service.settings import Settings\n"
         "load_backend(Settings(backend='deterministic'))\n"

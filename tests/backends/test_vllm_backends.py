@@ -20,7 +20,7 @@ from parser_service.backends.adapters import adapter_name, installed_adapters
 from parser_service.backends.base import GenerationRequest
 from parser_service.backends.model_source import resolve_model
 from parser_service.errors import ConfigError
-from parser_service.pipeline import Pipeline
+from parser_service.pipeline.run import Pipeline
 from parser_service.settings import Settings
 from tests.conftest import DATA, INVOICE_EXAMPLES
 
@@ -152,7 +152,7 @@ def test_server_loads_an_unknown_adapter_at_run_time_when_allowed(server_url, tm
 def test_backends_agree_on_real_documents(extractions):
     """Greedy decoding on the same documents: the same record statuses, every record
     valid against the plugin's schema, from all three backends."""
-    from parser_service.plugin_host import build_host
+    from parser_service.domains.host import build_host
 
     schema = build_host().domain("invoices").schema
     statuses = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.cli import EXIT_CONFIG, EXIT_INPUT, EXIT_INTERNAL, main
+from parser_service.cli.entry import EXIT_CONFIG, EXIT_INPUT, EXIT_INTERNAL, main
 from tests.conftest import DATA, ROOT
 
 
@@ -141,7 +141,7 @@ def test_plugins_lists_versions(capsys):
 
 
 def test_a_bug_is_one_line_with_exit_code_70(monkeypatch, capsys):
-    import parser_service.cli as cli
+    import parser_service.cli.entry as cli
 
     def broken(_args):
         raise RuntimeError("first line of the bug\nsecond line\nthird line")
@@ -158,7 +158,7 @@ def test_a_bug_is_one_line_with_exit_code_70(monkeypatch, capsys):
 
 
 def test_the_readme_documents_every_exit_code():
-    from parser_service import cli
+    import parser_service.cli.entry as cli
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     cli_section = readme[readme.index("\n## CLI") : readme.index("\n## Running the service")]

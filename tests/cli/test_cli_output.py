@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.cli import EXIT_INTERNAL, EXIT_PIPE, OutputClosed, _write_output, main
+from parser_service.cli.entry import EXIT_INTERNAL, EXIT_PIPE, OutputClosed, _write_output, main
 from parser_service.errors import ConfigError
 from tests.conftest import BANK_EXAMPLES, ROOT
 
@@ -163,7 +163,7 @@ def test_a_closed_fifo_output_is_output_closed_not_a_bug() -> None:
 
 def test_a_broken_pipe_elsewhere_is_still_an_internal_error(monkeypatch, capsys) -> None:
     """A socket to a server that closed is not the output's reader leaving."""
-    import parser_service.cli as cli
+    import parser_service.cli.entry as cli
 
     def handler(args) -> int:
         raise BrokenPipeError(32, "Broken pipe")

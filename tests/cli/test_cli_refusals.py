@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import parser_service.pipeline as pipeline_module
-from parser_service.cli import EXIT_INPUT, main
+import parser_service.pipeline.run as pipeline_module
+from parser_service.cli.entry import EXIT_INPUT, main
 from parser_service.parsers.limits import MAX_CSV_RECORD_CHARS
-from tests.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
+from tests.pipeline.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
 
 
 def test_a_receipt_is_refused_by_the_bank_plugin(capsys: pytest.CaptureFixture[str]) -> None:

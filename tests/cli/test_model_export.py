@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from parser_service.cli import main
+from parser_service.cli.entry import main
 
 
 @pytest.mark.model  # converts the embedded model when the cache has none

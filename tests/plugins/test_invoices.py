@@ -129,7 +129,7 @@ NO_VAT = (
 
 
 def _offered(text: str, name: str) -> list[str] | None:
-    from parser_service.gen_schema import generation_schema
+    from parser_service.pipeline.generation_schema import generation_schema
 
     schema = generation_schema(Invoice, [name], text).json_schema["properties"][name]
     if schema.get("type") == "null":

@@ -168,7 +168,7 @@ def service_settings(tmp_path: Path, pg_url: str, queue_name: str) -> Iterator[S
 def service(service_settings: Settings) -> Iterator[Any]:
     """A ``Service`` on a freshly migrated database."""
     from parser_service.db.migrate import upgrade
-    from parser_service.jobs import Service
+    from parser_service.service.jobs import Service
 
     upgrade(service_settings.database())
     svc = Service(service_settings)

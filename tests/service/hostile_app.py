@@ -20,7 +20,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 import workers.tasks  # noqa: F401  (registers the tasks on the app)
-from parser_service.jobs import Service
+from parser_service.service.jobs import Service
 from workers.app import app
 
 __all__ = ["app"]

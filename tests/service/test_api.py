@@ -25,14 +25,14 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from parser_service import apikeys
 from parser_service.api import create_app
 from parser_service.api.auth import MISSING, REJECTED
 from parser_service.api.corrections import MAX_BODY_BYTES, MAX_VALUE_BYTES
 from parser_service.bench.server import running_api
 from parser_service.db import Annotation, Database, Document, Job, Record
 from parser_service.db.migrate import upgrade
-from parser_service.jobs import Service
+from parser_service.service import apikeys
+from parser_service.service.jobs import Service
 from parser_service.settings import Settings
 from tests.conftest import BANK_EXAMPLES
 from tests.service.conftest import REDIS, ROOT, settings_env, wait_for, write_bank_csv
@@ -635,7 +635,7 @@ def health_of(api: Api) -> tuple[int, dict[str, Any]]:
 def test_health_reports_a_broken_plugin_and_a_foreign_blob_store(make_api: Callable[..., Api]):
     """Issue 25: misconfigurations that keep jobs pending are said in /health."""
     from parser_service.db import ServiceInfo
-    from parser_service.jobs import BLOB_STORE_KEY
+    from parser_service.service.jobs import BLOB_STORE_KEY
 
     api = make_api()
     api.service.pipeline.host.broken["ghost"] = "ModuleNotFoundError: No module named 'ghost_dependency'"
@@ -664,7 +664,7 @@ def test_health_without_a_worker_is_503_and_says_so(make_api: Callable[..., Api]
 def test_health_is_ok_with_a_worker_even_a_busy_one(make_api: Callable[..., Api], redis_url: str, worker, tmp_path):
     """A real Celery worker (prefork, as ``parser-service worker`` runs it) answers while its pool
     runs a job; once it stops, /health is 503 again."""
-    from workers.tasks import JobQueue
+    from parser_service.service.queue import JobQueue
 
     api = make_api(REDIS_URL=redis_url)
     consumer = worker(api.settings, pool="prefork", delay_s=0.5).wait_ready()

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from parser_service import apikeys
-from parser_service.cli import main
+from parser_service.cli.entry import main
 from parser_service.db import ApiKey, Database
 from parser_service.db.migrate import upgrade
+from parser_service.service import apikeys
 from parser_service.settings import get_settings
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.blobs import LocalBlobStore
 from parser_service.errors import FileTooLargeError
+from parser_service.service.blobs import LocalBlobStore
 
 
 class CountingStream(io.RawIOBase):

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from parser_service import ingestion
 from parser_service.db import Document, IngestedFile, Job, JobStatus, Record
 from parser_service.errors import ConfigError, UnknownPluginError
 from parser_service.parsers.sniff import sha256_of
+from parser_service.service import ingestion
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service.conftest import ROOT, settings_env, wait_for
 
@@ -202,7 +202,7 @@ def test_a_failed_move_is_recorded_and_tried_again_without_a_second_job(service,
 
 
 def test_a_file_over_the_size_limit_is_refused_without_storing_it(service, inbox):
-    from parser_service.jobs import Service
+    from parser_service.service.jobs import Service
 
     small = Service(service.settings.model_copy(update={"max_upload_mb": 0.001}), db=service.db)
     ingestion.add_source(small, "in", inbox, plugin="invoices")

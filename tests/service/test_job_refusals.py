@@ -9,10 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from parser_service.db import JobStatus, Record
-from parser_service.jobs import Service
-from parser_service.pipeline import Pipeline
+from parser_service.pipeline.run import Pipeline
+from parser_service.service.jobs import Service
 from parser_service.settings import Settings
-from tests.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
+from tests.pipeline.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
 
 
 def run(service: Service, path: Path, plugin: str) -> tuple[JobStatus, str | None, list[Record]]:

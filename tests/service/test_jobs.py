@@ -14,7 +14,6 @@ from sqlalchemy import delete, func, select, update
 
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.deterministic import DeterministicBackend
-from parser_service.blobs import MARKER
 from parser_service.db import Document, Job, JobStatus, Record, ServiceInfo
 from parser_service.errors import (
     ConfigError,
@@ -23,8 +22,9 @@ from parser_service.errors import (
     UnknownPluginError,
     UnsupportedFormatError,
 )
-from parser_service.jobs import Service
-from parser_service.pipeline import Pipeline
+from parser_service.pipeline.run import Pipeline
+from parser_service.service.blobs import MARKER
+from parser_service.service.jobs import Service
 from parser_service.settings import Settings
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service.conftest import concurrently, write_bank_csv
@@ -242,7 +242,7 @@ def test_a_missing_blob_keeps_the_job_pending_until_the_file_is_back(service: Se
 def broken_plugin_service(service_settings: Settings, service: Service, name: str) -> Service:
     """A service whose plugin host has ``name`` installed but failed to load (as a plugin that
     raises on import leaves it), beside the plugins that did load."""
-    from parser_service.plugin_host import build_host
+    from parser_service.domains.host import build_host
 
     host = build_host()
     if name in host.domains:
@@ -289,7 +289,7 @@ def test_a_document_of_no_loaded_plugins_type_waits_while_a_plugin_is_broken(
 def test_one_plugin_that_fails_to_import_leaves_the_others_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib import metadata
 
-    from parser_service import plugin_host
+    from parser_service.domains import host as plugin_host
     from parser_service.errors import PluginUnavailableError
 
     real = metadata.entry_points(group=plugin_host.ENTRY_POINT_GROUP)

@@ -17,11 +17,11 @@ from sqlalchemy import select, update
 
 from parser_service.db import Job, JobStatus, Record
 from parser_service.db.models import utcnow
-from parser_service.jobs import Service
+from parser_service.service.jobs import Service
+from parser_service.service.queue import JobQueue
 from parser_service.settings import Settings
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service.conftest import WorkerProcess, flush_queue_keys, wait_for, write_bank_csv
-from workers.tasks import JobQueue
 
 ROWS = 60
 
@@ -219,7 +219,7 @@ def test_folder_scans_and_the_reconciler_run_while_every_job_worker_is_busy(
     import sys
 
     from parser_service.db import IngestedFile
-    from parser_service.ingestion import add_source
+    from parser_service.service.ingestion import add_source
     from tests.service.conftest import ROOT, settings_env
 
     fast = service_settings.model_copy(update={"scan_every_s": 1.0})

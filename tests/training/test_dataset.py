@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from parser_service import cli
 from parser_service.backends.base import Backend, Generation, GenerationRequest
-from parser_service.extraction import build_request, extract_records
+from parser_service.cli import entry
+from parser_service.domains.host import build_host
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
-from parser_service.plugin_host import build_host
+from parser_service.pipeline.extraction import build_request, extract_records
 from parser_service.training import dataset
 from parser_service.training.dataset import Builder, Labelled, Stats
 from parser_service.training.targets import NOT_A_CANDIDATE, normalised
@@ -182,12 +182,12 @@ def test_public_examples_get_their_surfaces_from_the_text(host):
 def test_the_split_is_by_document_disjoint_and_deterministic(host, tmp_path, monkeypatch):
     monkeypatch.setattr(dataset, "tokenizer_truncate", lambda model, cache: cut)
     synth = tmp_path / "synth"
-    assert cli.main(["adapters", "synth", "--plugin", "bank_transactions", "--out", str(synth),
+    assert entry.main(["adapters", "synth", "--plugin", "bank_transactions", "--out", str(synth),
                      "--count", "10", "--seed", "2"]) == 0
     outputs = []
     for run in ("a", "b"):
         train, val = tmp_path / run / "train.jsonl", tmp_path / run / "val.jsonl"
-        code = cli.main(["adapters", "dataset", "--plugin", "bank_transactions", "--synthetic", str(synth),
+        code = entry.main(["adapters", "dataset", "--plugin", "bank_transactions", "--synthetic", str(synth),
                          "--out", str(train), "--val", str(val), "--val-fraction", "0.5"])
         assert code == 0
         outputs.append((train.read_bytes(), val.read_bytes()))
@@ -205,6 +205,6 @@ def test_a_plugin_without_a_generator_is_a_clear_error(host, tmp_path, capsys):
     missing = type(domain)(**{**{f: getattr(domain, f) for f in domain.__dataclass_fields__}, "synthesize": None})
     with pytest.raises(Exception, match="no synthetic-document generator"):
         dataset.render(missing, tmp_path, 1, seed=0)
-    assert cli.main(["adapters", "dataset", "--plugin", "invoices", "--out", str(tmp_path / "x.jsonl"),
-                     "--public", str(tmp_path / "nowhere")]) == cli.EXIT_CONFIG
+    assert entry.main(["adapters", "dataset", "--plugin", "invoices", "--out", str(tmp_path / "x.jsonl"),
+                     "--public", str(tmp_path / "nowhere")]) == entry.EXIT_CONFIG
     assert "no such file or folder" in capsys.readouterr().err

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from parser_service import plugin_api
-from parser_service.normalize import to_date
+from parser_service.domains.host import build_host
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
-from parser_service.plugin_host import build_host
 from parser_service.synth import find_truths
+from parser_service.text.normalize import to_date
 from parser_service.training.dataset import render, row_number
 from parser_service.training.targets import normalised
 

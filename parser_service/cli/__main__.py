@@ -1,0 +1,5 @@
+import sys
+
+from parser_service.cli.entry import main
+
+sys.exit(main())

@@ -1,0 +1,211 @@
+"""What a domain plugin supplies: the ``Domain`` description and its parts.
+
+A plugin author builds one ``Domain`` per kind of document and registers it from
+the ``register_domains`` hook. Everything but the name, version, schema and
+prompt has a sensible default.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from parser_service.document import Document
+from parser_service.records import FieldIssue, Record, whole_document
+from parser_service.synth.document import SyntheticDoc
+
+Splitter = Callable[[Document], Iterable[Record]]
+#: A cross-field check on a validated record; returns the problems it finds.
+CrossValidator = Callable[[BaseModel], list[FieldIssue]]
+
+
+def plausible_date(field: str, earliest: datetime.date, what: str) -> CrossValidator:
+    """A check that ``field`` lies between ``earliest`` and a year from today."""
+
+    def check(record: BaseModel) -> list[FieldIssue]:
+        value = getattr(record, field)
+        latest = datetime.date.today() + datetime.timedelta(days=366)
+        if value is not None and not earliest <= value <= latest:
+            return [FieldIssue(field, f"{field} {value.isoformat()} is not plausible for {what}")]
+        return []
+
+    check.__name__ = check.__qualname__ = f"plausible_{field}"
+    check.__doc__ = f"{field} lies between {earliest.isoformat()} and a year from today."
+    return check
+
+
+#: Mends fields a cross-field check found wrong, in code, from the record's text: given
+#: the raw values (as the model wrote them), the text and the problems found, returns
+#: field -> replacement raw value (a span of the text), or nothing when it cannot tell.
+Repair = Callable[[Mapping[str, Any], str, Sequence[FieldIssue]], dict[str, Any]]
+#: Fills fields straight from a record (e.g. a row's cells) without the model.
+#: Returns field -> raw value; the schema's types still normalise and validate them.
+Prefill = Callable[[Record], dict[str, Any]]
+#: Renders ``count`` synthetic documents into a folder with their ground truth, drawing
+#: every choice from the ``random.Random`` given (same seed, same documents).
+Synthesize = Callable[[random.Random, Path, int], list[SyntheticDoc]]
+
+DEFAULT_PROMPT = (
+    "Extract the fields below from the document.\n"
+    "Copy each value exactly as written in the document. Use null when a value is absent.\n\n"
+    "Fields:\n{fields}\n\nDocument:\n{text}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A real document with its expected output, shipped with the plugin."""
+
+    document: Path
+    expected: Path | None = None
+
+
+@dataclass(slots=True)
+class Domain:
+    """One kind of document a plugin knows how to extract.
+
+    ``prompt`` is a ``str.format`` template with ``{text}`` (the record's text) and
+    ``{fields}`` (one line per field: name and description from the schema).
+    ``document_type`` is the label metadata inference chooses among the installed
+    domains; ``media_types`` limits which parsed formats this domain accepts (a document
+    of another format is refused with the reason, also when the domain is chosen by name).
+    ``synthesize(rng, folder, count)`` renders synthetic documents with their ground
+    truth (``SyntheticDoc``) into ``folder``, the training data of the plugin's adapter
+    (``parser-service adapters synth`` / ``adapters dataset``); None: the plugin has none.
+    ``splitter`` may return a list or yield records one at a time (a large table is then
+    never held whole); ``split`` gives them as a list.
+    """
+
+    name: str
+    version: str
+    schema: type[BaseModel]
+    document_type: str
+    description: str
+    prompt: str = DEFAULT_PROMPT
+    splitter: Splitter = whole_document
+    validators: Sequence[CrossValidator] = ()
+    #: Tried, in order, on every record before the model is asked again (each returns
+    #: nothing unless it finds a fault: a failed check, or evidence in the text).
+    repairs: Sequence[Repair] = ()
+    prefill: Prefill | None = None
+    adapter: Path | None = None
+    examples: Sequence[Example] = ()
+    media_types: frozenset[str] | None = None
+    system_prompt: str = "You extract data from documents. Answer with JSON only."
+    #: Model-written values must occur in the record's text; others are flagged.
+    extractive: bool = True
+    #: How ``parser-service eval`` finds and reads expected outputs beside documents.
+    expected_suffixes: tuple[str, ...] = (".json", ".expected.json")
+    expected_reader: Callable[[Path], list[dict[str, Any]]] | None = None
+    #: Fields that identify a record when a document holds many (date, amount).
+    key_fields: tuple[str, ...] = ()
+    #: Renders synthetic documents with ground truth for adapter training data.
+    synthesize: Synthesize | None = None
+    #: A record with a field whose calibrated confidence is below this is flagged for review.
+    review_threshold: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, document: Document) -> list[Record]:
+        """Every record of ``document``, as a list."""
+        return list(self.splitter(document))
+
+    def expected_for(self, document: Path) -> Path | None:
+        """The expected output beside ``document``, if any (never the document itself)."""
+        stem = document.name[: -len(document.suffix)] if document.suffix else document.name
+        for suffix in self.expected_suffixes:
+            candidate = document.with_name(stem + suffix)
+            if candidate != document and candidate.is_file() and not document.name.endswith(suffix):
+                return candidate
+        return None
+
+    def read_expected(self, path: Path) -> list[dict[str, Any]]:
+        if self.expected_reader is not None:
+            return self.expected_reader(path)
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return data if isinstance(data, list) else [data]
+
+    def accepts(self, media_type: str) -> bool:
+        return self.media_types is None or media_type in self.media_types
+
+    def check(self) -> None:
+        """Raise ``ValueError`` when the description is unusable."""
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise ValueError(f"domain name {self.name!r} must be letters, digits and _")
+        if not (isinstance(self.schema, type) and issubclass(self.schema, BaseModel)):
+            raise ValueError(f"domain {self.name!r}: schema must be a pydantic model class")
+        if "{text}" not in self.prompt:
+            raise ValueError(f"domain {self.name!r}: prompt template needs a {{text}} slot")
+        if self.adapter is not None and not (Path(self.adapter) / "adapter_config.json").is_file():
+            raise ValueError(f"domain {self.name!r}: adapter {self.adapter} has no adapter_config.json")
+
+
+def max_chars(n: int) -> dict[str, int]:
+    """``json_schema_extra`` that bounds how many characters the model may write for a field."""
+    return {"max_chars": n}
+
+
+def extractive(
+    kind: str,
+    n: int,
+    *,
+    nullable: bool = True,
+    near: Sequence[str] = (),
+    not_near: Sequence[str] = (),
+    prefer: str | None = None,
+    right_after: bool = False,
+    only_near: bool = False,
+    first_near: Sequence[str] = (),
+    under: Sequence[str] = (),
+    not_under: Sequence[str] = (),
+    first: bool = False,
+) -> dict[str, Any]:
+    """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
+
+    Kinds: ``date``, ``amount``, ``currency``, ``code`` (identifier-like tokens) and
+    ``line`` (whole short lines). The value is copied from the document, never invented.
+    ``nullable=False``: when the text has candidates, the model must pick one (small
+    models otherwise answer null too eagerly); with none, the field is null.
+    ``near``: labels such as "invoice no" or "total"; when spans follow one of them on
+    its line, only those are offered.
+    ``right_after``: of those, only the ones right after their label (nothing but spaces,
+    punctuation or a currency sign between), where there are any.
+    ``only_near``: when no span follows one of ``near``, none is offered and the field is
+    null (an invoice that labels no tax amount charges none; its other amounts are not).
+    ``not_near``: labels whose values are never this field (a VAT number after "VAT No");
+    spans that follow one of them are not offered.
+    ``prefer``: a regular expression; when some spans match it, only those are offered
+    (an issuer among the lines that name a legal form: "GmbH", "B.V.", "Ltd").
+    ``first_near``: labels that name the field outright ("Rechnungsnummer", where
+    ``near`` also has "Nummer"), found also at the end of a word ("Handelsrechnung Nr.");
+    when spans stand right after one of them, only those are offered, and ``near`` is
+    not asked.
+    ``under``: headings that stand alone on a line over the block that holds the field
+    ("Verkäufer", "Seller"); when some spans are in such a block, only those are offered.
+    ``not_under``: headings over blocks that never hold it ("Käufer", "Bill to"); spans
+    written only in such a block are not offered. Each list also ends the other's blocks.
+    ``first``: of the spans the options above leave, only the first written is offered
+    (a document states its own date before the delivery, period and due dates that
+    the labels fail to tell apart).
+    """
+    from parser_service.text.spans import FINDERS
+
+    if kind not in FINDERS:
+        raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
+    options = {
+        "right_after": right_after, "only_near": only_near, "first_near": list(first_near), "under": list(under),
+        "not_under": list(not_under), "first": first, "prefer": prefer, "not_near": list(not_near),
+    }  # fmt: skip
+    out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
+    return out | {name: value for name, value in options.items() if value}  # only the options set
+
+
+def adapter_folder(folder: Path) -> Path | None:
+    """``folder`` when it holds a PEFT adapter (``adapter_config.json``), else None."""
+    return folder if (folder / "adapter_config.json").is_file() else None

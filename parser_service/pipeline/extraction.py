@@ -1,0 +1,346 @@
+"""Records in, validated results out: prompt, generate, normalise, validate, re-ask.
+
+For each record: fields a plugin can fill straight from the record (``prefill``)
+are taken as they are; the model is asked for the rest under a grammar built from
+the schema; the target schema normalises and validates the raw values; cross-field
+validators run; the plugin's repairs may mend what they flagged from the record's text
+(totals that add up); fields still failing are asked for once more, with the error,
+and only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.document import Provenance
+from parser_service.domains.domain import Domain
+from parser_service.pipeline.answers import field_confidence, locate
+from parser_service.pipeline.confidence import Calibration, Evidence, needs_review, score
+from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, generation_schema
+from parser_service.records import FieldIssue, Record, RecordResult
+from parser_service.text.normalize import infer_dayfirst
+from parser_service.text.spans import dates
+
+Progress = Callable[[str, int, int], None]
+#: Characters of a record's text its plugin's repairs read (its start): what a chunk of
+#: records holds (``pipeline.CHUNK_CHARS``). One record can be a whole document (an
+#: invoice: ``whole_document``), and the invoices plugin's repairs read about 1.6 µs a
+#: character: a 40 MB text took a minute a repair; this many, under two seconds.
+REPAIR_TEXT_CHARS = 1 << 20
+
+
+@dataclass
+class _State:
+    record: Record
+    raw: dict[str, Any]
+    source: dict[str, str] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    issues: list[FieldIssue] = field(default_factory=list)
+    model: BaseModel | None = None
+    truncated: bool = False
+    failure: str | None = None
+
+    @functools.cached_property
+    def dayfirst(self) -> bool | None:
+        """Day/month order of the record's numeric dates, where one of them decides it."""
+        return infer_dayfirst(dates(self.record.text, DEFAULT_MAX_CHARS[datetime.date]))
+
+
+def extract_records(
+    records: Sequence[Record],
+    domain: Domain,
+    backend: Backend,
+    *,
+    max_prompt_tokens: int,
+    retries: int = 1,
+    batch_size: int = 8,
+    progress: Progress | None = None,
+    extractive_decoding: bool = True,
+) -> list[RecordResult]:
+    with _long_lived_left_out():
+        states = [_start(record, domain) for record in records]
+        asker = _Asker(domain, backend, max_prompt_tokens, batch_size, progress)
+        asker.extractive_decoding = extractive_decoding
+        asker.ask(states, lambda s: _missing(s, domain), hint=None)
+        for state in states:
+            _validate(state, domain)
+            _repair(state, domain)
+        for _ in range(retries):
+            again = [s for s in states if _retry_fields(s)]
+            if not again:
+                break
+            asker.ask(again, _retry_fields, hint=_hint)
+            for state in again:
+                _validate(state, domain)
+        calibration = Calibration.load(domain.adapter)
+        return [_result(state, domain, calibration) for state in states]
+
+
+@contextmanager
+def _long_lived_left_out() -> Iterator[None]:
+    """What is alive when extraction starts (the parsed document, its records) stays out
+    of the garbage collector's full passes until it ends: on a 100,000-row export those
+    passes, walking every cell again and again, took about 40% of the time."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _start(record: Record, domain: Domain) -> _State:
+    raw = dict(domain.prefill(record)) if domain.prefill else {}
+    state = _State(record=record, raw=raw)
+    for name in raw:
+        state.source[name] = "prefill"
+        state.confidence[name] = 1.0
+    return state
+
+
+def _missing(state: _State, domain: Domain) -> list[str]:
+    return [name for name in domain.schema.model_fields if name not in state.raw]
+
+
+class _Asker:
+    """Builds prompts for a set of records and fields, and merges the answers back."""
+
+    def __init__(
+        self, domain: Domain, backend: Backend, max_prompt_tokens: int, batch_size: int, progress: Progress | None
+    ):
+        self.domain, self.backend = domain, backend
+        self.max_prompt_tokens, self.batch_size, self.progress = max_prompt_tokens, batch_size, progress
+        #: False: extractive fields are free bounded strings, not enums of the text's spans.
+        self.extractive_decoding = True
+
+    def ask(self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None) -> None:
+        jobs = [(s, fields_of(s)) for s in states if not s.failure]
+        jobs = [(s, names) for s, names in jobs if names]
+        requests = [self._request(s, names, hint) for s, names in jobs]
+        answers: list[Generation] = []
+        step = self.batch_size  # one progress report per batch
+        for start in range(0, len(requests), step):
+            answers += self.backend.generate(requests[start : start + step], logprobs=self.backend.supports_logprobs)
+            if self.progress:
+                self.progress("records", min(start + step, len(requests)), len(requests))
+        for (state, names), answer in zip(jobs, answers):
+            _merge(state, names, answer)
+
+    def _request(self, state: _State, names: list[str], hint: Callable[[_State], str] | None) -> GenerationRequest:
+        return build_request(
+            state.record,
+            self.domain,
+            names,
+            truncate=self.backend.truncate,
+            max_prompt_tokens=self.max_prompt_tokens,
+            hint=hint(state) if hint is not None else None,
+            extractive_decoding=self.extractive_decoding,
+        )
+
+
+def build_request(
+    record: Record,
+    domain: Domain,
+    names: Sequence[str],
+    *,
+    truncate: Callable[[str, int], str],
+    max_prompt_tokens: int,
+    hint: str | None = None,
+    extractive_decoding: bool = True,
+) -> GenerationRequest:
+    """The request the model gets for ``names`` of ``record``: the record's text cut to
+    ``max_prompt_tokens`` by ``truncate`` (a backend's tokenizer), the plugin's prompt
+    and the generation schema for that text, then ``hint`` (a re-ask's problems).
+
+    Public so that training data is built from exactly the prompts inference sends.
+    """
+    text = truncate(record.text, max_prompt_tokens)
+    schema = generation_schema(domain.schema, names, text, extractive_decoding=extractive_decoding)
+    user = domain.prompt.format(text=text, fields=schema.field_lines)
+    if hint is not None:
+        user += "\n\n" + hint
+    messages = [{"role": "system", "content": domain.system_prompt}, {"role": "user", "content": user}]
+    return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, domain.adapter)
+
+
+def _merge(state: _State, names: list[str], answer: Generation) -> None:
+    if answer.truncated or not isinstance(answer.data, dict):
+        state.truncated = True
+        state.failure = (
+            f"the model's answer was cut off at the token limit after {answer.n_tokens} tokens; "
+            "the record was not completed"
+        )
+        return
+    for name in names:
+        state.raw[name] = answer.data.get(name)
+        state.source[name] = "model"
+    state.confidence.update(field_confidence(answer.text, names, answer.logprobs))
+
+
+def _validate(state: _State, domain: Domain) -> None:
+    if state.failure:
+        return
+    state.issues = []
+    try:
+        state.model = domain.schema.model_validate(state.raw, context=_context(state))
+    except ValidationError as exc:
+        state.model = None
+        state.issues = _issues(exc)
+        return
+    if domain.extractive:
+        state.issues += _invented(state)
+    for check in domain.validators:
+        state.issues += check(state.model)
+
+
+def _repair(state: _State, domain: Domain) -> None:
+    """The plugin's repairs; a repair's values are kept where they leave fewer problems
+    (or, on a record that had none, no new one: a repair may see in the text what no
+    check can, as a total written after its label that the model did not copy), and
+    count as the document's, not the model's (no token probability: their confidence
+    rests on being verbatim and valid). They read the text's first ``REPAIR_TEXT_CHARS``."""
+    text = state.record.text[:REPAIR_TEXT_CHARS]
+    for repair in domain.repairs:
+        if state.failure:
+            return
+        changes = repair(dict(state.raw), text, list(state.issues))
+        if not changes:
+            continue
+        kept = dataclasses.replace(state, raw=dict(state.raw), source=dict(state.source), confidence=dict(state.confidence))
+        for name, value in changes.items():
+            state.raw[name], state.source[name] = value, "repair"
+            state.confidence.pop(name, None)
+        _validate(state, domain)
+        if len(state.issues) >= len(kept.issues) and (state.issues or kept.issues):
+            state.raw, state.source, state.confidence = kept.raw, kept.source, kept.confidence
+            state.issues, state.model = kept.issues, kept.model
+
+
+def _context(state: _State) -> dict[str, Any]:
+    """What the schema's normalisers are told about the record ("dayfirst": how its
+    dates are written, read off the dates that only one order allows: "11/17/2017").
+    A record filled by its plugin alone is not read: the plugin's mapping knows the
+    order of its columns (and a 100,000-row export would pay for it on every row)."""
+    model_written = any(source != "prefill" for source in state.source.values())
+    return {"dayfirst": state.dayfirst if model_written else None}
+
+
+def _invented(state: _State) -> list[FieldIssue]:
+    """Model-written scalar values that do not occur in the record's text."""
+    haystack = _squash(state.record.text)
+    issues = []
+    for name, value in state.raw.items():
+        if state.source.get(name) != "model" or value is None or isinstance(value, (list, dict)):
+            continue
+        if _squash(str(value)) not in haystack:
+            issues.append(FieldIssue(name, f"{name}: {value!r} does not occur in the document"))
+    return issues
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _issues(exc: ValidationError) -> list[FieldIssue]:
+    out = []
+    for error in exc.errors():
+        loc = error.get("loc") or ()
+        name = str(loc[0]) if loc else None
+        where = ".".join(str(part) for part in loc)
+        out.append(FieldIssue(name, f"{where}: {error.get('msg')}" if where else str(error.get("msg"))))
+    return out
+
+
+def _retry_fields(state: _State) -> list[str]:
+    """Model-written fields with problems (prefilled ones are not the model's to fix)."""
+    if state.failure:
+        return []
+    names = {i.field for i in state.issues if i.field and state.source.get(i.field) == "model"}
+    return sorted(names)
+
+
+def _hint(state: _State) -> str:
+    problems = "\n".join(f"- {i.message} (you wrote {state.raw.get(i.field)!r})" for i in state.issues if i.field)
+    return f"Your previous answer had problems:\n{problems}\nAnswer again for these fields only."
+
+
+def _result(state: _State, domain: Domain, calibration: Calibration | None = None) -> RecordResult:
+    if state.failure:
+        status, data = "failed", None
+        errors = [FieldIssue(None, state.failure)]
+    else:
+        status = "ok" if state.model is not None and not state.issues else "invalid"
+        data, errors = _best_data(state, domain), state.issues
+    provenance = _provenance(state)
+    evidence = _evidence(state, provenance["fields"])
+    confidence = {name: score(e, calibration) for name, e in evidence.items()}
+    given = {name for name, value in state.raw.items() if value is not None}
+    flagged = {i.field for i in errors if i.field} | set(needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold))
+    return RecordResult(
+        index=state.record.index,
+        plugin=domain.name,
+        schema=domain.schema.__name__,
+        status=status,  # type: ignore[arg-type]
+        data=data,
+        errors=errors,
+        provenance=provenance,
+        confidence=confidence,
+        truncated=state.truncated,
+        review_fields=sorted(flagged),
+        evidence=evidence,
+    )
+
+
+def _evidence(state: _State, where: dict[str, Any]) -> dict[str, Evidence]:
+    """Per field: the model's token probability, found verbatim, passed validation."""
+    bad = {i.field for i in state.issues if i.field}
+    return {
+        name: Evidence(
+            token_prob=state.confidence.get(name),
+            verbatim=bool(where.get(name, {}).get("verbatim")) or state.raw.get(name) is None,
+            valid=name not in bad and not state.failure,
+            prefilled=state.source.get(name) == "prefill",
+        )
+        for name in state.raw
+    }
+
+
+def _best_data(state: _State, domain: Domain) -> dict[str, Any]:
+    """The normalised record; for invalid fields, None (their raw text is in the errors)."""
+    if state.model is not None:
+        return state.model.model_dump(mode="json")
+    bad = {i.field for i in state.issues if i.field}
+    cleaned = {k: (None if k in bad else v) for k, v in state.raw.items()}
+    try:
+        return domain.schema.model_validate(cleaned, context=_context(state)).model_dump(mode="json")
+    except ValidationError:
+        return cleaned
+
+
+def _provenance(state: _State) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in state.raw.items():
+        fields[name] = _field_provenance(state, name, value)
+    return {"record": [p.to_dict() for p in state.record.provenance], "fields": fields}
+
+
+def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
+    column = state.record.context.get("columns", {}).get(name)
+    where: Provenance | None
+    if column in state.record.cell_provenance:
+        where, verbatim = state.record.cell_provenance[column], True
+    else:
+        where, verbatim = locate(state.record, value)
+    out: dict[str, Any] = {"source": state.source.get(name, "model"), "verbatim": verbatim}
+    if where is not None:
+        out.update(where.to_dict())
+    return out

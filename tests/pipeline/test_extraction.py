@@ -1,0 +1,108 @@
+"""Record outcomes that do not need the model to show: truncation, invented values,
+normalisation of prefilled values and their cell provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from parser_service_invoices import DOMAIN as INVOICES
+from parser_service_invoices.repairs import totals_from_text
+
+from parser_service.backends.base import Generation
+from parser_service.backends.deterministic import DeterministicBackend
+from parser_service.document import Block, Document, Page, Provenance
+from parser_service.pipeline import extraction
+from parser_service.records import Record, whole_document
+
+TEXT = "ACME GmbH\nInvoice No: INV-7\nDate: 03.04.2024\nTotal: 1.234,50 EUR"
+
+
+def _record() -> Record:
+    where = Provenance(page=1)
+    return Record(index=0, text=TEXT, provenance=[where], spans=[(0, len(TEXT), where)])
+
+
+def test_an_answer_cut_off_at_the_token_limit_is_a_failed_truncated_record():
+    state = extraction._start(_record(), INVOICES)
+    extraction._merge(state, ["issuer"], Generation.from_text('{"issuer":"ACME Gm', 7))
+    result = extraction._result(state, INVOICES)
+    assert result.status == "failed" and result.truncated and result.data is None
+    assert "cut off at the token limit after 7 tokens" in result.errors[0].message
+
+
+def test_values_are_normalised_and_invented_ones_flagged():
+    state = extraction._start(_record(), INVOICES)
+    answer = ('{"issuer":"ACME GmbH","invoice_number":"INV-9","date":"03.04.2024",'
+              '"amount":"1.234,50","amount_untaxed":null,"currency":"EUR","lines":[]}')
+    names = list(INVOICES.schema.model_fields)
+    extraction._merge(state, names, Generation.from_text(answer, 40))
+    extraction._validate(state, INVOICES)
+    result = extraction._result(state, INVOICES)
+    assert result.data["date"] == "2024-04-03" and result.data["amount"] == 1234.5
+    assert result.data["currency"] == "EUR"
+    assert result.status == "invalid"
+    assert [issue.field for issue in result.errors] == ["invoice_number"]  # "INV-9" is not in the text
+    assert extraction._retry_fields(state) == ["invoice_number"]  # only that field is asked again
+    assert result.provenance["fields"]["issuer"] == {"source": "model", "verbatim": True, "page": 1}
+
+
+def _state_with(text: str, answer: str) -> extraction._State:
+    where = Provenance(page=1)
+    record = Record(index=0, text=text, provenance=[where], spans=[(0, len(text), where)])
+    state = extraction._start(record, INVOICES)
+    extraction._merge(state, list(INVOICES.schema.model_fields), Generation.from_text(answer, 40))
+    extraction._validate(state, INVOICES)
+    return state
+
+
+def test_totals_that_do_not_add_up_are_mended_from_the_page_before_any_re_ask():
+    text = "Bei Spiel GmbH\nNetto 496.00 €\nUmsatzsteuer 19% 75.04\nPosition 160.00\nBrutto 571.04 €"
+    state = _state_with(text, '{"issuer":"Bei Spiel GmbH","invoice_number":null,"date":null,"amount":"496.00",'
+                              '"amount_untaxed":"496.00","amount_tax":"160.00","currency":"€","lines":[]}')
+    assert {issue.field for issue in state.issues} >= {"amount", "amount_tax"}
+    extraction._repair(state, INVOICES)
+    result = extraction._result(state, INVOICES)
+    assert result.status == "ok" and extraction._retry_fields(state) == []
+    assert (result.data["amount"], result.data["amount_untaxed"], result.data["amount_tax"]) == (571.04, 496.0, 75.04)
+    assert result.provenance["fields"]["amount"]["source"] == "repair"
+    assert result.provenance["fields"]["amount"]["verbatim"]
+
+
+def test_a_record_whose_dates_show_month_first_reads_its_date_month_first():
+    text = "ACME GmbH\nInvoice Date 11/03/2017\nPaid 11/17/2017\nTotal 10.00 EUR"
+    answer = '{"issuer":"ACME GmbH","invoice_number":null,"date":"11/03/2017","amount":"10.00",' \
+             '"amount_untaxed":null,"amount_tax":null,"currency":"EUR","lines":[]}'
+    assert extraction._result(_state_with(text, answer), INVOICES).data["date"] == "2017-11-03"
+    day_first = text.replace("11/17/2017", "17/11/2017")
+    assert extraction._result(_state_with(day_first, answer), INVOICES).data["date"] == "2017-03-11"
+
+
+def test_a_value_cleaned_of_its_line_break_is_still_located_verbatim() -> None:
+    from parser_service.document import Provenance
+    from parser_service.pipeline.answers import locate
+    from parser_service.records import Record
+
+    first, second = Provenance(page=1, line_start=1), Provenance(page=1, line_start=2)
+    text = "MVM Musterhafter\nVersicherungsverein Musterstadt a.G.\nHerrn"
+    record = Record(index=0, text=text, provenance=[first], spans=[(0, 17, first), (17, len(text), second)])
+    assert locate(record, "MVM Musterhafter Versicherungsverein Musterstadt a.G.") == (first, True)
+    assert locate(record, "Versicherungsverein Musterstadt a.G.") == (second, True)
+    assert locate(record, "MVM Versicherungsverein") == (None, False)
+
+
+def test_the_repairs_of_a_huge_document_read_a_bounded_start_of_it():
+    """A 12 MB text (one line, cut in lines of 4,096 characters by the text parser) is one
+    invoice record; its repairs read ``REPAIR_TEXT_CHARS`` of it, not the whole."""
+    line = ("Netto 496.00 € Umsatzsteuer 19% 94.24 Brutto 590.24 € " * 80)[:4096]
+    blocks = [Block(line, Provenance(line_start=1)) for _ in range(3000)]
+    (record,) = whole_document(Document("0" * 64, "huge.txt", "text/plain", [Page(1, blocks=blocks)]))
+    read: list[int] = []
+
+    def repair(raw, text, issues):  # type: ignore[no-untyped-def]
+        read.append(len(text))
+        return totals_from_text(raw, text, issues)
+
+    domain = dataclasses.replace(INVOICES, repairs=(repair,))
+    (result,) = extraction.extract_records([record], domain, DeterministicBackend(), max_prompt_tokens=256)
+    assert len(record.text) > 10 * extraction.REPAIR_TEXT_CHARS and read == [extraction.REPAIR_TEXT_CHARS]
+    assert result.status in {"ok", "invalid"}
