@@ -57,6 +57,17 @@ class Generation:
         return cls(text=text, truncated=False, n_tokens=n_tokens, data=data)
 
 
+def cut_between_words(text: str, end: int) -> str:
+    """``text[:end]``, moved back to the whitespace before the word ``end`` falls in: a
+    value cut in two (``05.01.20`` of ``05.01.2024``) reads as another value, which the
+    model, copying spans of the text it sees, would copy. A text with no whitespace
+    before ``end`` is cut at ``end``."""
+    start = end
+    while 0 < start < len(text) and not text[start].isspace() and not text[start - 1].isspace():
+        start -= 1
+    return text[: start or end]
+
+
 class Backend(ABC):
     """A language model that decodes under a JSON-schema grammar."""
 

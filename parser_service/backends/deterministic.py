@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.backends.base import Backend, Generation, GenerationRequest, cut_between_words
 from parser_service.errors import ConfigError
 from parser_service.settings import Settings
 
@@ -49,7 +49,7 @@ class DeterministicBackend(Backend):
         return -(-len(text) // CHARS_PER_TOKEN)
 
     def truncate(self, text: str, max_tokens: int) -> str:
-        return text[: max_tokens * CHARS_PER_TOKEN]
+        return cut_between_words(text, max_tokens * CHARS_PER_TOKEN)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": "deterministic (test backend, no model)"}

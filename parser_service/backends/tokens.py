@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from parser_service.backends.base import Backend, Message, TokenLogprob
+from parser_service.backends.base import Backend, Message, TokenLogprob, cut_between_words
 
 
 class Tokens:
@@ -37,13 +37,14 @@ class Tokens:
     def truncate(self, text: str, max_tokens: int) -> str:
         """The start of ``text`` that fits in ``max_tokens`` tokens. Only the part that
         that many tokens could cover (and one token more) is tokenized, so a document of
-        any length costs what its first ``max_tokens`` tokens cost."""
+        any length costs what its first ``max_tokens`` tokens cost. The cut falls between
+        words (``cut_between_words``)."""
         text = text[: (max_tokens + 1) * self.longest_token]
         encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         offsets = encoded["offset_mapping"]
         if len(offsets) <= max_tokens:
             return text
-        return text[: offsets[max_tokens - 1][1]]
+        return cut_between_words(text, offsets[max_tokens - 1][1])
 
     def logprobs(self, token_ids: Sequence[int], logprobs: Sequence[float]) -> list[TokenLogprob]:
         """One ``TokenLogprob`` per generated token, placed in the decoded text.
