@@ -17,31 +17,7 @@ from parser_service.evaluation import evaluate
 from parser_service.evaluation import report as eval_report
 from tests.conftest import BANK_EXAMPLES, INVOICE_EXAMPLES
 
-#: Per plugin and configuration of the pipeline: the lowest F1 allowed per field
-#: ("all fields": micro-averaged), the highest invented rate, and (bank) the fewest
-#: records matched on date and amount. The test scores the default configuration
-#: (the adapter when the plugin ships one, extractive decoding); each floor sits just
-#: under what was measured on DOCUMENTS:
-#: invoices, base+extractive: issuer 0.20, invoice_number 0.20, date 0.80, amount 0.60,
-#:   amount_untaxed 0.50, currency 1.00, all 0.57 (17 of 30), nothing invented;
-#: invoices, adapter+extractive (first adapter; llguidance grammars with forced tokens
-#:   fast-forwarded, adapter merged, no prompt prefix reused across adapters): issuer 0.20,
-#:   invoice_number 0.40, date 0.60, amount 0.80, amount_untaxed 0.50, currency 1.00,
-#:   all 0.60 (18 of 30), nothing invented (float32); with issuers offered among company
-#:   lines, in bfloat16 (the default on a CPU that has it): issuer 0.20, invoice_number
-#:   0.40, date 0.80, amount 0.80, amount_untaxed 0.75, currency 1.00, all 0.67 (20 of
-#:   30); with numbers after registration labels (VAT, IBAN), page numbers and lone
-#:   years no longer offered as the invoice number: issuer 0.20, invoice_number 0.80,
-#:   date 0.60, amount 0.60, amount_untaxed 0.50, currency 1.00, all 0.63 (19 of 30: one
-#:   document's totals swapped after its number changed); with the totals mended from
-#:   the page when the checks fail, due/order dates and other parties' numbers left
-#:   out, letterhead lines offered by their parts (float32, this CPU has no native
-#:   bfloat16): issuer 0.60, invoice_number 0.80, date 1.00, amount 1.00,
-#:   amount_untaxed 0.75, currency 1.00, all 0.87 (26 of 30). The floors leave room
-#:   for a value or two to flip between dtypes, as CI may run on either kind of CPU;
-#: bank (every field read in code, so the same for both), on the exports the bank
-#:   adapter was not trained on: date 0.71, amount 0.50, payee 0.15, memo 0.10, all 0.39,
-#:   7 of 10 records matched, nothing invented.
+#: Floors per plugin and variant, each just under a measurement: see BENCHMARKS.md, "Past measurements in the accuracy test".
 THRESHOLDS: dict[str, dict[str, dict[str, Any]]] = {
     "invoices": {
         "base+extractive": {
