@@ -135,14 +135,14 @@ def measure(url: str, job_ids: Sequence[str], count: int, wall: float) -> Layout
     """Times and outcomes of the timed jobs, as the database recorded them."""
     from sqlalchemy import func, select
 
-    from parser_service.db import Database, Job, Record
+    from parser_service.db import Database, Job, StoredRecord
 
     db = Database(url)
     try:
         with db.session() as session:
             jobs = list(session.scalars(select(Job).where(Job.id.in_(job_ids))))
-            records = dict(session.execute(select(Record.status, func.count()).where(Record.job_id.in_(job_ids))
-                                           .group_by(Record.status)).tuples().all())  # fmt: skip
+            counted = select(StoredRecord.status, func.count()).where(StoredRecord.job_id.in_(job_ids))
+            records = dict(session.execute(counted.group_by(StoredRecord.status)).tuples().all())
     finally:
         db.dispose()
     first = min(job.created_at for job in jobs)

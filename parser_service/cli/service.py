@@ -367,10 +367,10 @@ def _show_progress(entry: dict[str, Any], shown: dict[str, tuple[Any, ...]], sta
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from parser_service.db import Document, Job
+    from parser_service.db import Job, StoredDocument
 
     service = _queue_service(queue=False)
-    query = select(Job, Document.filename).join(Document, Job.document_id == Document.id)
+    query = select(Job, StoredDocument.filename).join(StoredDocument, Job.document_id == StoredDocument.id)
     if args.status:
         query = query.where(Job.status == args.status)
     with service.db.session() as session:
@@ -390,7 +390,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
 def cmd_jobs_status(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from parser_service.db import Job, Record
+    from parser_service.db import Job, StoredRecord
 
     service = _queue_service(queue=False)
     with service.db.session() as session:
@@ -401,8 +401,8 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
             return 2
         job = matches[0]
         row = _job_row(job, job.document.filename)
-        counts = session.execute(select(Record.status, func.count()).where(Record.job_id == job.id)
-                                 .group_by(Record.status)).all()
+        counts = session.execute(select(StoredRecord.status, func.count()).where(StoredRecord.job_id == job.id)
+                                 .group_by(StoredRecord.status)).all()
     row["records_by_status"] = {status: n for status, n in counts}
     if getattr(args, "json", False):
         print(json.dumps(row, indent=2))

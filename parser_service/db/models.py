@@ -66,7 +66,9 @@ class JobStatus(StrEnum):
         return (cls.pending, cls.running)
 
 
-class Document(Base):
+class StoredDocument(Base):
+    """An uploaded file as stored (the parsed one is ``parser_service.document.Document``)."""
+
     __tablename__ = "documents"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -109,13 +111,15 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    document: Mapped[Document] = relationship(back_populates="jobs")
-    records: Mapped[list[Record]] = relationship(
-        back_populates="job", order_by="Record.index", cascade="all, delete-orphan"
+    document: Mapped[StoredDocument] = relationship(back_populates="jobs")
+    records: Mapped[list[StoredRecord]] = relationship(
+        back_populates="job", order_by="StoredRecord.index", cascade="all, delete-orphan"
     )
 
 
-class Record(Base):
+class StoredRecord(Base):
+    """One extracted record as stored (the parsed one is ``parser_service.records.Record``)."""
+
     __tablename__ = "records"
     __table_args__ = (UniqueConstraint("job_id", "index", name="uq_records_job_index"),)
 
@@ -152,7 +156,7 @@ class Annotation(Base):
     author: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    record: Mapped[Record] = relationship(back_populates="annotations")
+    record: Mapped[StoredRecord] = relationship(back_populates="annotations")
 
 
 class IngestionSource(Base):

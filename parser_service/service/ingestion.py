@@ -26,7 +26,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from parser_service.db import Document, IngestedFile, IngestionSource, Job
+from parser_service.db import IngestedFile, IngestionSource, Job, StoredDocument
 from parser_service.errors import ConfigError, InputError
 from parser_service.parsers.sniff import sha256_of
 from parser_service.service.jobs import Service
@@ -413,13 +413,13 @@ def _known(service: Service, source: IngestionSource, relative: str, digest: str
     return None
 
 
-def _document_by_hash(service: Service, digest: str) -> Document | None:
+def _document_by_hash(service: Service, digest: str) -> StoredDocument | None:
     with service.db.session() as session:
-        return session.scalar(select(Document).where(Document.sha256 == digest))
+        return session.scalar(select(StoredDocument).where(StoredDocument.sha256 == digest))
 
 
 def _record_duplicate(service: Service, source: IngestionSource, relative: str, digest: str,
-                      document: Document, report: ScanReport) -> None:
+                      document: StoredDocument, report: ScanReport) -> None:
     with service.db.session() as session:
         latest = select(Job.id).where(Job.document_id == document.id).order_by(Job.created_at.desc()).limit(1)
         job_id = session.scalar(latest)

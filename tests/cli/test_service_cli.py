@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from parser_service.db import Job, Record
+from parser_service.db import Job, StoredRecord
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service import conftest as service_fixtures
 from tests.service.conftest import REDIS, ROOT, settings_env, wait_for
@@ -50,7 +50,7 @@ def test_submit_waits_for_a_worker_shows_progress_and_jobs_lists_it(service, ser
     assert "oyo.pdf: pending" in done.stderr or "oyo.pdf: running" in done.stderr
     assert "oyo.pdf: succeeded, records 1/1" in done.stderr
     with service.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Record)) == 2
+        assert session.scalar(select(func.count()).select_from(StoredRecord)) == 2
 
     listed = cli(service_settings, "jobs", "--json")
     assert listed.returncode == 0, listed.stderr

@@ -29,7 +29,7 @@ from parser_service.api import create_app
 from parser_service.api.auth import MISSING, REJECTED
 from parser_service.api.corrections import MAX_BODY_BYTES, MAX_VALUE_BYTES
 from parser_service.bench.server import running_api
-from parser_service.db import Annotation, Database, Document, Job, Record
+from parser_service.db import Annotation, Database, Job, StoredDocument, StoredRecord
 from parser_service.db.migrate import upgrade
 from parser_service.service import apikeys
 from parser_service.service.jobs import Service
@@ -112,7 +112,7 @@ def job_with_records(api: Api, statuses: list[str], data: Callable[[int], dict[s
         for index, status in enumerate(statuses):
             errors = [] if status == "ok" else [{"field": "amount", "message": f"{status} here"}]
             flagged = [] if status == "ok" else ["amount", "payee"][: 1 + (index >= 2)]
-            session.add(Record(job_id=job_id, index=index, status=status, data=data(index), errors=errors,
+            session.add(StoredRecord(job_id=job_id, index=index, status=status, data=data(index), errors=errors,
                                provenance={"record": [{"line_start": index + 2}]}, confidence={"date": 1.0},
                                review=bool(flagged), review_fields=flagged))  # fmt: skip
     return job_id
@@ -249,7 +249,7 @@ def test_a_duplicate_upload_is_the_same_document_and_job_unless_reprocessed(api:
     assert api.sent == [first["job_id"], redo.json()["job_id"]]
     jobs = api.client.get(f"/documents/{first['document_id']}").json()["jobs"]
     assert [job["id"] for job in jobs] == [first["job_id"], redo.json()["job_id"]]
-    assert api.count(Document) == 1
+    assert api.count(StoredDocument) == 1
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -274,7 +274,7 @@ def test_identical_uploads_at_the_same_instant_make_one_document_and_one_job(api
         thread.join()
     assert sorted(answer.status_code for answer in answers) == [200] * (uploads - 1) + [202]
     assert len({answer.json()["job_id"] for answer in answers}) == 1
-    assert (api.count(Document), api.count(Job)) == (1, 1)
+    assert (api.count(StoredDocument), api.count(Job)) == (1, 1)
     assert api.sent == [answers[0].json()["job_id"]]  # queued once
 
 
@@ -287,7 +287,7 @@ def test_a_refused_upload_leaves_no_file_behind(api: Api):
     """Issue 25: a 415 left the refused bytes in the blob store."""
     response = api.upload("image.png", PNG)
     assert response.status_code == 415
-    assert blob_files(api) == [] and api.count(Document) == 0
+    assert blob_files(api) == [] and api.count(StoredDocument) == 0
     assert api.upload("gls.csv", BANK_CSV.read_bytes()).status_code == 202
     assert len(blob_files(api)) == 1
 
@@ -300,7 +300,7 @@ def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(api: Api):
                                headers={"Content-Type": "multipart/form-data; boundary=XyZ"})  # fmt: skip
     assert response.status_code == 400
     assert "without its closing boundary" in response.json()["detail"]
-    assert api.count(Document) == 0 and blob_files(api) == []
+    assert api.count(StoredDocument) == 0 and blob_files(api) == []
     whole = body + b"\r\n--XyZ--\r\n"
     assert api.client.post("/documents", content=whole,
                            headers={"Content-Type": "multipart/form-data; boundary=XyZ"}).status_code == 202  # fmt: skip
@@ -330,7 +330,7 @@ def test_an_unsupported_file_is_415_and_nothing_is_recorded(api: Api):
     assert "picture.png: unsupported file type" in response.json()["detail"]
     not_multipart = api.client.post("/documents", content=b"hello", headers={"Content-Type": "text/plain"})
     assert not_multipart.status_code == 415 and "multipart/form-data" in not_multipart.json()["detail"]
-    assert api.count(Document) == 0 and api.sent == []
+    assert api.count(StoredDocument) == 0 and api.sent == []
 
 
 def test_bad_uploads_get_clear_errors(api: Api):
@@ -343,14 +343,14 @@ def test_bad_uploads_get_clear_errors(api: Api):
     assert no_file.status_code == 400 and "'file'" in no_file.json()["detail"]
     flag = api.upload("gls.csv", BANK_CSV.read_bytes(), reprocess="perhaps")
     assert flag.status_code == 422
-    assert api.count(Document) == 0 and api.sent == []
+    assert api.count(StoredDocument) == 0 and api.sent == []
 
 
 def test_an_unknown_form_field_is_refused_not_ignored(api: Api):
     misspelt = api.upload("gls.csv", BANK_CSV.read_bytes(), plugins="invoices")
     assert misspelt.status_code == 422
     assert misspelt.json()["detail"] == "unknown form field 'plugins'; an upload takes file, plugin, reprocess"
-    assert api.count(Document) == 0 and api.sent == []
+    assert api.count(StoredDocument) == 0 and api.sent == []
     fine = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions", reprocess="false")
     assert fine.status_code == 202, fine.text
 
@@ -361,7 +361,7 @@ def test_an_upload_over_the_limit_is_refused(make_api: Callable[..., Api]):
     assert response.status_code == 413
     assert "upload limit of 0.25 MB" in response.json()["detail"]
     assert api.upload("small.txt", b"word " * 40_000).status_code == 202  # 200 kB is fine
-    assert api.count(Document) == 1
+    assert api.count(StoredDocument) == 1
 
 
 def test_an_upload_over_the_limit_is_cut_off_while_streaming(make_api: Callable[..., Api]):
@@ -389,7 +389,7 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming(make_api: Callable[
     response = asyncio.run(post())
     assert response.status_code == 413 and "upload limit" in response.json()["detail"]
     assert read <= 6, f"read {read} chunks of {chunks} before refusing"  # 0.25 MiB = 4 chunks
-    assert api.count(Document) == 0
+    assert api.count(StoredDocument) == 0
 
 
 def test_a_real_server_hangs_up_on_an_oversized_upload(sqlite_url: str, tmp_path: Path):
@@ -721,7 +721,7 @@ def test_upload_through_a_real_worker_to_postgres_and_export(service_settings: S
         assert job["records_total"] == job["records_done"] > 0
         assert job["model_version"] and "deterministic" in job["model_version"]
         with db.session() as session:
-            stored = list(session.scalars(select(Record).where(Record.job_id == job_id).order_by(Record.index)))
+            stored = list(session.scalars(select(StoredRecord).where(StoredRecord.job_id == job_id).order_by(StoredRecord.index)))
         assert len(stored) == job["records_total"]
         exported = [json.loads(line) for line in client.get(f"/jobs/{job_id}/export?format=jsonl").text.splitlines()]
         assert [(r["id"], r["data"]) for r in exported] == [(r.id, r.data) for r in stored]

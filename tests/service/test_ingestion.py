@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from parser_service.db import Document, IngestedFile, Job, JobStatus, Record
+from parser_service.db import IngestedFile, Job, JobStatus, StoredDocument, StoredRecord
 from parser_service.errors import ConfigError, UnknownPluginError
 from parser_service.parsers.sniff import sha256_of
 from parser_service.service import ingestion
@@ -71,7 +71,7 @@ def test_each_new_file_is_ingested_exactly_once_across_scans(service, inbox):
         assert not (again.ingested or again.duplicates or again.waiting or again.errors)
 
     assert queue == second.jobs and len(set(queue)) == 2
-    assert count(service, Document) == 2 and count(service, Job) == 2
+    assert count(service, StoredDocument) == 2 and count(service, Job) == 2
     seen = rows(service, "in")
     assert {row.status for row in seen.values()} == {"ingested"}
     with service.db.session() as session:
@@ -94,12 +94,12 @@ def test_a_file_still_being_written_waits_until_its_size_is_stable(service, inbo
     with target.open("ab") as handle:
         handle.write(data[2 * len(data) // 3 :])
     assert scan(service, "in").waiting == ["growing.pdf"]
-    assert count(service, Document) == 0
+    assert count(service, StoredDocument) == 0
 
     done = scan(service, "in")  # unchanged since the previous scan: complete
     assert done.ingested == ["growing.pdf"]
     with service.db.session() as session:
-        (document,) = session.scalars(select(Document))
+        (document,) = session.scalars(select(StoredDocument))
         assert document.size == len(data) and document.sha256 == sha256_of(OYO)
 
 
@@ -143,7 +143,7 @@ def test_the_same_content_under_another_name_or_source_is_not_ingested_again(ser
     assert scan(service, "in").duplicates == ["copy of oyo.pdf"]
     assert scan(service, "other").duplicates == ["renamed.pdf"]
 
-    assert count(service, Document) == 1 and count(service, Job) == 1
+    assert count(service, StoredDocument) == 1 and count(service, Job) == 1
     duplicate = rows(service, "other")["renamed.pdf"]
     assert duplicate.status == "duplicate" and duplicate.job_id == first.jobs[0]
 
@@ -210,7 +210,7 @@ def test_a_file_over_the_size_limit_is_refused_without_storing_it(service, inbox
     (inbox / "oyo.pdf.ready").touch()
     report = scan(small, "in")
     assert "larger than the 0.001 MB limit" in report.errors["oyo.pdf"]
-    assert rows(small, "in")["oyo.pdf"].status == "error" and count(small, Document) == 0
+    assert rows(small, "in")["oyo.pdf"].status == "error" and count(small, StoredDocument) == 0
 
 
 def test_a_file_that_cannot_be_read_is_recorded_and_the_scan_goes_on(service, inbox):
@@ -351,7 +351,7 @@ def test_beat_and_a_worker_turn_dropped_files_into_records(service, service_sett
         beat.wait(timeout=30)
     assert {job.status for job in jobs} == {"succeeded"}
     assert {row.status for row in rows(service, "in").values()} == {"ingested"}
-    assert count(service, Record) >= 2 and count(service, Document) == 2
+    assert count(service, StoredRecord) >= 2 and count(service, StoredDocument) == 2
 
 
 def test_links_out_of_a_watched_folder_are_never_followed(service, inbox, tmp_path):
@@ -373,5 +373,5 @@ def test_links_out_of_a_watched_folder_are_never_followed(service, inbox, tmp_pa
     assert report.ingested == ["inside.pdf"] and report.duplicates == ["real.pdf"]  # the same bytes, once
     assert list(report.errors) == ["leak.pdf"]  # a linked folder is not walked, a dangling link is no file
     assert "a link out of the watched folder" in report.errors["leak.pdf"]
-    assert count(service, Document) == 1
+    assert count(service, StoredDocument) == 1
 

@@ -8,19 +8,19 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from parser_service.db import JobStatus, Record
+from parser_service.db import JobStatus, StoredRecord
 from parser_service.pipeline.run import Pipeline
 from parser_service.service.jobs import Service
 from parser_service.settings import Settings
 from tests.pipeline.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
 
 
-def run(service: Service, path: Path, plugin: str) -> tuple[JobStatus, str | None, list[Record]]:
+def run(service: Service, path: Path, plugin: str) -> tuple[JobStatus, str | None, list[StoredRecord]]:
     with path.open("rb") as handle:
         _, job, _ = service.submit(handle, path.name, plugin)
     done = service.run_job(job.id)
     with service.db.session() as session:
-        stored = list(session.scalars(select(Record).where(Record.job_id == job.id).order_by(Record.index)))
+        stored = list(session.scalars(select(StoredRecord).where(StoredRecord.job_id == job.id).order_by(StoredRecord.index)))
     return done.status, done.error, stored
 
 

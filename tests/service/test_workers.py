@@ -15,7 +15,7 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from parser_service.db import Job, JobStatus, Record
+from parser_service.db import Job, JobStatus, StoredRecord
 from parser_service.db.models import utcnow
 from parser_service.service.jobs import Service
 from parser_service.service.queue import JobQueue
@@ -42,7 +42,7 @@ def submit(service: Service, path: Path, plugin: str | None = "bank_transactions
 def stored(service: Service, job_id: str) -> list[tuple[int, str]]:
     """(index, row id) of the job's records, in index order."""
     with service.db.session() as session:
-        rows = session.execute(select(Record.index, Record.id).where(Record.job_id == job_id).order_by(Record.index))
+        rows = session.execute(select(StoredRecord.index, StoredRecord.id).where(StoredRecord.job_id == job_id).order_by(StoredRecord.index))
         return [(index, row_id) for index, row_id in rows]
 
 
@@ -299,7 +299,7 @@ def test_the_embedded_model_extracts_an_invoice_through_a_worker(
     assert done.status == JobStatus.succeeded, done.error
     assert done.records_total == 1 and "SmolLM2" in str(done.model_version)
     with service.db.session() as session:
-        (record,) = session.scalars(select(Record).where(Record.job_id == job.id))
+        (record,) = session.scalars(select(StoredRecord).where(StoredRecord.job_id == job.id))
     assert record.status in {"ok", "invalid"}, record.errors
     data: dict[str, Any] = record.data or {}
     assert any(data.get(name) is not None for name in ("invoice_number", "amount", "date", "issuer"))

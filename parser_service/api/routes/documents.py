@@ -14,7 +14,7 @@ from parser_service.api.routes.common import errors, get_or_404
 from parser_service.api.schemas import DocumentDetail, DocumentOut, JobOut, UploadOut
 from parser_service.api.state import ApiState, SessionDep, StateDep
 from parser_service.api.upload import Upload, read_upload
-from parser_service.db import Document, Job
+from parser_service.db import Job, StoredDocument
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["documents"], dependencies=[Depends(require_key)])
@@ -95,7 +95,7 @@ async def upload_document(
     responses=errors(404),
 )  # fmt: skip
 def get_document(document_id: str, session: SessionDep) -> DocumentDetail:
-    return DocumentDetail.model_validate(get_or_404(session, Document, document_id, "document"))
+    return DocumentDetail.model_validate(get_or_404(session, StoredDocument, document_id, "document"))
 
 
 @router.post(
@@ -123,7 +123,7 @@ def _flag(value: str, name: str) -> bool:
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be true or false, not {value!r}")
 
 
-def _store(state: ApiState, upload: Upload, plugin: str | None, reprocess: bool) -> tuple[Document, Job, bool]:
+def _store(state: ApiState, upload: Upload, plugin: str | None, reprocess: bool) -> tuple[StoredDocument, Job, bool]:
     assert upload.file is not None
     service = state.service
     if not reprocess:
@@ -132,9 +132,9 @@ def _store(state: ApiState, upload: Upload, plugin: str | None, reprocess: bool)
     return document, service.new_job(document.id, plugin), True
 
 
-def _new_job(state: ApiState, document_id: str, plugin: str | None) -> tuple[Document, Job]:
+def _new_job(state: ApiState, document_id: str, plugin: str | None) -> tuple[StoredDocument, Job]:
     with state.service.db.sessions() as session:
-        document = get_or_404(session, Document, document_id, "document")
+        document = get_or_404(session, StoredDocument, document_id, "document")
     return document, state.service.new_job(document_id, plugin)
 
 
@@ -149,7 +149,7 @@ async def enqueue(state: ApiState, job_id: str) -> bool:
     return True
 
 
-def _answer(document: Document, job: Job, *, duplicate: bool, queued: bool) -> UploadOut:
+def _answer(document: StoredDocument, job: Job, *, duplicate: bool, queued: bool) -> UploadOut:
     return UploadOut(
         document_id=document.id,
         job_id=job.id,
