@@ -182,7 +182,7 @@ def scan_source(
         return report
     settled = {row.path: (row.size, row.mtime_ns) for row in file_rows(service, source) if _settled(row, source)}
     present = set()
-    for path in candidates(root, source.pattern, exclude=Path(source.move_to) if source.move_to else None):
+    for path in found_files(root, source.pattern, exclude=Path(source.move_to) if source.move_to else None):
         relative = path.relative_to(root).as_posix()
         present.add(relative)
         if relative in settled and _same_stat(path, settled[relative]):
@@ -206,7 +206,7 @@ def _same_stat(path: Path, seen: tuple[int, int]) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == seen
 
 
-def candidates(root: Path, pattern: str, exclude: Path | None = None) -> Iterator[Path]:
+def found_files(root: Path, pattern: str, exclude: Path | None = None) -> Iterator[Path]:
     """Regular files matching ``pattern``, whatever the case of their names (``*.csv`` takes
     ``umsatz.CSV``; recursive only with ``**``), without hidden, temporary and marker files,
     and without anything under ``exclude``."""

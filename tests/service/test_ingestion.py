@@ -286,7 +286,7 @@ def test_patterns_match_names_whatever_their_case(service, inbox):
 def test_case_insensitive_patterns_keep_their_meaning(tmp_path, pattern, matches, misses):
     for name in matches + misses:
         (tmp_path / name).write_text("x", encoding="utf-8")
-    assert sorted(path.name for path in ingestion.candidates(tmp_path, pattern)) == sorted(matches)
+    assert sorted(path.name for path in ingestion.found_files(tmp_path, pattern)) == sorted(matches)
 
 
 def test_sources_are_scanned_when_their_interval_has_elapsed(service, inbox, tmp_path):
