@@ -88,7 +88,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    plugin: Mapped[str | None] = mapped_column(String(128), doc="None: chosen from the document type")
+    domain: Mapped[str | None] = mapped_column(String(128), doc="None: chosen from the document type")
     options: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending)
     records_total: Mapped[int | None] = mapped_column(Integer)
@@ -100,7 +100,7 @@ class Job(Base):
     )
     task_id: Mapped[str | None] = mapped_column(String(64), doc="the queue task last sent for this job")
     submit_key: Mapped[str | None] = mapped_column(
-        String(200), unique=True, doc="document and plugin of the upload that made the job: one job per upload"
+        String(200), unique=True, doc="document and domain of the upload that made the job: one job per upload"
     )
     document_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     plugin_version: Mapped[str | None] = mapped_column(String(64))
@@ -168,7 +168,7 @@ class IngestionSource(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     path: Mapped[str] = mapped_column(String(1024))
     pattern: Mapped[str] = mapped_column(String(256), default="*")
-    plugin: Mapped[str | None] = mapped_column(String(128))
+    domain: Mapped[str | None] = mapped_column(String(128))
     interval_s: Mapped[int] = mapped_column(Integer, default=60)
     move_to: Mapped[str | None] = mapped_column(String(1024), doc="folder processed files are moved to")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -68,13 +68,13 @@ def add_source(
     path: str | Path,
     *,
     pattern: str = "*",
-    plugin: str | None = None,
+    domain: str | None = None,
     interval_s: int = 60,
     move_to: str | Path | None = None,
     enabled: bool = True,
 ) -> IngestionSource:
     """Register a watched folder. Folders are stored as absolute paths, so a scan means the
-    same folder whichever directory the worker runs in; a bad folder, pattern or plugin is
+    same folder whichever directory the worker runs in; a bad folder, pattern or domain is
     refused here rather than failing every scan later."""
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
@@ -83,11 +83,11 @@ def add_source(
         raise ConfigError(f"source {name!r}: the interval must be at least 1 second, not {interval_s}")
     if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
         raise ConfigError(f"source {name!r}: the pattern {pattern!r} must be relative to the folder, like '*.pdf'")
-    if plugin:
-        _check_plugin(service, plugin)
+    if domain:
+        _check_domain(service, domain)
     target = str(Path(move_to).expanduser().resolve()) if move_to else None
     source = IngestionSource(
-        name=name, path=str(folder), pattern=pattern, plugin=plugin, interval_s=interval_s,
+        name=name, path=str(folder), pattern=pattern, domain=domain, interval_s=interval_s,
         move_to=target, enabled=enabled,
     )
     try:
@@ -126,15 +126,15 @@ def file_rows(service: Service, source: IngestionSource) -> list[IngestedFile]:
         return list(session.scalars(query.order_by(IngestedFile.first_seen_at, IngestedFile.path)))
 
 
-def _check_plugin(service: Service, plugin: str) -> None:
-    """Raises ``UnknownPluginError`` naming the installed plugins."""
+def _check_domain(service: Service, domain: str) -> None:
+    """Raises ``UnknownDomainError`` naming the installed domains."""
     pipeline = getattr(service, "pipeline", None)
     if pipeline is not None:
-        pipeline.host.require(plugin)
+        pipeline.host.require(domain)
         return
     from parser_service.domains.host import build_host
 
-    build_host().require(plugin)
+    build_host().require(domain)
 
 
 # --- the schedule ------------------------------------------------------------
@@ -376,7 +376,7 @@ def _submit(service: Service, source: IngestionSource, path: Path, relative: str
         return
     try:
         with path.open("rb") as stream:
-            document, job, created = service.submit(stream, path.name, source.plugin)
+            document, job, created = service.submit(stream, path.name, source.domain)
     except InputError as exc:
         _fail(service, source, relative, report, exc.message, status=ERROR, sha256=digest)
         return

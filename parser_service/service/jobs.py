@@ -165,21 +165,21 @@ class Service:
         return document, True
 
     def submit(
-        self, stream: BinaryIO, filename: str, plugin: str | None = None, options: dict[str, Any] | None = None
+        self, stream: BinaryIO, filename: str, domain: str | None = None, options: dict[str, Any] | None = None
     ) -> tuple[StoredDocument, Job, bool]:
-        """``add_document`` then a pending job for it. An unknown plugin raises ``UnknownPluginError``
-        before anything is stored. A duplicate upload (same bytes, same plugin) returns the
+        """``add_document`` then a pending job for it. An unknown domain raises ``UnknownDomainError``
+        before anything is stored. A duplicate upload (same bytes, same domain) returns the
         existing document and its latest job, and ``False``; it creates no new job."""
-        if plugin:
-            self.pipeline.host.require(plugin)
+        if domain:
+            self.pipeline.host.require(domain)
         document, _ = self.add_document(stream, filename)
-        latest = self._latest_job(document.id, plugin)  # a new document too: a racing upload's job
+        latest = self._latest_job(document.id, domain)  # a new document too: a racing upload's job
         if latest is not None:
             return document, latest, False
         try:  # the first job of an upload carries a unique key: of identical uploads at once, one makes it
-            return document, self.new_job(document.id, plugin, options, submit_key=_submit_key(document.id, plugin)), True
+            return document, self.new_job(document.id, domain, options, submit_key=_submit_key(document.id, domain)), True
         except IntegrityError:
-            raced = self._latest_job(document.id, plugin)
+            raced = self._latest_job(document.id, domain)
             if raced is None:
                 raise
             return document, raced, False
@@ -187,22 +187,22 @@ class Service:
     def new_job(
         self,
         document_id: str,
-        plugin: str | None = None,
+        domain: str | None = None,
         options: dict[str, Any] | None = None,
         *,
         submit_key: str | None = None,
     ) -> Job:
         """An explicit new job for a stored document (processing again after a version change).
-        ``UnknownPluginError`` for a plugin not installed, ``LookupError`` for no such document;
+        ``UnknownDomainError`` for a domain not installed, ``LookupError`` for no such document;
         ``IntegrityError`` when ``submit_key`` (``submit``'s) is taken."""
-        if plugin:
-            self.pipeline.host.require(plugin)
+        if domain:
+            self.pipeline.host.require(domain)
         with self.db.session() as session:
             if session.get(StoredDocument, document_id) is None:
                 raise LookupError(f"no document {document_id}")
             job = Job(
                 document_id=document_id,
-                plugin=plugin,
+                domain=domain,
                 options=options or {},
                 status=JobStatus.pending,
                 submit_key=submit_key,
@@ -267,7 +267,7 @@ class Service:
         """Process a job to the end. Idempotent: records already stored for the job are kept and
         skipped, never duplicated (unique on job and index); a finished job is returned as it is.
         Writes ``records_done``/``records_total`` as batches complete. Bad input (``InputError``,
-        unknown plugin) ends the job ``failed`` with its reason and does not raise; retryable
+        unknown domain) ends the job ``failed`` with its reason and does not raise; retryable
         errors (``BackendError`` with ``retryable``, lost DB connection) raise for the caller to
         retry."""
         job = self.job(job_id)
@@ -297,7 +297,7 @@ class Service:
         self.check_blob_store(claim=False)
         document = self.job_document(job)
         parsed = self.pipeline.parse(self._blob_path(document), document.filename)
-        chosen = self.pipeline.host.domain(job.plugin) if job.plugin else None
+        chosen = self.pipeline.host.domain(job.domain) if job.domain else None
         metadata = job.document_metadata or self.pipeline.metadata(parsed)
         domain = chosen or self.pipeline.host.domain_for_type(str(metadata.get("document_type")))
         if domain is None and self.pipeline.host.broken:  # the plugin for it may be the broken one: wait
@@ -437,16 +437,16 @@ class Service:
         with self.db.session() as session:
             return session.scalar(select(StoredDocument).where(StoredDocument.sha256 == sha256))
 
-    def _latest_job(self, document_id: str, plugin: str | None) -> Job | None:
-        same_plugin = Job.plugin.is_(None) if plugin is None else Job.plugin == plugin
-        query = select(Job).where(Job.document_id == document_id, same_plugin)
+    def _latest_job(self, document_id: str, domain: str | None) -> Job | None:
+        same_domain = Job.domain.is_(None) if domain is None else Job.domain == domain
+        query = select(Job).where(Job.document_id == document_id, same_domain)
         with self.db.session() as session:
             return session.scalar(query.order_by(Job.created_at.desc()).limit(1))
 
 
-def _submit_key(document_id: str, plugin: str | None) -> str:
-    """What makes two uploads the same: the document and the plugin asked for ("*": by type)."""
-    return f"{document_id}/{plugin or '*'}"
+def _submit_key(document_id: str, domain: str | None) -> str:
+    """What makes two uploads the same: the document and the domain asked for ("*": by type)."""
+    return f"{document_id}/{domain or '*'}"
 
 
 def _record_row(job_id: str, result: RecordResult) -> dict[str, Any]:
