@@ -50,7 +50,7 @@ def test_a_pending_row_goes_to_the_model_and_stays_flagged(pipeline):
             assert any(issue.field == "date" for issue in record.errors)
 
 
-def test_without_a_plugin_the_inferred_type_picks_it(pipeline):
+def test_without_a_domain_the_inferred_type_picks_it(pipeline):
     result = pipeline.extract(BANK_EXAMPLES / "gls.csv")
     assert result.metadata["document_type"] == "bank_statement"
     assert result.domain == "bank_transactions"
