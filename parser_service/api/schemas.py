@@ -35,7 +35,7 @@ class DocumentOut(Orm):
 class JobOut(Orm):
     id: str
     document_id: str
-    plugin: str | None = Field(description="None: chosen from the inferred document type")
+    domain: str | None = Field(description="None: chosen from the inferred document type")
     options: dict[str, Any]
     status: JobStatusName
     records_done: int = Field(description="records finished so far")

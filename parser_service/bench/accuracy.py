@@ -41,7 +41,7 @@ def run(work_dir: Path, dtypes: Sequence[str]) -> list[Row]:
 
 
 def evaluate(folder: Path, dtype: str, report: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "parser_service.cli", "eval", "--plugin", "invoices", str(folder),
+    command = [sys.executable, "-m", "parser_service.cli", "eval", "--domain", "invoices", str(folder),
                "--json", str(report), "--quiet"]  # fmt: skip
     env = os.environ | {"PARSER_SERVICE_DTYPE": dtype, "PARSER_SERVICE_BACKEND": "transformers"}
     done = subprocess.run(command, capture_output=True, text=True, env=env)

@@ -153,7 +153,7 @@ class Case:
     name: str
     filename: str
     make: Callable[[Path], None]
-    plugin: str | None = None
+    domain: str | None = None
 
 
 CASES = (
@@ -201,7 +201,7 @@ def run_case(case: Case, path: Path, backend: str, timeout: float) -> Outcome:
     output = path.with_suffix(path.suffix + ".json")
     output.unlink(missing_ok=True)
     command = [sys.executable, "-m", "parser_service.cli", "extract", str(path), "-q", "-o", str(output),
-               "--backend", backend, *(["--plugin", case.plugin] if case.plugin else [])]  # fmt: skip
+               "--backend", backend, *(["--domain", case.domain] if case.domain else [])]  # fmt: skip
     started = time.monotonic()
     with tempfile.TemporaryFile() as stderr:
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)

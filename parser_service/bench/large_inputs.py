@@ -52,7 +52,7 @@ from parser_service.records import RecordResult
 
 SECTION = "large inputs"
 SEED = 1234
-PLUGIN = "bank_transactions"
+DOMAIN = "bank_transactions"
 HEADER = ("Date", "Payee", "Memo", "Amount", "Balance")
 DATE_FORMAT = "%d/%m/%Y"
 START = datetime.date(2023, 3, 15)
@@ -300,7 +300,7 @@ def child_spreadsheet(path: Path) -> dict[str, Any]:
 
     backend = CountingBackend()
     pipeline = Pipeline(Settings(backend="deterministic"), backend=backend)
-    domain = pipeline.host.domain(PLUGIN)
+    domain = pipeline.host.domain(DOMAIN)
     clock = _Clock()
     document = pipeline.parse(path)
     clock.lap("parse")

@@ -6,7 +6,7 @@ A generated bank export of N rows (``large_inputs``'s generator, fixed seed) goe
 through the ``bank_transactions`` plugin twice, with the deterministic test backend
 (no model: what is measured is the pipeline and the storage, not a language model):
 
-- **CLI**: what ``parser-service extract --plugin bank_transactions -o FILE`` does
+- **CLI**: what ``parser-service extract --domain bank_transactions -o FILE`` does
   (``Pipeline.extract`` with the records streamed into the JSON file);
 - **service**: ``Service.submit`` (not timed) then ``Service.run_job`` (parse, metadata,
   split, extract, every record stored in the database), as a worker does.
@@ -25,12 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from parser_service.bench.large_inputs import PLUGIN, bank_export
+from parser_service.bench.large_inputs import DOMAIN, bank_export
 from parser_service.bench.upload_latency import DEFAULT_ADMIN, database
 
 
 def cli_rows(path: Path, out: Path) -> tuple[int, float]:
-    """Rows and seconds of ``parser-service extract --plugin bank_transactions -o OUT``: parse,
+    """Rows and seconds of ``parser-service extract --domain bank_transactions -o OUT``: parse,
     metadata, split, extract, the JSON written to a file as the records are drawn."""
     from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
@@ -38,7 +38,7 @@ def cli_rows(path: Path, out: Path) -> tuple[int, float]:
     pipeline = Pipeline(Settings(backend="deterministic"))
     pipeline.host.parser_list()
     started = time.perf_counter()
-    extraction = pipeline.extract(path, plugin=PLUGIN, stream=True)
+    extraction = pipeline.extract(path, domain=DOMAIN, stream=True)
     with out.open("w", encoding="utf-8") as handle:
         extraction.write_json(handle)
     seconds = time.perf_counter() - started
@@ -55,7 +55,7 @@ def service_rows(path: Path, url: str, data_dir: Path) -> tuple[int, float]:
     service = Service(Settings(backend="deterministic", DATABASE_URL=url, data_dir=data_dir))
     try:
         with path.open("rb") as handle:
-            _, job, _ = service.submit(handle, path.name, PLUGIN)
+            _, job, _ = service.submit(handle, path.name, DOMAIN)
         started = time.perf_counter()
         done = service.run_job(job.id)
         seconds = time.perf_counter() - started

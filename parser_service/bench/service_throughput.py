@@ -1,7 +1,7 @@
 """Documents per minute through the whole service, with one worker and with two.
 
     python -m parser_service.bench.service_throughput [--workers 1,2] [--backend transformers]
-        [--threads N] [--plugin invoices] [DOCUMENT ...]
+        [--threads N] [--domain invoices] [DOCUMENT ...]
 
 For each worker layout, side by side in one run: a fresh database (a new PostgreSQL
 database, else SQLite), a fresh blob folder and a queue of its own on Redis; N worker
@@ -109,10 +109,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=30)
 
 
-def submit(paths: Sequence[Path], plugin: str, env: Mapping[str, str]) -> tuple[list[dict[str, object]], float]:
+def submit(paths: Sequence[Path], domain: str, env: Mapping[str, str]) -> tuple[list[dict[str, object]], float]:
     """``parser-service submit --wait``: the job entries it prints, and its wall time."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "parser_service.cli", "submit", "--plugin", plugin, *map(str, paths)],
+    done = subprocess.run([sys.executable, "-m", "parser_service.cli", "submit", "--domain", domain, *map(str, paths)],
                           env={**os.environ, **env}, capture_output=True, text=True)  # fmt: skip
     wall = time.perf_counter() - started
     if not done.stdout.strip().startswith("["):
@@ -135,14 +135,14 @@ def measure(url: str, job_ids: Sequence[str], count: int, wall: float) -> Layout
     """Times and outcomes of the timed jobs, as the database recorded them."""
     from sqlalchemy import func, select
 
-    from parser_service.db import Database, Job, Record
+    from parser_service.db import Database, Job, StoredRecord
 
     db = Database(url)
     try:
         with db.session() as session:
             jobs = list(session.scalars(select(Job).where(Job.id.in_(job_ids))))
-            records = dict(session.execute(select(Record.status, func.count()).where(Record.job_id.in_(job_ids))
-                                           .group_by(Record.status)).tuples().all())  # fmt: skip
+            counted = select(StoredRecord.status, func.count()).where(StoredRecord.job_id.in_(job_ids))
+            records = dict(session.execute(counted.group_by(StoredRecord.status)).tuples().all())
     finally:
         db.dispose()
     first = min(job.created_at for job in jobs)
@@ -167,9 +167,9 @@ def run_layout(count: int, documents: Sequence[Path], args: argparse.Namespace) 
         try:
             with workers(count, env, queue, Path(tmp)):
                 print(f"{count} worker(s) up; warming up", file=sys.stderr)
-                submit(warm_up_copies(documents, count, Path(tmp)), args.plugin, env)
+                submit(warm_up_copies(documents, count, Path(tmp)), args.domain, env)
                 print(f"{count} worker(s) warm; {len(documents)} documents", file=sys.stderr)
-                entries, wall = submit(documents, args.plugin, env)
+                entries, wall = submit(documents, args.domain, env)
             ids = [str(e["job_id"]) for e in entries if e.get("job_id")]
             return measure(url, ids, count, wall)
         finally:
@@ -183,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2", help="worker process counts to compare (default: 1,2)")
     parser.add_argument("--backend", default="transformers", help="model backend (default: transformers)")
     parser.add_argument("--threads", type=int, help="torch threads per worker (default: torch's)")
-    parser.add_argument("--plugin", default="invoices", help="plugin for every document (default: invoices)")
+    parser.add_argument("--domain", "--plugin", dest="domain", default="invoices",
+                        help="domain of every document (default: invoices; --plugin: its old name)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="use this database (default: DATABASE_URL, else a fresh PostgreSQL database)")  # fmt: skip

@@ -82,7 +82,7 @@ async def fire(base_url: str, key: str, uploads: int, run: str) -> Result:
 
 async def _upload(client: httpx.AsyncClient, body: bytes) -> tuple[float, int, bool]:
     started = time.perf_counter()
-    response = await client.post("/documents", files={"file": ("bench.csv", body)}, data={"plugin": "bank_transactions"})
+    response = await client.post("/documents", files={"file": ("bench.csv", body)}, data={"domain": "bank_transactions"})
     elapsed = time.perf_counter() - started
     queued = response.status_code == 202 and bool(response.json().get("queued"))
     return elapsed, response.status_code, queued

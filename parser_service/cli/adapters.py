@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from parser_service.cli.entry import add_domain_option
 from parser_service.cli.training import add_calibrate, add_train
 from parser_service.errors import ConfigError
 
@@ -58,10 +59,10 @@ def add_synth(sub: Any) -> None:
     synth = sub.add_parser(
         "synth",
         help="render synthetic documents with their ground truth",
-        description="Render COUNT synthetic documents of the plugin into OUT, each with its ground truth "
+        description="Render COUNT synthetic documents of the domain into OUT, each with its ground truth "
         "beside it (NAME.truth.json). The same seed gives the same documents.",
     )
-    synth.add_argument("--plugin", required=True, help="the plugin whose documents to render")
+    add_domain_option(synth, "the domain whose documents to render", required=True)
     synth.add_argument("--out", required=True, type=Path, help="folder to write the documents into")
     synth.add_argument("--count", type=_count, default=100, help="how many documents (default 100)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -72,7 +73,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from parser_service.domains.host import build_host
     from parser_service.training.dataset import render
 
-    domain = build_host().domain(args.plugin)
+    domain = build_host().domain(args.domain)
     started = time.monotonic()
     docs = render(domain, _folder(args.out), args.count, args.seed)
     coverage: dict[str, Counter[str]] = {}
@@ -80,7 +81,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         for key, value in doc.meta.items():
             if isinstance(value, str | bool | int):
                 coverage.setdefault(key, Counter())[str(value)] += 1
-    summary = {"plugin": domain.name, "folder": str(args.out), "documents": len(docs), "seed": args.seed,
+    summary = {"domain": domain.name, "folder": str(args.out), "documents": len(docs), "seed": args.seed,
                "seconds": round(time.monotonic() - started, 2),
                "coverage": {key: dict(counts.most_common()) for key, counts in coverage.items()}}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -96,7 +97,7 @@ def add_dataset(sub: Any) -> None:
         "extractor sends, and the answer it should decode. Without --synthetic, COUNT documents are "
         "rendered into a temporary folder.",
     )
-    dataset.add_argument("--plugin", required=True, help="the plugin to build data for")
+    add_domain_option(dataset, "the domain to build data for", required=True)
     dataset.add_argument("--out", required=True, type=Path, help="the training JSONL to write")
     dataset.add_argument("--synthetic", type=Path, help="folder of synthetic documents (from 'adapters synth')")
     dataset.add_argument("--public", type=Path, action="append", default=[], metavar="PATH",
@@ -116,7 +117,7 @@ def cmd_dataset(args: argparse.Namespace) -> int:
     from parser_service.domains.host import build_host
 
     host = build_host()
-    domain = host.domain(args.plugin)
+    domain = host.domain(args.domain)
     for path in args.public:
         if not path.exists():
             raise ConfigError(f"--public {path}: no such file or folder")
@@ -155,7 +156,7 @@ def _build_dataset(host: Any, domain: Any, args: argparse.Namespace, folder: Pat
     fraction = args.val_fraction if args.val else 0.0
     val = [r for r in rows if dataset.is_validation(r["sha256"], fraction)]
     train = [r for r in rows if not dataset.is_validation(r["sha256"], fraction)]
-    summary: dict[str, Any] = {"plugin": domain.name, "train": _written(args.out, train, dataset.write_jsonl)}
+    summary: dict[str, Any] = {"domain": domain.name, "train": _written(args.out, train, dataset.write_jsonl)}
     if args.val:
         summary["val"] = _written(args.val, val, dataset.write_jsonl)
     summary.update(stats.to_dict())

@@ -1,7 +1,7 @@
 """The ``parser-service`` command.
 
 Exit codes: 0 the document was processed (some records may be invalid), 1 the
-input could not be read (``submit``: a file or job failed), 2 bad usage, 3 a plugin
+input could not be read (``submit``: a file or job failed), 2 bad usage, 3 a domain, plugin
 or configuration problem (the database or Redis out of reach included), 4 the model
 backend failed, 70 a bug in parser-service (EX_SOFTWARE; set PARSER_SERVICE_DEBUG=1
 for the traceback), 130 interrupted (Ctrl-C), 141 the output's reader went away (a pipe
@@ -34,6 +34,12 @@ class OutputClosed(Exception):
     """The reader of the output (a pipe's or FIFO's other end) went away."""
 
 
+def add_domain_option(parser: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
+    """``--domain NAME``: the kind of document to extract (``parser-service plugins`` lists the
+    installed ones). ``--plugin`` is its old name, still accepted so that scripts keep working."""
+    parser.add_argument("--domain", "--plugin", dest="domain", metavar="NAME", required=required, help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="parser-service",
@@ -43,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_extract(commands)
     _add_eval(commands)
-    plugins = commands.add_parser("plugins", help="list installed plugins and parsers with their versions")
+    plugins = commands.add_parser("plugins", help="list the installed domains (what --domain takes) and parsers, with versions")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
     plugins.set_defaults(handler=cmd_plugins)
     from parser_service.cli.adapters import add_adapters
@@ -64,11 +70,11 @@ def _add_extract(commands: Any) -> None:
     extract = commands.add_parser(
         "extract",
         help="extract records from one document now, in this process",
-        description="Parse PATH, infer its metadata, and extract records with the plugin's schema. "
+        description="Parse PATH, infer its metadata, and extract records with the domain's schema. "
         "Prints one JSON object; progress goes to stderr.",
     )
     extract.add_argument("path", type=Path, help="the document: PDF, XLSX, CSV/TSV or text")
-    extract.add_argument("--plugin", help="plugin to use (default: chosen from the inferred document type)")
+    add_domain_option(extract, "domain to extract (default: chosen from the inferred document type)")
     extract.add_argument("--backend", help="model backend (default: PARSER_SERVICE_BACKEND or 'transformers')")
     extract.add_argument("--model", help="'embedded' or a local Hugging Face model folder")
     extract.add_argument("--output", "-o", type=Path, help="write the JSON here instead of stdout")
@@ -85,7 +91,7 @@ def _add_eval(commands: Any) -> None:
         "invented values, and seconds per document, for each variant of the pipeline asked for.",
     )
     evaluate.add_argument("data_dir", type=Path, help="folder of documents with expected outputs")
-    evaluate.add_argument("--plugin", required=True, help="the plugin to evaluate")
+    add_domain_option(evaluate, "the domain to evaluate", required=True)
     evaluate.add_argument(
         "--variants",
         type=_variants,
@@ -115,7 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from parser_service.settings import Settings
 
     pipeline = Pipeline(Settings())
-    domain = pipeline.host.domain(args.plugin)
+    domain = pipeline.host.domain(args.domain)
     variants = args.variants or [evaluate.default_variant(domain, pipeline.settings.extractive_decoding)]
     progress = None if args.quiet else StderrProgress()
     result = evaluate.evaluate_folder(pipeline, domain, args.data_dir, variants, progress)
@@ -137,10 +143,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("backend", args.backend), ("model", args.model)) if v}
     pipeline = Pipeline(Settings(**overrides))
     progress = None if args.quiet else StderrProgress()
-    result = pipeline.extract(args.path, plugin=args.plugin, filename=args.path.name, progress=progress, stream=True)
-    if result.plugin is None:
-        _warn(f"{args.path.name}: no plugin matches document type "
-              f"{result.metadata.get('document_type')!r}; pass --plugin NAME to choose one")
+    result = pipeline.extract(args.path, domain=args.domain, filename=args.path.name, progress=progress, stream=True)
+    if result.domain is None:
+        _warn(f"{args.path.name}: no domain matches document type "
+              f"{result.metadata.get('document_type')!r}; pass --domain NAME to choose one")
     _write_output(result.write_json, args.output)  # records are extracted as they are written
     if progress:
         progress.close()
@@ -152,7 +158,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     host = build_host()
     rows = [
-        {"kind": "plugin", "name": name, "version": r.item.version, "document_type": r.item.document_type,
+        {"kind": "domain", "name": name, "version": r.item.version, "document_type": r.item.document_type,
          "from": r.distribution, "adapter": str(r.item.adapter) if r.item.adapter else None}
         for name, r in sorted(host.domains.items())
     ] + [

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from parser_service.cli.entry import add_domain_option
 from parser_service.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def add_submit(commands: Any) -> None:
                                  "show each job's progress on stderr until it ends. Prints a JSON summary on "
                                  "stdout; exits 1 if any document or job failed.")
     submit.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="documents to process")
-    submit.add_argument("--plugin", help="plugin to use (default: chosen from the inferred document type)")
+    add_domain_option(submit, "domain to extract (default: chosen from the inferred document type)")
     submit.add_argument("--wait", action=argparse.BooleanOptionalAction, default=True,
                         help="follow the jobs until they end (default) or return once they are queued")
     submit.add_argument("--again", action="store_true",
@@ -216,7 +217,7 @@ def add_sources(commands: Any) -> None:
     add.add_argument("name", help="a name for the source")
     add.add_argument("path", type=Path, help="the folder to watch")
     add.add_argument("--pattern", default="*", help="glob of the files to take, e.g. '*.pdf' ('**/' to recurse)")
-    add.add_argument("--plugin", help="plugin for its files (default: chosen from each document's type)")
+    add_domain_option(add, "domain of its files (default: chosen from each document's type)")
     add.add_argument("--interval", type=_positive_int, default=60, help="seconds between scans (default: 60)")
     add.add_argument("--move-to", type=Path, help="move processed files to this folder (created if needed)")
     add.add_argument("--disabled", action="store_true", help="add it without scanning it yet")
@@ -282,8 +283,8 @@ def _exec_celery(arguments: list[str]) -> NoReturn:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     service = _queue_service()
-    if args.plugin:
-        service.pipeline.host.require(args.plugin)  # an unknown plugin stops everything, before storing
+    if args.domain:
+        service.pipeline.host.require(args.domain)  # an unknown domain stops everything, before storing
     from parser_service.service.queue import enqueue
 
     entries = [_submit_one(service, path, args, enqueue) for path in args.paths]
@@ -301,9 +302,9 @@ def _submit_one(
     submitted before); a file that cannot be read is one failed entry, not the end of the run."""
     try:
         with path.open("rb") as stream:
-            document, job, created = service.submit(stream, path.name, args.plugin)
+            document, job, created = service.submit(stream, path.name, args.domain)
         if args.again and not created:
-            job, created = service.new_job(document.id, args.plugin), True
+            job, created = service.new_job(document.id, args.domain), True
     except OSError as exc:
         return _failed_entry(path, f"{path.name}: {exc.strerror or exc}")
     except InputError as exc:
@@ -367,10 +368,10 @@ def _show_progress(entry: dict[str, Any], shown: dict[str, tuple[Any, ...]], sta
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from parser_service.db import Document, Job
+    from parser_service.db import Job, StoredDocument
 
     service = _queue_service(queue=False)
-    query = select(Job, Document.filename).join(Document, Job.document_id == Document.id)
+    query = select(Job, StoredDocument.filename).join(StoredDocument, Job.document_id == StoredDocument.id)
     if args.status:
         query = query.where(Job.status == args.status)
     with service.db.session() as session:
@@ -382,7 +383,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     for row in rows:
         total = "?" if row["records_total"] is None else row["records_total"]
         progress = f"{row['records_done']}/{total}"
-        print(f"{row['id']}  {row['status']:<9} {progress:>9}  {printable(row['plugin'] or '-'):<18} "
+        print(f"{row['id']}  {row['status']:<9} {progress:>9}  {printable(row['domain'] or '-'):<18} "
               f"{row['created_at'][:19]}  {printable(row['filename'])}")
     return 0
 
@@ -390,7 +391,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
 def cmd_jobs_status(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from parser_service.db import Job, Record
+    from parser_service.db import Job, StoredRecord
 
     service = _queue_service(queue=False)
     with service.db.session() as session:
@@ -401,8 +402,8 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
             return 2
         job = matches[0]
         row = _job_row(job, job.document.filename)
-        counts = session.execute(select(Record.status, func.count()).where(Record.job_id == job.id)
-                                 .group_by(Record.status)).all()
+        counts = session.execute(select(StoredRecord.status, func.count()).where(StoredRecord.job_id == job.id)
+                                 .group_by(StoredRecord.status)).all()
     row["records_by_status"] = {status: n for status, n in counts}
     if getattr(args, "json", False):
         print(json.dumps(row, indent=2))
@@ -414,7 +415,7 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
 
 def _job_row(job: Job, filename: str) -> dict[str, Any]:
     return {"id": job.id, "status": job.status, "records_done": job.records_done,
-            "records_total": job.records_total, "plugin": job.plugin, "filename": filename,
+            "records_total": job.records_total, "domain": job.domain, "filename": filename,
             "document_id": job.document_id, "error": job.error, "attempts": job.attempts,
             "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
             "finished_at": _iso(job.finished_at)}
@@ -431,7 +432,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     from parser_service.service import ingestion
 
     source = ingestion.add_source(
-        _queue_service(queue=False), args.name, args.path, pattern=args.pattern, plugin=args.plugin,
+        _queue_service(queue=False), args.name, args.path, pattern=args.pattern, domain=args.domain,
         interval_s=args.interval, move_to=args.move_to, enabled=not args.disabled,
     )
     print(json.dumps(_source_row(source), indent=2))
@@ -448,7 +449,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     for row in rows:
         state = "" if row["enabled"] else "  (disabled)"
         print(f"{row['name']:<16} {row['path']}  {row['pattern']}  every {row['interval_s']} s  "
-              f"plugin {row['plugin'] or 'by type'}" + (f"  -> {row['move_to']}" if row["move_to"] else "") + state)
+              f"domain {row['domain'] or 'by type'}" + (f"  -> {row['move_to']}" if row["move_to"] else "") + state)
     return 0
 
 
@@ -477,7 +478,7 @@ def cmd_sources_scan(args: argparse.Namespace) -> int:
 
 
 def _source_row(source: IngestionSource) -> dict[str, Any]:
-    return {"name": source.name, "path": source.path, "pattern": source.pattern, "plugin": source.plugin,
+    return {"name": source.name, "path": source.path, "pattern": source.pattern, "domain": source.domain,
             "interval_s": source.interval_s, "move_to": source.move_to, "enabled": source.enabled,
             "last_scan_at": _iso(source.last_scan_at)}
 

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from parser_service.cli.entry import add_domain_option
 from parser_service.errors import ConfigError
 
 
@@ -25,7 +26,7 @@ def add_train(sub: Any) -> None:
         description="Fine-tune a LoRA adapter (PEFT) on TRAIN.jsonl with a fixed seed, early stopping on a "
         "validation split, and save it as fp16 safetensors with a card (adapter_card.json).",
     )
-    train.add_argument("--plugin", required=True, help="the plugin the adapter is for")
+    add_domain_option(train, "the domain the adapter is for", required=True)
     train.add_argument("--data", required=True, type=Path, help="training JSONL from 'adapters dataset'")
     train.add_argument("--val", type=Path, help="validation JSONL (default: a split of --data)")
     train.add_argument("--base", default="embedded", help="base model: 'embedded' or a local model folder")
@@ -47,7 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from parser_service.settings import Settings
     from parser_service.training.trainer import TrainConfig, train
 
-    domain = build_host().domain(args.plugin)
+    domain = build_host().domain(args.domain)
     out = args.out or _plugin_adapter_folder(domain)
     for path in (args.data, args.val):
         if path is not None and not path.is_file():
@@ -100,7 +101,7 @@ def add_calibrate(sub: Any) -> None:
     )
     calibrate.add_argument("data_dir", type=Path, help="folder of documents with expected outputs, or of "
                            "synthetic documents with their truth (from 'adapters synth')")
-    calibrate.add_argument("--plugin", required=True, help="the plugin to calibrate")
+    add_domain_option(calibrate, "the domain to calibrate", required=True)
     calibrate.add_argument("--out", type=Path, help="folder to write calibration.json (default: the adapter's)")
     calibrate.set_defaults(handler=cmd_calibrate)
 
@@ -113,14 +114,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not args.data_dir.is_dir():
         raise ConfigError(f"{args.data_dir}: no such folder")
     pipeline = Pipeline()
-    domain = pipeline.host.domain(args.plugin)
+    domain = pipeline.host.domain(args.domain)
     out = args.out or domain.adapter or _plugin_adapter_folder(domain)
     progress = StderrProgress()
     found = labelled_documents(domain, args.data_dir)
-    samples = collect(lambda p: pipeline.extract(p, plugin=domain.name).records, domain, found, progress)
+    samples = collect(lambda p: pipeline.extract(p, domain=domain.name).records, domain, found, progress)
     progress.close()
     if not samples.evidence:
         raise ConfigError(f"{args.data_dir}: no field with a known answer to calibrate on")
     fitted = calibrate(samples, out)
-    print(json.dumps({"plugin": domain.name, "folder": str(out), **asdict(fitted)}, indent=2))
+    print(json.dumps({"domain": domain.name, "folder": str(out), **asdict(fitted)}, indent=2))
     return 0

@@ -4,13 +4,13 @@ from parser_service.db.models import (
     Annotation,
     ApiKey,
     Base,
-    Document,
     IngestedFile,
     IngestionSource,
     Job,
     JobStatus,
-    Record,
     ServiceInfo,
+    StoredDocument,
+    StoredRecord,
 )
 from parser_service.db.session import Database
 
@@ -19,11 +19,11 @@ __all__ = [
     "ApiKey",
     "Base",
     "Database",
-    "Document",
+    "StoredDocument",
     "IngestedFile",
     "IngestionSource",
     "Job",
     "JobStatus",
-    "Record",
+    "StoredRecord",
     "ServiceInfo",
 ]

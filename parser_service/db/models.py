@@ -66,7 +66,9 @@ class JobStatus(StrEnum):
         return (cls.pending, cls.running)
 
 
-class Document(Base):
+class StoredDocument(Base):
+    """An uploaded file as stored (the parsed one is ``parser_service.document.Document``)."""
+
     __tablename__ = "documents"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -86,7 +88,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    plugin: Mapped[str | None] = mapped_column(String(128), doc="None: chosen from the document type")
+    domain: Mapped[str | None] = mapped_column(String(128), doc="None: chosen from the document type")
     options: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending)
     records_total: Mapped[int | None] = mapped_column(Integer)
@@ -98,7 +100,7 @@ class Job(Base):
     )
     task_id: Mapped[str | None] = mapped_column(String(64), doc="the queue task last sent for this job")
     submit_key: Mapped[str | None] = mapped_column(
-        String(200), unique=True, doc="document and plugin of the upload that made the job: one job per upload"
+        String(200), unique=True, doc="document and domain of the upload that made the job: one job per upload"
     )
     document_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     plugin_version: Mapped[str | None] = mapped_column(String(64))
@@ -109,13 +111,15 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    document: Mapped[Document] = relationship(back_populates="jobs")
-    records: Mapped[list[Record]] = relationship(
-        back_populates="job", order_by="Record.index", cascade="all, delete-orphan"
+    document: Mapped[StoredDocument] = relationship(back_populates="jobs")
+    records: Mapped[list[StoredRecord]] = relationship(
+        back_populates="job", order_by="StoredRecord.index", cascade="all, delete-orphan"
     )
 
 
-class Record(Base):
+class StoredRecord(Base):
+    """One extracted record as stored (the parsed one is ``parser_service.records.Record``)."""
+
     __tablename__ = "records"
     __table_args__ = (UniqueConstraint("job_id", "index", name="uq_records_job_index"),)
 
@@ -152,7 +156,7 @@ class Annotation(Base):
     author: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    record: Mapped[Record] = relationship(back_populates="annotations")
+    record: Mapped[StoredRecord] = relationship(back_populates="annotations")
 
 
 class IngestionSource(Base):
@@ -164,7 +168,7 @@ class IngestionSource(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     path: Mapped[str] = mapped_column(String(1024))
     pattern: Mapped[str] = mapped_column(String(256), default="*")
-    plugin: Mapped[str | None] = mapped_column(String(128))
+    domain: Mapped[str | None] = mapped_column(String(128))
     interval_s: Mapped[int] = mapped_column(Integer, default=60)
     move_to: Mapped[str | None] = mapped_column(String(1024), doc="folder processed files are moved to")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

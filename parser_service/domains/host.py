@@ -19,7 +19,7 @@ import pluggy
 
 from parser_service.domains import hookspecs
 from parser_service.domains.domain import Domain
-from parser_service.errors import PluginConflictError, PluginError, PluginUnavailableError, UnknownPluginError
+from parser_service.errors import PluginConflictError, PluginError, PluginUnavailableError, UnknownDomainError
 from parser_service.parsers.base import Parser
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ class PluginHost:
         return sorted((r.item for r in self.parsers.values()), key=lambda p: p.priority)
 
     def domain(self, name: str) -> Domain:
-        """The plugin's domain; ``PluginUnavailableError`` (retryable) for an installed plugin
-        that failed to load, ``UnknownPluginError`` for a name nothing installs."""
+        """The domain of that name; ``PluginUnavailableError`` (retryable) for an installed plugin
+        that failed to load, ``UnknownDomainError`` for a name nothing installs."""
         try:
             return self.domains[name].item
         except KeyError:
@@ -59,9 +59,9 @@ class PluginHost:
             raise PluginUnavailableError(self.broken_reason(name)) from None
 
     def require(self, name: str) -> None:
-        """``UnknownPluginError`` unless ``name`` is installed: loaded, or broken (its jobs wait)."""
+        """``UnknownDomainError`` unless ``name`` is installed: loaded, or broken (its jobs wait)."""
         if name not in self.domains and name not in self.broken:
-            raise UnknownPluginError(name, list(self.domains))
+            raise UnknownDomainError(name, list(self.domains))
 
     def broken_reason(self, name: str) -> str:
         return (f"plugin {name!r} is installed but failed to load ({self.broken[name]}); "

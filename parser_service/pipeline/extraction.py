@@ -287,7 +287,7 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
     flagged = {i.field for i in errors if i.field} | set(needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold))
     return RecordResult(
         index=state.record.index,
-        plugin=domain.name,
+        domain=domain.name,
         schema=domain.schema.__name__,
         status=status,  # type: ignore[arg-type]
         data=data,

@@ -1,14 +1,14 @@
 """The extraction pipeline: file -> document -> metadata -> records -> results.
 
 ``Pipeline`` is what the CLI, the API and the workers call. It parses first and
-checks the plugin name before loading the model, so bad input fails fast, and it
+checks the domain name before loading the model, so bad input fails fast, and it
 loads the model backend once, lazily, and keeps it.
 
 Records come from ``Pipeline.records``, which refuses, with the reason, a document the
-plugin does not read (``UnsuitableDocumentError``: its ``media_types``, whether the
-plugin was chosen by name or by the inferred type) and a document whose tables have
+domain does not read (``UnsuitableDocumentError``: its ``media_types``, whether the
+domain was chosen by name or by the inferred type) and a document whose tables have
 rows of which the splitter made no record (``NoRecordsError``): neither ends as an
-empty success. With ``--plugin``, both are checked before the model loads.
+empty success. With ``--domain``, both are checked before the model loads.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Extraction:
     document: Document
     metadata: dict[str, Any]
     records: list[RecordResult]
-    plugin: str | None
+    domain: str | None
     backend: dict[str, Any]
     #: Results not drawn yet, a chunk at a time (``Pipeline.extract(..., stream=True)``);
     #: ``records`` then stays empty and ``write_json`` writes them as they come.
@@ -113,14 +113,14 @@ class Pipeline:
         self,
         path: Path,
         *,
-        plugin: str | None = None,
+        domain: str | None = None,
         filename: str | None = None,
         progress: Progress | None = None,
         stream: bool = False,
     ) -> Extraction:
         """Parse ``path``, infer its metadata and extract its records. ``stream``: the
         records are left pending, extracted as ``Extraction.write_json`` draws them."""
-        chosen = self.host.domain(plugin) if plugin else None
+        chosen = self.host.domain(domain) if domain else None
         _report(progress, "parsing", 0, 1)
         document = self.parse(path, filename)
         _report(progress, "parsing", 1, 1)
@@ -129,7 +129,7 @@ class Pipeline:
     def extract_document(
         self, document: Document, domain: Domain | None, *, progress: Progress | None = None, stream: bool = False
     ) -> Extraction:
-        # a plugin chosen by name is checked against the document before the model loads
+        # a domain chosen by name is checked against the document before the model loads
         pending = self.stream_domain(document, domain, progress) if domain else None
         _report(progress, "loading model", 0, 1)
         backend = self.backend
@@ -181,7 +181,7 @@ class Pipeline:
             kinds = ", ".join(sorted(domain.media_types or ()))
             raise UnsuitableDocumentError(
                 document.filename,
-                f"plugin {domain.name!r} does not read {document.media_type} documents (it reads {kinds})",
+                f"domain {domain.name!r} does not read {document.media_type} documents (it reads {kinds})",
             )
         records = domain.splitter(document)
         if isinstance(records, Sized):
@@ -247,8 +247,8 @@ def _no_records(document: Document, domain: Domain) -> None:
     if rows:
         raise NoRecordsError(
             document.filename,
-            f"plugin {domain.name!r} found no records in the {rows} table row{'s' if rows != 1 else ''} "
-            "of this document (none reads as one; is it the right plugin?)",
+            f"domain {domain.name!r} found no records in the {rows} table row{'s' if rows != 1 else ''} "
+            "of this document (none reads as one; is it the right domain?)",
         )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from parser_service.db import Document, IngestedFile, IngestionSource, Job
+from parser_service.db import IngestedFile, IngestionSource, Job, StoredDocument
 from parser_service.errors import ConfigError, InputError
 from parser_service.parsers.sniff import sha256_of
 from parser_service.service.jobs import Service
@@ -68,13 +68,13 @@ def add_source(
     path: str | Path,
     *,
     pattern: str = "*",
-    plugin: str | None = None,
+    domain: str | None = None,
     interval_s: int = 60,
     move_to: str | Path | None = None,
     enabled: bool = True,
 ) -> IngestionSource:
     """Register a watched folder. Folders are stored as absolute paths, so a scan means the
-    same folder whichever directory the worker runs in; a bad folder, pattern or plugin is
+    same folder whichever directory the worker runs in; a bad folder, pattern or domain is
     refused here rather than failing every scan later."""
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
@@ -83,11 +83,11 @@ def add_source(
         raise ConfigError(f"source {name!r}: the interval must be at least 1 second, not {interval_s}")
     if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
         raise ConfigError(f"source {name!r}: the pattern {pattern!r} must be relative to the folder, like '*.pdf'")
-    if plugin:
-        _check_plugin(service, plugin)
+    if domain:
+        _check_domain(service, domain)
     target = str(Path(move_to).expanduser().resolve()) if move_to else None
     source = IngestionSource(
-        name=name, path=str(folder), pattern=pattern, plugin=plugin, interval_s=interval_s,
+        name=name, path=str(folder), pattern=pattern, domain=domain, interval_s=interval_s,
         move_to=target, enabled=enabled,
     )
     try:
@@ -126,15 +126,15 @@ def file_rows(service: Service, source: IngestionSource) -> list[IngestedFile]:
         return list(session.scalars(query.order_by(IngestedFile.first_seen_at, IngestedFile.path)))
 
 
-def _check_plugin(service: Service, plugin: str) -> None:
-    """Raises ``UnknownPluginError`` naming the installed plugins."""
+def _check_domain(service: Service, domain: str) -> None:
+    """Raises ``UnknownDomainError`` naming the installed domains."""
     pipeline = getattr(service, "pipeline", None)
     if pipeline is not None:
-        pipeline.host.require(plugin)
+        pipeline.host.require(domain)
         return
     from parser_service.domains.host import build_host
 
-    build_host().require(plugin)
+    build_host().require(domain)
 
 
 # --- the schedule ------------------------------------------------------------
@@ -182,7 +182,7 @@ def scan_source(
         return report
     settled = {row.path: (row.size, row.mtime_ns) for row in file_rows(service, source) if _settled(row, source)}
     present = set()
-    for path in candidates(root, source.pattern, exclude=Path(source.move_to) if source.move_to else None):
+    for path in found_files(root, source.pattern, exclude=Path(source.move_to) if source.move_to else None):
         relative = path.relative_to(root).as_posix()
         present.add(relative)
         if relative in settled and _same_stat(path, settled[relative]):
@@ -206,7 +206,7 @@ def _same_stat(path: Path, seen: tuple[int, int]) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == seen
 
 
-def candidates(root: Path, pattern: str, exclude: Path | None = None) -> Iterator[Path]:
+def found_files(root: Path, pattern: str, exclude: Path | None = None) -> Iterator[Path]:
     """Regular files matching ``pattern``, whatever the case of their names (``*.csv`` takes
     ``umsatz.CSV``; recursive only with ``**``), without hidden, temporary and marker files,
     and without anything under ``exclude``."""
@@ -376,7 +376,7 @@ def _submit(service: Service, source: IngestionSource, path: Path, relative: str
         return
     try:
         with path.open("rb") as stream:
-            document, job, created = service.submit(stream, path.name, source.plugin)
+            document, job, created = service.submit(stream, path.name, source.domain)
     except InputError as exc:
         _fail(service, source, relative, report, exc.message, status=ERROR, sha256=digest)
         return
@@ -413,13 +413,13 @@ def _known(service: Service, source: IngestionSource, relative: str, digest: str
     return None
 
 
-def _document_by_hash(service: Service, digest: str) -> Document | None:
+def _document_by_hash(service: Service, digest: str) -> StoredDocument | None:
     with service.db.session() as session:
-        return session.scalar(select(Document).where(Document.sha256 == digest))
+        return session.scalar(select(StoredDocument).where(StoredDocument.sha256 == digest))
 
 
 def _record_duplicate(service: Service, source: IngestionSource, relative: str, digest: str,
-                      document: Document, report: ScanReport) -> None:
+                      document: StoredDocument, report: ScanReport) -> None:
     with service.db.session() as session:
         latest = select(Job.id).where(Job.document_id == document.id).order_by(Job.created_at.desc()).limit(1)
         job_id = session.scalar(latest)

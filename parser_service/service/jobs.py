@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from parser_service.db import Database, Document, Job, JobStatus, Record, ServiceInfo
+from parser_service.db import Database, Job, JobStatus, ServiceInfo, StoredDocument, StoredRecord
 from parser_service.db.models import new_id, utcnow
 from parser_service.document import Document as ParsedDocument
 from parser_service.domains.domain import Domain
@@ -119,7 +119,7 @@ class Service:
         """Before the first claim (a database from before the check): its newest document must
         be in this store, or the store is the wrong one."""
         with self.db.session() as session:
-            newest = session.scalar(select(Document).order_by(Document.created_at.desc()).limit(1))
+            newest = session.scalar(select(StoredDocument).order_by(StoredDocument.created_at.desc()).limit(1))
         if newest is not None and not self.store.exists(newest.blob):
             raise ConfigError(
                 f"the blob folder here is {self.store.where}, but it does not hold this database's documents "
@@ -130,7 +130,7 @@ class Service:
 
     # --- documents and jobs -------------------------------------------------------------
 
-    def add_document(self, stream: BinaryIO, filename: str) -> tuple[Document, bool]:
+    def add_document(self, stream: BinaryIO, filename: str) -> tuple[StoredDocument, bool]:
         """Store the bytes (size limit enforced while streaming, ``FileTooLargeError``), sniff the
         format (``UnsupportedFormatError`` for anything no parser claims) and return the document
         and whether it is new. The same bytes twice give the same document."""
@@ -148,7 +148,7 @@ class Service:
             if self._document_by_sha(blob.sha256) is None:
                 self.store.remove(blob.location)
             raise
-        document = Document(
+        document = StoredDocument(
             sha256=blob.sha256, blob=blob.location, media_type=parser.media_type, size=blob.size, filename=filename
         )
         try:
@@ -165,21 +165,21 @@ class Service:
         return document, True
 
     def submit(
-        self, stream: BinaryIO, filename: str, plugin: str | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Document, Job, bool]:
-        """``add_document`` then a pending job for it. An unknown plugin raises ``UnknownPluginError``
-        before anything is stored. A duplicate upload (same bytes, same plugin) returns the
+        self, stream: BinaryIO, filename: str, domain: str | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[StoredDocument, Job, bool]:
+        """``add_document`` then a pending job for it. An unknown domain raises ``UnknownDomainError``
+        before anything is stored. A duplicate upload (same bytes, same domain) returns the
         existing document and its latest job, and ``False``; it creates no new job."""
-        if plugin:
-            self.pipeline.host.require(plugin)
+        if domain:
+            self.pipeline.host.require(domain)
         document, _ = self.add_document(stream, filename)
-        latest = self._latest_job(document.id, plugin)  # a new document too: a racing upload's job
+        latest = self._latest_job(document.id, domain)  # a new document too: a racing upload's job
         if latest is not None:
             return document, latest, False
         try:  # the first job of an upload carries a unique key: of identical uploads at once, one makes it
-            return document, self.new_job(document.id, plugin, options, submit_key=_submit_key(document.id, plugin)), True
+            return document, self.new_job(document.id, domain, options, submit_key=_submit_key(document.id, domain)), True
         except IntegrityError:
-            raced = self._latest_job(document.id, plugin)
+            raced = self._latest_job(document.id, domain)
             if raced is None:
                 raise
             return document, raced, False
@@ -187,22 +187,22 @@ class Service:
     def new_job(
         self,
         document_id: str,
-        plugin: str | None = None,
+        domain: str | None = None,
         options: dict[str, Any] | None = None,
         *,
         submit_key: str | None = None,
     ) -> Job:
         """An explicit new job for a stored document (processing again after a version change).
-        ``UnknownPluginError`` for a plugin not installed, ``LookupError`` for no such document;
+        ``UnknownDomainError`` for a domain not installed, ``LookupError`` for no such document;
         ``IntegrityError`` when ``submit_key`` (``submit``'s) is taken."""
-        if plugin:
-            self.pipeline.host.require(plugin)
+        if domain:
+            self.pipeline.host.require(domain)
         with self.db.session() as session:
-            if session.get(Document, document_id) is None:
+            if session.get(StoredDocument, document_id) is None:
                 raise LookupError(f"no document {document_id}")
             job = Job(
                 document_id=document_id,
-                plugin=plugin,
+                domain=domain,
                 options=options or {},
                 status=JobStatus.pending,
                 submit_key=submit_key,
@@ -267,7 +267,7 @@ class Service:
         """Process a job to the end. Idempotent: records already stored for the job are kept and
         skipped, never duplicated (unique on job and index); a finished job is returned as it is.
         Writes ``records_done``/``records_total`` as batches complete. Bad input (``InputError``,
-        unknown plugin) ends the job ``failed`` with its reason and does not raise; retryable
+        unknown domain) ends the job ``failed`` with its reason and does not raise; retryable
         errors (``BackendError`` with ``retryable``, lost DB connection) raise for the caller to
         retry."""
         job = self.job(job_id)
@@ -297,7 +297,7 @@ class Service:
         self.check_blob_store(claim=False)
         document = self.job_document(job)
         parsed = self.pipeline.parse(self._blob_path(document), document.filename)
-        chosen = self.pipeline.host.domain(job.plugin) if job.plugin else None
+        chosen = self.pipeline.host.domain(job.domain) if job.domain else None
         metadata = job.document_metadata or self.pipeline.metadata(parsed)
         domain = chosen or self.pipeline.host.domain_for_type(str(metadata.get("document_type")))
         if domain is None and self.pipeline.host.broken:  # the plugin for it may be the broken one: wait
@@ -409,20 +409,21 @@ class Service:
 
     def _stored_indices(self, job_id: str) -> set[int]:
         with self.db.session() as session:
-            return set(session.scalars(select(Record.index).where(Record.job_id == job_id)))
+            return set(session.scalars(select(StoredRecord.index).where(StoredRecord.job_id == job_id)))
 
     def _count_records(self, job_id: str) -> int:
         with self.db.session() as session:
-            return int(session.scalar(select(func.count()).select_from(Record).where(Record.job_id == job_id)) or 0)
+            counted = select(func.count()).select_from(StoredRecord).where(StoredRecord.job_id == job_id)
+            return int(session.scalar(counted) or 0)
 
-    def job_document(self, job: Job) -> Document:
+    def job_document(self, job: Job) -> StoredDocument:
         with self.db.session() as session:
-            document = session.get(Document, job.document_id)
+            document = session.get(StoredDocument, job.document_id)
             if document is None:
                 raise LookupError(f"job {job.id}: no document {job.document_id}")
             return document
 
-    def _blob_path(self, document: Document) -> Path:
+    def _blob_path(self, document: StoredDocument) -> Path:
         if not self.store.exists(document.blob):  # the deployment's fault (a wrong or emptied folder): the job waits
             raise ConfigError(
                 f"{document.filename}: the stored file is missing from the blob store at {self.store.where} "
@@ -432,20 +433,20 @@ class Service:
             )
         return self.store.local_path(document.blob)
 
-    def _document_by_sha(self, sha256: str) -> Document | None:
+    def _document_by_sha(self, sha256: str) -> StoredDocument | None:
         with self.db.session() as session:
-            return session.scalar(select(Document).where(Document.sha256 == sha256))
+            return session.scalar(select(StoredDocument).where(StoredDocument.sha256 == sha256))
 
-    def _latest_job(self, document_id: str, plugin: str | None) -> Job | None:
-        same_plugin = Job.plugin.is_(None) if plugin is None else Job.plugin == plugin
-        query = select(Job).where(Job.document_id == document_id, same_plugin)
+    def _latest_job(self, document_id: str, domain: str | None) -> Job | None:
+        same_domain = Job.domain.is_(None) if domain is None else Job.domain == domain
+        query = select(Job).where(Job.document_id == document_id, same_domain)
         with self.db.session() as session:
             return session.scalar(query.order_by(Job.created_at.desc()).limit(1))
 
 
-def _submit_key(document_id: str, plugin: str | None) -> str:
-    """What makes two uploads the same: the document and the plugin asked for ("*": by type)."""
-    return f"{document_id}/{plugin or '*'}"
+def _submit_key(document_id: str, domain: str | None) -> str:
+    """What makes two uploads the same: the document and the domain asked for ("*": by type)."""
+    return f"{document_id}/{domain or '*'}"
 
 
 def _record_row(job_id: str, result: RecordResult) -> dict[str, Any]:
@@ -468,7 +469,7 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
     """``INSERT ... ON CONFLICT (job_id, index) DO NOTHING RETURNING index`` in the session's
     dialect, a Core statement for many rows (the ORM's bulk path costs more than the insert)."""
     dialect = session.get_bind().dialect.name
-    table = cast(Table, Record.__table__)
+    table = cast(Table, StoredRecord.__table__)
     if dialect == "postgresql":
         statement: Any = postgresql.insert(table)
     elif dialect == "sqlite":

@@ -217,6 +217,6 @@ def test_an_extraction_uses_no_deprecated_transformers_api(pipeline):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         warnings.simplefilter("error", DeprecationWarning)
-        result = pipeline.extract(INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")
+        result = pipeline.extract(INVOICE_EXAMPLES / "oyo.pdf", domain="invoices")
     (record,) = result.records
     assert record.status == "ok" and record.data["invoice_number"]

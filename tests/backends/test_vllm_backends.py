@@ -85,7 +85,7 @@ def extractions(pipeline, engine, client) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for name, backend in [("transformers", pipeline.backend), ("vllm", engine), ("vllm-server", client)]:
         runner = Pipeline(pipeline.settings, host=pipeline.host, backend=backend)
-        out[name] = {path.name: runner.extract(path, plugin=plugin) for path, plugin in DOCUMENTS}
+        out[name] = {path.name: runner.extract(path, domain=plugin) for path, plugin in DOCUMENTS}
     return out
 
 

@@ -89,7 +89,7 @@ def test_bad_input_is_one_clear_line(case, tmp_path, capsys):
     make, words = CASES[case]
     path = make(tmp_path)
     output = tmp_path / "out.json"
-    code = main(["extract", str(path), "--plugin", "invoices", "--output", str(output), "--quiet"])
+    code = main(["extract", str(path), "--domain", "invoices", "--output", str(output), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == EXIT_INPUT
     assert len(err) == 1 and err[0].startswith("parser-service: error: ")
@@ -99,15 +99,15 @@ def test_bad_input_is_one_clear_line(case, tmp_path, capsys):
     assert list(tmp_path.glob(".out.json*")) == []  # no half-written temp file
 
 
-def test_unknown_plugin_lists_the_installed_ones(capsys):
-    code = main(["extract", str(DATA / "oyo.pdf"), "--plugin", "nope", "--quiet"])
+def test_unknown_domain_lists_the_installed_ones(capsys):
+    code = main(["extract", str(DATA / "oyo.pdf"), "--domain", "nope", "--quiet"])
     err = capsys.readouterr().err
     assert code == EXIT_CONFIG
-    assert "unknown plugin 'nope'" in err and "invoices" in err
+    assert "unknown domain 'nope'" in err and "invoices" in err
 
 
 def test_missing_file(tmp_path, capsys):
-    code = main(["extract", str(tmp_path / "nothere.pdf"), "--plugin", "invoices", "--quiet"])
+    code = main(["extract", str(tmp_path / "nothere.pdf"), "--domain", "invoices", "--quiet"])
     assert code == EXIT_INPUT
     assert "nothere.pdf: no such file" in capsys.readouterr().err
 

@@ -17,7 +17,7 @@ def test_extract_prints_one_json_object_and_progress(tmp_path):
     out = tmp_path / "result.json"
     done = subprocess.run(
         [sys.executable, "-m", "parser_service.cli", "extract",
-         str(INVOICE_EXAMPLES / "oyo.pdf"), "--plugin", "invoices", "--output", str(out)],
+         str(INVOICE_EXAMPLES / "oyo.pdf"), "--domain", "invoices", "--output", str(out)],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr
@@ -28,5 +28,5 @@ def test_extract_prints_one_json_object_and_progress(tmp_path):
     assert payload["document"]["filename"] == "oyo.pdf" and payload["document"]["pages"] == 1
     assert {"document_type", "language", "title", "dates", "parties"} <= set(payload["metadata"])
     (record,) = payload["records"]
-    assert {"index", "plugin", "schema", "status", "data", "errors", "provenance", "confidence"} <= set(record)
-    assert record["plugin"] == "invoices" and record["schema"] == "Invoice"
+    assert {"index", "domain", "schema", "status", "data", "errors", "provenance", "confidence"} <= set(record)
+    assert record["domain"] == "invoices" and record["schema"] == "Invoice"

@@ -127,7 +127,7 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
 # --- the output's reader gone: ``parser-service … | head -1`` ------------------------------
 
 OCBC = BANK_EXAMPLES / "TransactionHistory_20180418043121.csv"
-_EXTRACT = ["extract", str(OCBC), "--plugin", "bank_transactions", "--backend", "deterministic", "-q"]
+_EXTRACT = ["extract", str(OCBC), "--domain", "bank_transactions", "--backend", "deterministic", "-q"]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from parser_service.db import Job, Record
+from parser_service.db import Job, StoredRecord
 from tests.conftest import INVOICE_EXAMPLES
 from tests.service import conftest as service_fixtures
 from tests.service.conftest import REDIS, ROOT, settings_env, wait_for
@@ -40,7 +40,7 @@ def cli(settings, *args: str, env: dict[str, str] | None = None, timeout: float 
 
 def test_submit_waits_for_a_worker_shows_progress_and_jobs_lists_it(service, service_settings, worker, tmp_path):
     worker(service_settings).wait_ready()
-    done = cli(service_settings, "submit", str(OYO), str(AWS), "--plugin", "invoices")
+    done = cli(service_settings, "submit", str(OYO), str(AWS), "--domain", "invoices")
     assert done.returncode == 0, done.stderr
 
     entries = json.loads(done.stdout)
@@ -50,7 +50,7 @@ def test_submit_waits_for_a_worker_shows_progress_and_jobs_lists_it(service, ser
     assert "oyo.pdf: pending" in done.stderr or "oyo.pdf: running" in done.stderr
     assert "oyo.pdf: succeeded, records 1/1" in done.stderr
     with service.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Record)) == 2
+        assert session.scalar(select(func.count()).select_from(StoredRecord)) == 2
 
     listed = cli(service_settings, "jobs", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -73,7 +73,7 @@ def test_submit_goes_on_past_a_bad_file_and_exits_non_zero(service, service_sett
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(bytes(range(256)) * 8)
     worker(service_settings).wait_ready()
-    done = cli(service_settings, "submit", str(broken), str(tmp_path / "missing.pdf"), str(OYO), "--plugin",
+    done = cli(service_settings, "submit", str(broken), str(tmp_path / "missing.pdf"), str(OYO), "--domain",
                "invoices")
     assert done.returncode == 1
     assert "broken.pdf: unsupported file type" in done.stderr and "missing.pdf" in done.stderr
@@ -81,12 +81,12 @@ def test_submit_goes_on_past_a_bad_file_and_exits_non_zero(service, service_sett
     assert entries["broken.pdf"]["status"] == "failed" and entries["broken.pdf"]["job_id"] is None
     assert entries["oyo.pdf"]["status"] == "succeeded"
 
-    unknown = cli(service_settings, "submit", str(OYO), "--plugin", "no-such-plugin")
-    assert unknown.returncode == 3 and "unknown plugin 'no-such-plugin'" in unknown.stderr
+    unknown = cli(service_settings, "submit", str(OYO), "--domain", "no-such-plugin")
+    assert unknown.returncode == 3 and "unknown domain 'no-such-plugin'" in unknown.stderr
 
 
 def test_submit_without_waiting_leaves_the_job_on_the_queue(service, service_settings, worker):
-    done = cli(service_settings, "submit", str(OYO), "--plugin", "invoices", "--no-wait")
+    done = cli(service_settings, "submit", str(OYO), "--domain", "invoices", "--no-wait")
     assert done.returncode == 0, done.stderr
     (entry,) = json.loads(done.stdout)
     assert entry["status"] == "pending" and not entry["duplicate"]
@@ -99,7 +99,7 @@ def test_submit_without_waiting_leaves_the_job_on_the_queue(service, service_set
             return job.status if job is not None and job.status in ("succeeded", "failed") else None
 
     assert wait_for(finished, 60, what="the queued job to finish") == "succeeded"
-    again = cli(service_settings, "submit", str(OYO), "--plugin", "invoices")  # the same bytes: no new job
+    again = cli(service_settings, "submit", str(OYO), "--domain", "invoices")  # the same bytes: no new job
     assert again.returncode == 0, again.stderr
     (duplicate,) = json.loads(again.stdout)
     assert duplicate["duplicate"] and duplicate["job_id"] == entry["job_id"]
@@ -108,12 +108,12 @@ def test_submit_without_waiting_leaves_the_job_on_the_queue(service, service_set
 def test_sources_are_added_listed_scanned_and_removed(service, service_settings, tmp_path):
     inbox, done_dir = tmp_path / "inbox", tmp_path / "done"
     inbox.mkdir()
-    added = cli(service_settings, "sources", "add", "scans", str(inbox), "--pattern", "*.pdf", "--plugin", "invoices",
+    added = cli(service_settings, "sources", "add", "scans", str(inbox), "--pattern", "*.pdf", "--domain", "invoices",
                 "--interval", "30", "--move-to", str(done_dir))
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["interval_s"] == 30
     listed = json.loads(cli(service_settings, "sources", "list", "--json").stdout)
-    assert [(s["name"], s["pattern"], s["plugin"]) for s in listed] == [("scans", "*.pdf", "invoices")]
+    assert [(s["name"], s["pattern"], s["domain"]) for s in listed] == [("scans", "*.pdf", "invoices")]
     assert "scans" in cli(service_settings, "sources", "list").stdout
 
     shutil.copy(OYO, inbox / "oyo.pdf")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from parser_service.domains import host as plugin_host
 from parser_service.domains.domain import Domain
 from parser_service.domains.hookspecs import hookimpl
-from parser_service.errors import PluginConflictError, PluginError, UnknownPluginError
+from parser_service.errors import PluginConflictError, PluginError, UnknownDomainError, UnknownPluginError
 
 
 class Note(BaseModel):
@@ -66,11 +66,18 @@ def test_entry_point_plugin_is_found_and_attributed(fake_entry_points):
     assert host.domain_for_type("note").name == "notes"
 
 
-def test_unknown_plugin_names_the_installed_ones(fake_entry_points):
+def test_an_unknown_domain_names_the_installed_ones(fake_entry_points):
     fake_entry_points.append(_FakeEntryPoint("notes", _plugin_module("notes_plugin")))
     host = plugin_host.build_host()
-    with pytest.raises(UnknownPluginError, match="unknown plugin 'nope'.*notes"):
+    with pytest.raises(UnknownDomainError, match="unknown domain 'nope'.*notes"):
         host.domain("nope")
+
+
+def test_unknown_plugin_error_is_still_the_old_name_of_unknown_domain_error():
+    """Plugin code written before the rename catches ``UnknownPluginError``."""
+    with pytest.raises(UnknownPluginError):
+        plugin_host.build_host(entry_points=False).require("nope")
+    assert UnknownPluginError is UnknownDomainError and issubclass(UnknownDomainError, PluginError)
 
 
 def test_name_clash_is_an_error(fake_entry_points):

@@ -127,7 +127,7 @@ def test_variants_parse_in_order_once_and_reject_unknown_names():
     with pytest.raises(ValueError, match="choose from: base, adapter"):
         evaluate.parse_variants("base,turbo")
     with pytest.raises(SystemExit) as exit_info:
-        main(["eval", "--plugin", "bills", ".", "--variants", "turbo"])
+        main(["eval", "--domain", "bills", ".", "--variants", "turbo"])
     assert exit_info.value.code == 2
 
 
@@ -282,7 +282,7 @@ def test_eval_command_writes_table_json_and_chart(pipeline, tmp_path, capsys, mo
         shutil.copy(BANK_EXAMPLES / name, tmp_path / name)
     monkeypatch.setattr("parser_service.pipeline.run.Pipeline", lambda settings: pipeline)  # share the loaded model
     report_path, chart_path = tmp_path / "out" / "report.json", tmp_path / "out" / "chart.png"
-    argv = ["eval", "--plugin", "bank_transactions", str(tmp_path), "--variants", "base,base+extractive",
+    argv = ["eval", "--domain", "bank_transactions", str(tmp_path), "--variants", "base,base+extractive",
             "--json", str(report_path), "--chart", str(chart_path), "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out

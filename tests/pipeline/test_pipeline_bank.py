@@ -17,7 +17,7 @@ FILES = {"gls.csv": "gls.expected.ofx", "payoneer.csv": "payoneer.expected.ofx",
 
 @pytest.fixture(scope="module")
 def results(pipeline):
-    return {name: pipeline.extract(BANK_EXAMPLES / name, plugin="bank_transactions") for name in FILES}
+    return {name: pipeline.extract(BANK_EXAMPLES / name, domain="bank_transactions") for name in FILES}
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
@@ -35,7 +35,7 @@ def test_one_record_per_transaction_with_matching_dates_and_amounts(results, nam
 
 
 def test_a_pending_row_goes_to_the_model_and_stays_flagged(pipeline):
-    result = pipeline.extract(BANK_EXAMPLES / "MS_JANE_SMITH_01-12-2019_14-12-2019.csv", plugin="bank_transactions")
+    result = pipeline.extract(BANK_EXAMPLES / "MS_JANE_SMITH_01-12-2019_14-12-2019.csv", domain="bank_transactions")
     pending = [r for r in result.records if r.provenance["fields"]["date"]["source"] == "model"]
     assert len(pending) == 3  # the three "Pending" rows, and only for their date
     assert all(src["source"] == "prefill" for r in pending
@@ -50,8 +50,8 @@ def test_a_pending_row_goes_to_the_model_and_stays_flagged(pipeline):
             assert any(issue.field == "date" for issue in record.errors)
 
 
-def test_without_a_plugin_the_inferred_type_picks_it(pipeline):
+def test_without_a_domain_the_inferred_type_picks_it(pipeline):
     result = pipeline.extract(BANK_EXAMPLES / "gls.csv")
     assert result.metadata["document_type"] == "bank_statement"
-    assert result.plugin == "bank_transactions"
+    assert result.domain == "bank_transactions"
     assert len(result.records) == 1 and result.records[0].data["amount"] == -98.76

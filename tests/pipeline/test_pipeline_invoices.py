@@ -23,7 +23,7 @@ _scores: dict[str, dict[str, bool]] = {}
 
 @pytest.fixture(scope="module")
 def extractions(pipeline):
-    return {name: pipeline.extract(INVOICE_EXAMPLES / name, plugin="invoices") for name in INVOICES}
+    return {name: pipeline.extract(INVOICE_EXAMPLES / name, domain="invoices") for name in INVOICES}
 
 
 @pytest.mark.parametrize("name", INVOICES)
@@ -31,7 +31,7 @@ def test_invoice_record_contract(extractions, name):
     from parser_service_invoices.schema import Invoice
 
     result = extractions[name]
-    assert result.plugin == "invoices"
+    assert result.domain == "invoices"
     assert result.document.media_type == "application/pdf"
     (record,) = result.records
     assert record.status in {"ok", "invalid", "failed"}

@@ -1,4 +1,4 @@
-"""``Pipeline.records``: a document of a kind the chosen plugin does not read, or tables
+"""``Pipeline.records``: a document of a kind the chosen domain does not read, or tables
 with rows of which the plugin makes no record, end with the reason, never as an empty
 success. With a plugin chosen by name, both are told before the model loads. No model:
 the deterministic test backend."""
@@ -59,8 +59,8 @@ def no_records_as_they_come(document: Document) -> Iterable[Record]:
 def test_a_plugin_chosen_by_name_refuses_a_kind_it_does_not_read(path: Path, plugin: str, kind: str) -> None:
     pipeline = pipeline_with()
     with pytest.raises(UnsuitableDocumentError) as info:
-        pipeline.extract(path, plugin=plugin)
-    assert str(info.value).startswith(f"{path.name}: plugin {plugin!r} does not read {kind} documents (it reads ")
+        pipeline.extract(path, domain=plugin)
+    assert str(info.value).startswith(f"{path.name}: domain {plugin!r} does not read {kind} documents (it reads ")
     assert pipeline._backend is None  # refused before the model loaded
 
 
@@ -68,8 +68,8 @@ def test_a_plugin_chosen_by_name_refuses_a_kind_it_does_not_read(path: Path, plu
 def test_table_rows_of_which_the_plugin_makes_no_record_fail(splitter: object) -> None:
     pipeline = pipeline_with(finds_nothing(splitter))
     with pytest.raises(NoRecordsError) as info:
-        pipeline.extract(OCBC, plugin="nothing")
-    assert str(info.value).startswith(f"{OCBC.name}: plugin 'nothing' found no records in the 8 table rows")
+        pipeline.extract(OCBC, domain="nothing")
+    assert str(info.value).startswith(f"{OCBC.name}: domain 'nothing' found no records in the 8 table rows")
     assert pipeline._backend is None
 
 
@@ -80,15 +80,15 @@ def test_a_table_without_rows_may_hold_no_record(tmp_path: Path) -> None:
     book.active.append(["Date", "Description", "Amount"])  # a month without transactions
     path = tmp_path / "empty-month.xlsx"
     book.save(path)
-    extraction = pipeline_with(finds_nothing(no_records_as_a_list)).extract(path, plugin="nothing")
-    assert extraction.plugin == "nothing" and extraction.all_records() == []
+    extraction = pipeline_with(finds_nothing(no_records_as_a_list)).extract(path, domain="nothing")
+    assert extraction.domain == "nothing" and extraction.all_records() == []
 
 
 def test_a_csv_of_one_header_line_reads_as_text_and_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty-month.csv"
     path.write_text("Date,Description,Amount\n", encoding="utf-8")  # one line: no table to sniff
     with pytest.raises(UnsuitableDocumentError, match="does not read text/plain documents"):
-        pipeline_with().extract(path, plugin="bank_transactions")
+        pipeline_with().extract(path, domain="bank_transactions")
 
 
 def test_a_splitter_drawn_for_the_check_loses_no_record() -> None:
@@ -98,7 +98,7 @@ def test_a_splitter_drawn_for_the_check_loses_no_record() -> None:
 
 
 def test_the_ocbc_export_gives_its_eight_transactions() -> None:
-    extraction = pipeline_with().extract(OCBC, plugin="bank_transactions")
+    extraction = pipeline_with().extract(OCBC, domain="bank_transactions")
     results = extraction.all_records()
     assert extraction.document.media_type == "text/csv"
     assert [result.status for result in results] == ["ok"] * 8

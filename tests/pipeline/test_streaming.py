@@ -40,8 +40,8 @@ def _header_only(path: Path) -> Path:
 @pytest.mark.parametrize("rows", [0, 3, CHUNK_RECORDS + 5])
 def test_written_record_by_record_is_the_whole_extraction(pipeline: Pipeline, tmp_path: Path, rows: int) -> None:
     path = _export(tmp_path / "bank.csv", rows) if rows else _header_only(tmp_path / "bank.xlsx")
-    whole = pipeline.extract(path, plugin="bank_transactions")
-    streamed = pipeline.extract(path, plugin="bank_transactions", stream=True)
+    whole = pipeline.extract(path, domain="bank_transactions")
+    streamed = pipeline.extract(path, domain="bank_transactions", stream=True)
     assert streamed.records == [] and streamed.pending is not None  # nothing extracted yet
     out = io.StringIO()
     streamed.write_json(out)
@@ -65,7 +65,7 @@ def test_text_with_unicode_line_separators_is_written_unchanged(pipeline: Pipeli
     from dataclasses import replace
 
     path = _export(tmp_path / "bank.csv", 2)
-    whole = pipeline.extract(path, plugin="bank_transactions")
+    whole = pipeline.extract(path, domain="bank_transactions")
     odd = [replace(r, data={**(r.data or {}), "memo": "line\u2028two\x85three"}) for r in whole.records]
     whole.records = odd
     streamed = replace(whole, records=[], pending=iter([odd]))

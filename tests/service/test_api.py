@@ -29,7 +29,7 @@ from parser_service.api import create_app
 from parser_service.api.auth import MISSING, REJECTED
 from parser_service.api.corrections import MAX_BODY_BYTES, MAX_VALUE_BYTES
 from parser_service.bench.server import running_api
-from parser_service.db import Annotation, Database, Document, Job, Record
+from parser_service.db import Annotation, Database, Job, StoredDocument, StoredRecord
 from parser_service.db.migrate import upgrade
 from parser_service.service import apikeys
 from parser_service.service.jobs import Service
@@ -107,12 +107,12 @@ def api(make_api: Callable[..., Api]) -> Api:
 def job_with_records(api: Api, statuses: list[str], data: Callable[[int], dict[str, Any] | None]) -> str:
     """A job (through a real upload) whose records are these, stored directly; a record that is
     not ok has its amount flagged for review (and, from the third on, its payee too)."""
-    job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions").json()["job_id"]
+    job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="bank_transactions").json()["job_id"]
     with api.db.session() as session:
         for index, status in enumerate(statuses):
             errors = [] if status == "ok" else [{"field": "amount", "message": f"{status} here"}]
             flagged = [] if status == "ok" else ["amount", "payee"][: 1 + (index >= 2)]
-            session.add(Record(job_id=job_id, index=index, status=status, data=data(index), errors=errors,
+            session.add(StoredRecord(job_id=job_id, index=index, status=status, data=data(index), errors=errors,
                                provenance={"record": [{"line_start": index + 2}]}, confidence={"date": 1.0},
                                review=bool(flagged), review_fields=flagged))  # fmt: skip
     return job_id
@@ -219,7 +219,7 @@ def test_the_docs_can_be_turned_off(make_api: Callable[..., Api]):
 
 def test_an_upload_becomes_a_pending_job_on_the_queue(api: Api):
     body = BANK_CSV.read_bytes()
-    response = api.upload("gls.csv", body, plugin="bank_transactions")
+    response = api.upload("gls.csv", body, domain="bank_transactions")
     assert response.status_code == 202
     out = response.json()
     assert (out["duplicate"], out["queued"]) == (False, True)
@@ -227,7 +227,7 @@ def test_an_upload_becomes_a_pending_job_on_the_queue(api: Api):
     assert out["document"]["sha256"] == hashlib.sha256(body).hexdigest()
     assert (out["document"]["size"], out["document"]["media_type"]) == (len(body), "text/csv")
     job = api.client.get(f"/jobs/{out['job_id']}").json()
-    assert (job["status"], job["plugin"], job["records_done"], job["document_id"]) == (
+    assert (job["status"], job["domain"], job["records_done"], job["document_id"]) == (
         "pending", "bank_transactions", 0, out["document_id"])  # fmt: skip
     document = api.client.get(f"/documents/{out['document_id']}").json()
     assert document["filename"] == "gls.csv"
@@ -236,20 +236,20 @@ def test_an_upload_becomes_a_pending_job_on_the_queue(api: Api):
 
 def test_a_duplicate_upload_is_the_same_document_and_job_unless_reprocessed(api: Api):
     body = BANK_CSV.read_bytes()
-    first = api.upload("gls.csv", body, plugin="bank_transactions").json()
-    again = api.upload("renamed.csv", body, plugin="bank_transactions")
+    first = api.upload("gls.csv", body, domain="bank_transactions").json()
+    again = api.upload("renamed.csv", body, domain="bank_transactions")
     assert again.status_code == 200
     assert (again.json()["document_id"], again.json()["job_id"]) == (first["document_id"], first["job_id"])
     assert (again.json()["duplicate"], again.json()["queued"]) == (True, False)
     assert api.sent == [first["job_id"]]  # not enqueued twice
     redo = api.client.post("/documents?reprocess=true", files={"file": ("gls.csv", body)},
-                           data={"plugin": "bank_transactions"})  # fmt: skip
+                           data={"domain": "bank_transactions"})  # fmt: skip
     assert redo.status_code == 202 and redo.json()["document_id"] == first["document_id"]
     assert redo.json()["job_id"] != first["job_id"]
     assert api.sent == [first["job_id"], redo.json()["job_id"]]
     jobs = api.client.get(f"/documents/{first['document_id']}").json()["jobs"]
     assert [job["id"] for job in jobs] == [first["job_id"], redo.json()["job_id"]]
-    assert api.count(Document) == 1
+    assert api.count(StoredDocument) == 1
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -265,7 +265,7 @@ def test_identical_uploads_at_the_same_instant_make_one_document_and_one_job(api
 
     def upload() -> None:
         start.wait()
-        answers.append(api.upload("gls.csv", body, plugin="bank_transactions"))
+        answers.append(api.upload("gls.csv", body, domain="bank_transactions"))
 
     threads = [threading.Thread(target=upload) for _ in range(uploads)]
     for thread in threads:
@@ -274,7 +274,7 @@ def test_identical_uploads_at_the_same_instant_make_one_document_and_one_job(api
         thread.join()
     assert sorted(answer.status_code for answer in answers) == [200] * (uploads - 1) + [202]
     assert len({answer.json()["job_id"] for answer in answers}) == 1
-    assert (api.count(Document), api.count(Job)) == (1, 1)
+    assert (api.count(StoredDocument), api.count(Job)) == (1, 1)
     assert api.sent == [answers[0].json()["job_id"]]  # queued once
 
 
@@ -287,7 +287,7 @@ def test_a_refused_upload_leaves_no_file_behind(api: Api):
     """Issue 25: a 415 left the refused bytes in the blob store."""
     response = api.upload("image.png", PNG)
     assert response.status_code == 415
-    assert blob_files(api) == [] and api.count(Document) == 0
+    assert blob_files(api) == [] and api.count(StoredDocument) == 0
     assert api.upload("gls.csv", BANK_CSV.read_bytes()).status_code == 202
     assert len(blob_files(api)) == 1
 
@@ -300,7 +300,7 @@ def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(api: Api):
                                headers={"Content-Type": "multipart/form-data; boundary=XyZ"})  # fmt: skip
     assert response.status_code == 400
     assert "without its closing boundary" in response.json()["detail"]
-    assert api.count(Document) == 0 and blob_files(api) == []
+    assert api.count(StoredDocument) == 0 and blob_files(api) == []
     whole = body + b"\r\n--XyZ--\r\n"
     assert api.client.post("/documents", content=whole,
                            headers={"Content-Type": "multipart/form-data; boundary=XyZ"}).status_code == 202  # fmt: skip
@@ -309,7 +309,7 @@ def test_a_multipart_body_cut_before_its_closing_boundary_is_refused(api: Api):
 @pytest.mark.parametrize("offset", [2**31, 2**63, 2**64 + 5])
 def test_an_offset_out_of_range_is_422_not_500(api: Api, offset: int):
     """Issue 25: an offset of 2^63 or more reached the database and gave a 500."""
-    job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions").json()["job_id"]
+    job_id = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="bank_transactions").json()["job_id"]
     response = api.client.get(f"/jobs/{job_id}/records?offset={offset}")
     assert response.status_code == 422, response.text
     assert api.client.get(f"/jobs/{job_id}/records?offset={2**31 - 1}").json()["items"] == []
@@ -317,9 +317,9 @@ def test_an_offset_out_of_range_is_422_not_500(api: Api, offset: int):
 
 def test_a_stored_document_can_be_processed_again_without_uploading_it(api: Api):
     first = api.upload("gls.csv", BANK_CSV.read_bytes()).json()
-    redo = api.client.post(f"/documents/{first['document_id']}/jobs", json={"plugin": "bank_transactions"})
+    redo = api.client.post(f"/documents/{first['document_id']}/jobs", json={"domain": "bank_transactions"})
     assert redo.status_code == 202
-    assert redo.json()["job"]["plugin"] == "bank_transactions" and redo.json()["job_id"] != first["job_id"]
+    assert redo.json()["job"]["domain"] == "bank_transactions" and redo.json()["job_id"] != first["job_id"]
     assert api.sent == [first["job_id"], redo.json()["job_id"]]
     assert api.client.post(f"/documents/{UNKNOWN_ID}/jobs").status_code == 404
 
@@ -330,29 +330,52 @@ def test_an_unsupported_file_is_415_and_nothing_is_recorded(api: Api):
     assert "picture.png: unsupported file type" in response.json()["detail"]
     not_multipart = api.client.post("/documents", content=b"hello", headers={"Content-Type": "text/plain"})
     assert not_multipart.status_code == 415 and "multipart/form-data" in not_multipart.json()["detail"]
-    assert api.count(Document) == 0 and api.sent == []
+    assert api.count(StoredDocument) == 0 and api.sent == []
 
 
 def test_bad_uploads_get_clear_errors(api: Api):
-    unknown = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="receipts")
+    unknown = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="receipts")
     assert unknown.status_code == 422
-    assert "unknown plugin 'receipts'" in unknown.json()["detail"] and "bank_transactions" in unknown.json()["detail"]
+    assert "unknown domain 'receipts'" in unknown.json()["detail"] and "bank_transactions" in unknown.json()["detail"]
     empty = api.upload("empty.csv", b"")
     assert empty.status_code == 400 and "empty" in empty.json()["detail"]
-    no_file = api.client.post("/documents", data={"plugin": "invoices"}, files={"other": ("x.csv", b"a,b")})
+    no_file = api.client.post("/documents", data={"domain": "invoices"}, files={"other": ("x.csv", b"a,b")})
     assert no_file.status_code == 400 and "'file'" in no_file.json()["detail"]
     flag = api.upload("gls.csv", BANK_CSV.read_bytes(), reprocess="perhaps")
     assert flag.status_code == 422
-    assert api.count(Document) == 0 and api.sent == []
+    assert api.count(StoredDocument) == 0 and api.sent == []
 
 
 def test_an_unknown_form_field_is_refused_not_ignored(api: Api):
     misspelt = api.upload("gls.csv", BANK_CSV.read_bytes(), plugins="invoices")
     assert misspelt.status_code == 422
-    assert misspelt.json()["detail"] == "unknown form field 'plugins'; an upload takes file, plugin, reprocess"
-    assert api.count(Document) == 0 and api.sent == []
-    fine = api.upload("gls.csv", BANK_CSV.read_bytes(), plugin="bank_transactions", reprocess="false")
+    assert misspelt.json()["detail"] == "unknown form field 'plugins'; an upload takes file, domain, plugin, reprocess"
+    assert api.count(StoredDocument) == 0 and api.sent == []
+    fine = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="bank_transactions", reprocess="false")
     assert fine.status_code == 202, fine.text
+
+
+
+def test_plugin_is_still_accepted_as_the_old_name_of_domain(api: Api):
+    """Clients written before the rename send ``plugin``, in the form or in the body of a new
+    job: it chooses the domain as ``domain`` does. Both, disagreeing, is a 422."""
+    body = BANK_CSV.read_bytes()
+    old = api.upload("gls.csv", body, plugin="bank_transactions")
+    assert old.status_code == 202, old.text
+    assert old.json()["job"]["domain"] == "bank_transactions"
+    assert api.upload("gls.csv", body, domain="bank_transactions").json()["job_id"] == old.json()["job_id"]
+    both = api.upload("gls.csv", body, domain="bank_transactions", plugin="bank_transactions")
+    assert both.status_code == 200 and both.json()["job_id"] == old.json()["job_id"]
+    disagree = api.upload("gls.csv", body, domain="bank_transactions", plugin="invoices")
+    assert disagree.status_code == 422 and "disagree" in disagree.json()["detail"]
+    unknown = api.upload("gls.csv", body, plugin="receipts")
+    assert unknown.status_code == 422 and "unknown domain 'receipts'" in unknown.json()["detail"]
+    again = api.client.post(f"/documents/{old.json()['document_id']}/jobs", json={"plugin": "bank_transactions"})
+    assert again.status_code == 202 and again.json()["job"]["domain"] == "bank_transactions"
+    mixed = api.client.post(f"/documents/{old.json()['document_id']}/jobs",
+                            json={"domain": "invoices", "plugin": "bank_transactions"})  # fmt: skip
+    assert mixed.status_code == 422
+    assert api.sent == [old.json()["job_id"], again.json()["job_id"]]
 
 
 def test_an_upload_over_the_limit_is_refused(make_api: Callable[..., Api]):
@@ -361,7 +384,7 @@ def test_an_upload_over_the_limit_is_refused(make_api: Callable[..., Api]):
     assert response.status_code == 413
     assert "upload limit of 0.25 MB" in response.json()["detail"]
     assert api.upload("small.txt", b"word " * 40_000).status_code == 202  # 200 kB is fine
-    assert api.count(Document) == 1
+    assert api.count(StoredDocument) == 1
 
 
 def test_an_upload_over_the_limit_is_cut_off_while_streaming(make_api: Callable[..., Api]):
@@ -389,7 +412,7 @@ def test_an_upload_over_the_limit_is_cut_off_while_streaming(make_api: Callable[
     response = asyncio.run(post())
     assert response.status_code == 413 and "upload limit" in response.json()["detail"]
     assert read <= 6, f"read {read} chunks of {chunks} before refusing"  # 0.25 MiB = 4 chunks
-    assert api.count(Document) == 0
+    assert api.count(StoredDocument) == 0
 
 
 def test_a_real_server_hangs_up_on_an_oversized_upload(sqlite_url: str, tmp_path: Path):
@@ -678,7 +701,7 @@ def test_health_is_ok_with_a_worker_even_a_busy_one(make_api: Callable[..., Api]
     queue = JobQueue.for_settings(api.settings, api.service)
     try:
         bank = write_bank_csv(tmp_path / "long.csv", rows=80)
-        job_id = api.upload("long.csv", bank.read_bytes(), plugin="bank_transactions").json()["job_id"]
+        job_id = api.upload("long.csv", bank.read_bytes(), domain="bank_transactions").json()["job_id"]
         queue.enqueue(job_id)
         wait_for(lambda: api.service.job(job_id).records_done >= 8, 60, interval=0.05, what="the job to run")
         code, body = health_of(api)
@@ -707,7 +730,7 @@ def test_upload_through_a_real_worker_to_postgres_and_export(service_settings: S
     ) as client:
         consumer.wait_ready()
         body = BANK_CSV.read_bytes()
-        response = client.post("/documents", files={"file": ("gls.csv", body)}, data={"plugin": "bank_transactions"})
+        response = client.post("/documents", files={"file": ("gls.csv", body)}, data={"domain": "bank_transactions"})
         assert response.status_code == 202, response.text
         assert response.json()["queued"] is True
         job_id = response.json()["job_id"]
@@ -721,13 +744,13 @@ def test_upload_through_a_real_worker_to_postgres_and_export(service_settings: S
         assert job["records_total"] == job["records_done"] > 0
         assert job["model_version"] and "deterministic" in job["model_version"]
         with db.session() as session:
-            stored = list(session.scalars(select(Record).where(Record.job_id == job_id).order_by(Record.index)))
+            stored = list(session.scalars(select(StoredRecord).where(StoredRecord.job_id == job_id).order_by(StoredRecord.index)))
         assert len(stored) == job["records_total"]
         exported = [json.loads(line) for line in client.get(f"/jobs/{job_id}/export?format=jsonl").text.splitlines()]
         assert [(r["id"], r["data"]) for r in exported] == [(r.id, r.data) for r in stored]
         rows = list(csv.DictReader(io.StringIO(client.get(f"/jobs/{job_id}/export?format=csv").text.lstrip("\ufeff"))))
         assert len(rows) == len(stored) and rows[0]["date"] == stored[0].data["date"]  # type: ignore[index]
-        duplicate = client.post("/documents", files={"file": ("again.csv", body)}, data={"plugin": "bank_transactions"})
+        duplicate = client.post("/documents", files={"file": ("again.csv", body)}, data={"domain": "bank_transactions"})
         assert duplicate.status_code == 200 and duplicate.json()["job"]["status"] == "succeeded"
     db.dispose()
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from parser_service.db import Document, IngestedFile, Job, JobStatus, Record
-from parser_service.errors import ConfigError, UnknownPluginError
+from parser_service.db import IngestedFile, Job, JobStatus, StoredDocument, StoredRecord
+from parser_service.errors import ConfigError, UnknownDomainError
 from parser_service.parsers.sniff import sha256_of
 from parser_service.service import ingestion
 from tests.conftest import INVOICE_EXAMPLES
@@ -57,7 +57,7 @@ def rows(service, name: str) -> dict[str, IngestedFile]:
 
 
 def test_each_new_file_is_ingested_exactly_once_across_scans(service, inbox):
-    ingestion.add_source(service, "in", inbox, pattern="*.pdf", plugin="invoices")
+    ingestion.add_source(service, "in", inbox, pattern="*.pdf", domain="invoices")
     shutil.copy(OYO, inbox / "oyo.pdf")
     shutil.copy(AWS, inbox / "aws.pdf")
     queue = Queue()
@@ -71,18 +71,18 @@ def test_each_new_file_is_ingested_exactly_once_across_scans(service, inbox):
         assert not (again.ingested or again.duplicates or again.waiting or again.errors)
 
     assert queue == second.jobs and len(set(queue)) == 2
-    assert count(service, Document) == 2 and count(service, Job) == 2
+    assert count(service, StoredDocument) == 2 and count(service, Job) == 2
     seen = rows(service, "in")
     assert {row.status for row in seen.values()} == {"ingested"}
     with service.db.session() as session:
         job = session.get(Job, seen["oyo.pdf"].job_id)
-        assert job is not None and job.plugin == "invoices" and job.status == JobStatus.pending
+        assert job is not None and job.domain == "invoices" and job.status == JobStatus.pending
         assert job.document.sha256 == sha256_of(OYO) == seen["oyo.pdf"].sha256
     assert (inbox / "oyo.pdf").exists()  # no move_to: files stay where they are
 
 
 def test_a_file_still_being_written_waits_until_its_size_is_stable(service, inbox):
-    ingestion.add_source(service, "in", inbox, pattern="*.pdf", plugin="invoices")
+    ingestion.add_source(service, "in", inbox, pattern="*.pdf", domain="invoices")
     data = OYO.read_bytes()
     target = inbox / "growing.pdf"
     target.write_bytes(data[: len(data) // 3])
@@ -94,17 +94,17 @@ def test_a_file_still_being_written_waits_until_its_size_is_stable(service, inbo
     with target.open("ab") as handle:
         handle.write(data[2 * len(data) // 3 :])
     assert scan(service, "in").waiting == ["growing.pdf"]
-    assert count(service, Document) == 0
+    assert count(service, StoredDocument) == 0
 
     done = scan(service, "in")  # unchanged since the previous scan: complete
     assert done.ingested == ["growing.pdf"]
     with service.db.session() as session:
-        (document,) = session.scalars(select(Document))
+        (document,) = session.scalars(select(StoredDocument))
         assert document.size == len(data) and document.sha256 == sha256_of(OYO)
 
 
 def test_a_file_touched_without_growing_still_waits(service, inbox):
-    ingestion.add_source(service, "in", inbox, plugin="invoices")
+    ingestion.add_source(service, "in", inbox, domain="invoices")
     target = inbox / "oyo.pdf"
     shutil.copy(OYO, target)
     scan(service, "in")
@@ -116,7 +116,7 @@ def test_a_file_touched_without_growing_still_waits(service, inbox):
 
 @pytest.mark.parametrize("suffix", [".ready", ".done"])
 def test_a_marker_file_makes_a_file_ready_at_once(service, inbox, suffix):
-    ingestion.add_source(service, "in", inbox, plugin="invoices")
+    ingestion.add_source(service, "in", inbox, domain="invoices")
     shutil.copy(OYO, inbox / "oyo.pdf")
     (inbox / f"oyo.pdf{suffix}").write_text("")
     shutil.copy(AWS, inbox / "aws.pdf")  # no marker: waits for the next scan
@@ -129,8 +129,8 @@ def test_a_marker_file_makes_a_file_ready_at_once(service, inbox, suffix):
 def test_the_same_content_under_another_name_or_source_is_not_ingested_again(service, inbox, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
-    ingestion.add_source(service, "in", inbox, plugin="invoices")
-    ingestion.add_source(service, "other", other, plugin="bank_transactions")
+    ingestion.add_source(service, "in", inbox, domain="invoices")
+    ingestion.add_source(service, "other", other, domain="bank_transactions")
     shutil.copy(OYO, inbox / "oyo.pdf")
     (inbox / "oyo.pdf.ready").touch()
     first = scan(service, "in")
@@ -143,7 +143,7 @@ def test_the_same_content_under_another_name_or_source_is_not_ingested_again(ser
     assert scan(service, "in").duplicates == ["copy of oyo.pdf"]
     assert scan(service, "other").duplicates == ["renamed.pdf"]
 
-    assert count(service, Document) == 1 and count(service, Job) == 1
+    assert count(service, StoredDocument) == 1 and count(service, Job) == 1
     duplicate = rows(service, "other")["renamed.pdf"]
     assert duplicate.status == "duplicate" and duplicate.job_id == first.jobs[0]
 
@@ -152,7 +152,7 @@ def test_a_file_uploaded_before_is_a_duplicate_in_a_folder(service, inbox):
     with OYO.open("rb") as stream:
         document, job, created = service.submit(stream, "oyo.pdf", "invoices")
     assert created
-    ingestion.add_source(service, "in", inbox, plugin="bank_transactions")
+    ingestion.add_source(service, "in", inbox, domain="bank_transactions")
     shutil.copy(OYO, inbox / "scan-0001.pdf")
     (inbox / "scan-0001.pdf.ready").touch()
 
@@ -166,7 +166,7 @@ def test_a_file_uploaded_before_is_a_duplicate_in_a_folder(service, inbox):
 
 def test_processed_files_are_moved_without_overwriting(service, inbox, tmp_path):
     done = tmp_path / "processed"  # created by the first move
-    ingestion.add_source(service, "in", inbox, plugin="invoices", move_to=done)
+    ingestion.add_source(service, "in", inbox, domain="invoices", move_to=done)
     shutil.copy(OYO, inbox / "invoice.pdf")
     (inbox / "invoice.pdf.ready").touch()
 
@@ -187,7 +187,7 @@ def test_processed_files_are_moved_without_overwriting(service, inbox, tmp_path)
 def test_a_failed_move_is_recorded_and_tried_again_without_a_second_job(service, inbox, tmp_path):
     blocker = tmp_path / "processed"
     blocker.write_text("a file where the folder should be")
-    ingestion.add_source(service, "in", inbox, plugin="invoices", move_to=blocker)
+    ingestion.add_source(service, "in", inbox, domain="invoices", move_to=blocker)
     shutil.copy(OYO, inbox / "oyo.pdf")
     (inbox / "oyo.pdf.ready").touch()
 
@@ -205,16 +205,16 @@ def test_a_file_over_the_size_limit_is_refused_without_storing_it(service, inbox
     from parser_service.service.jobs import Service
 
     small = Service(service.settings.model_copy(update={"max_upload_mb": 0.001}), db=service.db)
-    ingestion.add_source(small, "in", inbox, plugin="invoices")
+    ingestion.add_source(small, "in", inbox, domain="invoices")
     shutil.copy(OYO, inbox / "oyo.pdf")
     (inbox / "oyo.pdf.ready").touch()
     report = scan(small, "in")
     assert "larger than the 0.001 MB limit" in report.errors["oyo.pdf"]
-    assert rows(small, "in")["oyo.pdf"].status == "error" and count(small, Document) == 0
+    assert rows(small, "in")["oyo.pdf"].status == "error" and count(small, StoredDocument) == 0
 
 
 def test_a_file_that_cannot_be_read_is_recorded_and_the_scan_goes_on(service, inbox):
-    ingestion.add_source(service, "in", inbox, plugin="invoices")
+    ingestion.add_source(service, "in", inbox, domain="invoices")
     (inbox / "broken.pdf").write_bytes(bytes(range(256)) * 16)
     (inbox / "empty.pdf").write_bytes(b"")
     shutil.copy(OYO, inbox / "oyo.pdf")
@@ -236,7 +236,7 @@ def test_a_file_that_cannot_be_read_is_recorded_and_the_scan_goes_on(service, in
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_a_file_without_read_permission_is_tried_again_next_scan(service, inbox):
-    ingestion.add_source(service, "in", inbox, plugin="invoices")
+    ingestion.add_source(service, "in", inbox, domain="invoices")
     target = inbox / "locked.pdf"
     shutil.copy(OYO, target)
     target.chmod(0)
@@ -252,8 +252,8 @@ def test_hidden_temporary_and_unmatched_files_are_left_alone(service, inbox):
     for name in (".hidden.pdf", "~$lock.pdf", "download.pdf.part", "copy.pdf.tmp", "notes.txt", "sub/deep.pdf"):
         shutil.copy(OYO, inbox / name)
     shutil.copy(AWS, inbox / "real.pdf")
-    ingestion.add_source(service, "flat", inbox, pattern="*.pdf", plugin="invoices")
-    ingestion.add_source(service, "deep", inbox, pattern="**/*.pdf", plugin="invoices")
+    ingestion.add_source(service, "flat", inbox, pattern="*.pdf", domain="invoices")
+    ingestion.add_source(service, "deep", inbox, pattern="**/*.pdf", domain="invoices")
 
     assert scan(service, "flat").waiting == ["real.pdf"]
     assert sorted(scan(service, "deep").waiting) == ["real.pdf", "sub/deep.pdf"]
@@ -264,9 +264,9 @@ def test_patterns_match_names_whatever_their_case(service, inbox):
     names = ["umsatz.CSV", "konto.Csv", "plain.csv", "Sub/DEEP.CSV", "report.pdf", "UMSATZ.CSV.PART"]
     for i, name in enumerate(names):
         (inbox / name).write_text(f"Date,Amount\n2024-01-0{i + 1},-1.00\n", encoding="utf-8")
-    ingestion.add_source(service, "flat", inbox, pattern="*.csv", plugin="bank_transactions")
-    ingestion.add_source(service, "deep", inbox, pattern="**/*.csv", plugin="bank_transactions")
-    ingestion.add_source(service, "sets", inbox, pattern="[k-p]*.CSV", plugin="bank_transactions")
+    ingestion.add_source(service, "flat", inbox, pattern="*.csv", domain="bank_transactions")
+    ingestion.add_source(service, "deep", inbox, pattern="**/*.csv", domain="bank_transactions")
+    ingestion.add_source(service, "sets", inbox, pattern="[k-p]*.CSV", domain="bank_transactions")
 
     assert sorted(scan(service, "flat").waiting) == ["konto.Csv", "plain.csv", "umsatz.CSV"]
     assert sorted(scan(service, "deep").waiting) == ["Sub/DEEP.CSV", "konto.Csv", "plain.csv", "umsatz.CSV"]
@@ -286,7 +286,7 @@ def test_patterns_match_names_whatever_their_case(service, inbox):
 def test_case_insensitive_patterns_keep_their_meaning(tmp_path, pattern, matches, misses):
     for name in matches + misses:
         (tmp_path / name).write_text("x", encoding="utf-8")
-    assert sorted(path.name for path in ingestion.candidates(tmp_path, pattern)) == sorted(matches)
+    assert sorted(path.name for path in ingestion.found_files(tmp_path, pattern)) == sorted(matches)
 
 
 def test_sources_are_scanned_when_their_interval_has_elapsed(service, inbox, tmp_path):
@@ -301,15 +301,15 @@ def test_sources_are_scanned_when_their_interval_has_elapsed(service, inbox, tmp
 
 
 def test_sources_are_added_listed_and_removed_with_clear_errors(service, inbox, tmp_path):
-    source = ingestion.add_source(service, "in", inbox, pattern="*.csv", plugin="bank_transactions",
+    source = ingestion.add_source(service, "in", inbox, pattern="*.csv", domain="bank_transactions",
                                   interval_s=30, move_to=tmp_path / "done")
     assert source.path == str(inbox.resolve()) and source.move_to == str((tmp_path / "done").resolve())
     with pytest.raises(ConfigError, match="already exists"):
         ingestion.add_source(service, "in", inbox)
     with pytest.raises(ConfigError, match="not a folder"):
         ingestion.add_source(service, "missing", tmp_path / "nowhere")
-    with pytest.raises(UnknownPluginError, match="invoices"):
-        ingestion.add_source(service, "bad-plugin", inbox, plugin="no-such-plugin")
+    with pytest.raises(UnknownDomainError, match="invoices"):
+        ingestion.add_source(service, "bad-plugin", inbox, domain="no-such-plugin")
     with pytest.raises(ConfigError, match="interval"):
         ingestion.add_source(service, "fast", inbox, interval_s=0)
     assert [s.name for s in ingestion.list_sources(service)] == ["in"]
@@ -326,7 +326,7 @@ def test_beat_and_a_worker_turn_dropped_files_into_records(service, service_sett
     """Real processes: ``parser-service beat`` sends the scans, a Celery worker runs them
     and the jobs they create; the records end up in PostgreSQL."""
     settings = service_settings.model_copy(update={"scan_every_s": 1})
-    ingestion.add_source(service, "in", inbox, pattern="*.pdf", plugin="invoices", interval_s=1)
+    ingestion.add_source(service, "in", inbox, pattern="*.pdf", domain="invoices", interval_s=1)
     started = worker(settings).wait_ready()
     log = tmp_path / "beat.log"
     env = {**os.environ, **settings_env(settings)}
@@ -351,7 +351,7 @@ def test_beat_and_a_worker_turn_dropped_files_into_records(service, service_sett
         beat.wait(timeout=30)
     assert {job.status for job in jobs} == {"succeeded"}
     assert {row.status for row in rows(service, "in").values()} == {"ingested"}
-    assert count(service, Record) >= 2 and count(service, Document) == 2
+    assert count(service, StoredRecord) >= 2 and count(service, StoredDocument) == 2
 
 
 def test_links_out_of_a_watched_folder_are_never_followed(service, inbox, tmp_path):
@@ -367,11 +367,11 @@ def test_links_out_of_a_watched_folder_are_never_followed(service, inbox, tmp_pa
     (inbox / "inside.pdf").symlink_to(inbox / "real.pdf")  # a link within the folder is fine
     for name in ("leak.pdf", "real.pdf", "inside.pdf", "sub/private.pdf", "dangling.pdf"):
         (inbox / f"{name}.ready").write_text("")
-    ingestion.add_source(service, "in", inbox, pattern="**/*.pdf", plugin="invoices")
+    ingestion.add_source(service, "in", inbox, pattern="**/*.pdf", domain="invoices")
 
     report = scan(service, "in")
     assert report.ingested == ["inside.pdf"] and report.duplicates == ["real.pdf"]  # the same bytes, once
     assert list(report.errors) == ["leak.pdf"]  # a linked folder is not walked, a dangling link is no file
     assert "a link out of the watched folder" in report.errors["leak.pdf"]
-    assert count(service, Document) == 1
+    assert count(service, StoredDocument) == 1
 

@@ -14,12 +14,12 @@ from sqlalchemy import delete, func, select, update
 
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.deterministic import DeterministicBackend
-from parser_service.db import Document, Job, JobStatus, Record, ServiceInfo
+from parser_service.db import Job, JobStatus, ServiceInfo, StoredDocument, StoredRecord
 from parser_service.errors import (
     ConfigError,
     FileTooLargeError,
     GenerationError,
-    UnknownPluginError,
+    UnknownDomainError,
     UnsupportedFormatError,
 )
 from parser_service.pipeline.run import Pipeline
@@ -32,15 +32,15 @@ from tests.service.conftest import concurrently, write_bank_csv
 ROWS = 60
 
 
-def submit(service: Service, path: Path, plugin: str | None = "bank_transactions") -> Job:
+def submit(service: Service, path: Path, domain: str | None = "bank_transactions") -> Job:
     with path.open("rb") as handle:
-        _, job, _ = service.submit(handle, path.name, plugin)
+        _, job, _ = service.submit(handle, path.name, domain)
     return job
 
 
-def records_of(service: Service, job_id: str) -> list[Record]:
+def records_of(service: Service, job_id: str) -> list[StoredRecord]:
     with service.db.session() as session:
-        return list(session.scalars(select(Record).where(Record.job_id == job_id).order_by(Record.index)))
+        return list(session.scalars(select(StoredRecord).where(StoredRecord.job_id == job_id).order_by(StoredRecord.index)))
 
 
 def count(service: Service, model: type[Any]) -> int:
@@ -81,27 +81,27 @@ def test_a_duplicate_upload_returns_the_existing_job(service: Service, bank_csv:
     with bank_csv.open("rb") as handle:
         _, other, new = service.submit(handle, "renamed.csv", None)  # another plugin choice: a new job
     assert new and other.id != first.id
-    assert (count(service, Document), count(service, Job)) == (1, 2)
+    assert (count(service, StoredDocument), count(service, Job)) == (1, 2)
 
 
 def test_an_unknown_plugin_is_refused_before_anything_is_stored(service: Service, bank_csv: Path) -> None:
-    with bank_csv.open("rb") as handle, pytest.raises(UnknownPluginError, match="bank_transactions"):
+    with bank_csv.open("rb") as handle, pytest.raises(UnknownDomainError, match="bank_transactions"):
         service.submit(handle, bank_csv.name, "no_such_plugin")
-    assert count(service, Document) == 0
+    assert count(service, StoredDocument) == 0
     assert not service.settings.blobs().exists() or not any(service.settings.blobs().rglob("*"))
 
 
 def test_an_unsupported_file_is_refused(service: Service) -> None:
     with pytest.raises(UnsupportedFormatError, match="junk.bin"):
         service.submit(io.BytesIO(bytes(range(256)) * 4), "junk.bin")
-    assert count(service, Document) == 0
+    assert count(service, StoredDocument) == 0
 
 
 def test_an_upload_over_the_limit_is_refused(service_settings: Settings, service: Service) -> None:
     small = Service(service_settings.model_copy(update={"max_upload_mb": 0.001}), db=service.db)
     with pytest.raises(FileTooLargeError, match="big.csv"):
         small.add_document(io.BytesIO(b"a,b\n" * 1000), "big.csv")
-    assert count(service, Document) == 0
+    assert count(service, StoredDocument) == 0
 
 
 # --- running jobs -----------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_records_done_counts_what_was_stored_after_a_resumed_and_a_concurrent_ru
     other.store_every_s = 0
     progress: list[int] = []
     assert concurrently(lambda: other.run_job(job.id, progress=lambda d, t: progress.append(d)), 2) == []
-    assert service.job(job.id).records_done == ROWS == count(service, Record)
+    assert service.job(job.id).records_done == ROWS == count(service, StoredRecord)
     assert max(progress) <= ROWS
 
 
@@ -188,11 +188,11 @@ def test_run_job_twice_stores_nothing_twice(service: Service, bank_csv: Path) ->
     service.run_job(job.id)
     ids = {r.index: r.id for r in records_of(service, job.id)}
     again = service.run_job(job.id)  # finished: returned as it is
-    assert again.attempts == 1 and count(service, Record) == ROWS
+    assert again.attempts == 1 and count(service, StoredRecord) == ROWS
 
     # a worker died after some batches: reopen the job with only part of its records
     with service.db.session() as session:
-        session.execute(delete(Record).where(Record.job_id == job.id, Record.index >= 30))
+        session.execute(delete(StoredRecord).where(StoredRecord.job_id == job.id, StoredRecord.index >= 30))
         session.execute(update(Job).where(Job.id == job.id).values(status=JobStatus.running, records_done=30))
     resumed = service.run_job(job.id)
     rows = records_of(service, job.id)
@@ -211,11 +211,11 @@ def test_two_workers_on_one_job_store_each_record_once(service_settings: Setting
 def test_a_corrupt_file_fails_the_job_with_its_reason(service: Service, tmp_path: Path) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)
-    job = submit(service, broken, plugin=None)
+    job = submit(service, broken, domain=None)
     failed = service.run_job(job.id)
     assert failed.status == JobStatus.failed
     assert failed.error and failed.error.startswith("broken.pdf:")
-    assert failed.finished_at is not None and count(service, Record) == 0
+    assert failed.finished_at is not None and count(service, StoredRecord) == 0
 
 
 def test_a_missing_blob_keeps_the_job_pending_until_the_file_is_back(service: Service, bank_csv: Path) -> None:
@@ -257,9 +257,9 @@ def test_a_broken_plugin_keeps_its_jobs_pending_and_fails_nobody_elses(
     """Issue 25: a plugin that failed to import failed every job of the worker (build_host
     raised PluginError); now its own jobs wait and the others run."""
     broken = broken_plugin_service(service_settings, service, "invoices")
-    theirs = submit(broken, INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")  # accepted: it waits
+    theirs = submit(broken, INVOICE_EXAMPLES / "oyo.pdf", domain="invoices")  # accepted: it waits
     ours = submit(broken, bank_csv)
-    by_type = submit(broken, write_bank_csv(tmp_path / "by-type.csv", rows=4), plugin=None)
+    by_type = submit(broken, write_bank_csv(tmp_path / "by-type.csv", rows=4), domain=None)
 
     assert broken.run_job(ours.id).status == JobStatus.succeeded  # bank_transactions loaded: it runs
     assert broken.run_job(by_type.id).status == JobStatus.succeeded  # a bank statement: its plugin is there
@@ -270,7 +270,7 @@ def test_a_broken_plugin_keeps_its_jobs_pending_and_fails_nobody_elses(
     assert waiting.status == JobStatus.pending
     assert waiting.error == ("will retry: plugin 'invoices' is installed but failed to load (ModuleNotFoundError: "
                              "No module named 'missing_dependency'); its jobs wait until it is fixed")  # fmt: skip
-    with pytest.raises(UnknownPluginError):
+    with pytest.raises(UnknownDomainError):
         broken.new_job(ours.document_id, "no-such-plugin")
     assert service.run_job(theirs.id).status == JobStatus.succeeded  # a worker with the plugin fixed runs it
 
@@ -279,7 +279,7 @@ def test_a_document_of_no_loaded_plugins_type_waits_while_a_plugin_is_broken(
     service_settings: Settings, service: Service, bank_csv: Path
 ) -> None:
     broken = broken_plugin_service(service_settings, service, "bank_transactions")
-    job = submit(broken, bank_csv, plugin=None)  # a bank statement, whose plugin is the broken one
+    job = submit(broken, bank_csv, domain=None)  # a bank statement, whose plugin is the broken one
     with pytest.raises(ConfigError, match=r"no loaded plugin reads '\w+' documents, and installed plugins failed to load \(bank_transactions\)"):
         broken.run_job(job.id)
     assert service.job(job.id).status == JobStatus.pending
@@ -302,7 +302,7 @@ def test_one_plugin_that_fails_to_import_leaves_the_others_loaded(monkeypatch: p
     with pytest.raises(PluginUnavailableError, match="plugin 'ghost' is installed but failed to load") as waits:
         host.domain("ghost")
     assert waits.value.retryable
-    with pytest.raises(UnknownPluginError):
+    with pytest.raises(UnknownDomainError):
         host.require("nothing")
 
 
@@ -324,7 +324,7 @@ def test_a_retryable_error_raises_and_the_retry_finishes_the_job(
 
 def test_open_jobs_lists_stale_pending_and_running_jobs(service: Service, bank_csv: Path, tmp_path: Path) -> None:
     pending = submit(service, bank_csv)
-    finished = submit(service, bank_csv, plugin=None)
+    finished = submit(service, bank_csv, domain=None)
     service.run_job(finished.id)
     assert [j.id for j in service.open_jobs()] == [pending.id]
     assert service.open_jobs(older_than_s=3600) == []
@@ -338,7 +338,7 @@ def test_run_job_on_sqlite(sqlite_url: str, tmp_path: Path, bank_csv: Path) -> N
     job = submit(service, bank_csv)
     service.run_job(job.id)
     job = service.run_job(job.id)
-    assert job.status == JobStatus.succeeded and count(service, Record) == ROWS
+    assert job.status == JobStatus.succeeded and count(service, StoredRecord) == ROWS
     service.db.dispose()
 
 
@@ -385,7 +385,7 @@ def test_a_process_whose_blob_folder_is_not_the_databases_is_refused(
     assert not (tmp_path / "elsewhere" / "blobs").exists() or not any((tmp_path / "elsewhere" / "blobs").iterdir())
 
     assert service.run_job(job.id).status == JobStatus.succeeded  # the right folder runs it
-    assert count(service, Record) == ROWS
+    assert count(service, StoredRecord) == ROWS
 
 
 def test_the_same_store_mounted_at_another_path_is_accepted(service: Service, bank_csv: Path, tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_round_trip(empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert tables(empty_url) == set()
 
     upgrade(empty_url)
-    assert current(empty_url) == head() == "0004"
+    assert current(empty_url) == head() == "0005"
     assert tables(empty_url) == MODEL_TABLES
 
     downgrade(empty_url)
@@ -76,3 +76,42 @@ def test_upgrade_is_safe_when_processes_start_together(pg_url: str) -> None:
     """API, workers and CLI all migrate on start; the lock makes the second one a no-op."""
     assert concurrently(lambda: upgrade(pg_url), 3) == []
     assert current(pg_url) == head()
+
+
+def test_domain_columns_are_renamed_from_the_previous_head_with_their_values(empty_url: str) -> None:
+    """0005 on a database already at 0004 with jobs and sources in it: ``plugin`` becomes
+    ``domain`` and keeps its values; the downgrade gives them back under the old name."""
+    upgrade(empty_url, "0004")
+    _execute(empty_url, [
+        "INSERT INTO documents (id, sha256, blob, media_type, size, filename, created_at) "
+        "VALUES ('d1', 'ab', 'x', 'text/csv', 1, 'a.csv', CURRENT_TIMESTAMP)",
+        "INSERT INTO jobs (id, document_id, plugin, options, status, records_done, attempts, created_at, updated_at) "
+        "VALUES ('j1', 'd1', 'invoices', '{}', 'pending', 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO ingestion_sources (id, name, path, pattern, plugin, interval_s, enabled, created_at) "
+        "VALUES ('s1', 'in', '.', '*', 'bank_transactions', 60, true, CURRENT_TIMESTAMP)",
+    ])
+    upgrade(empty_url)
+    assert current(empty_url) == head()
+    assert _values(empty_url, "domain") == ("invoices", "bank_transactions")
+    assert schema_diffs(empty_url) == []
+    downgrade(empty_url, "0004")
+    assert _values(empty_url, "plugin") == ("invoices", "bank_transactions")
+
+
+def _execute(url: str, statements: list[str]) -> None:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def _values(url: str, column: str) -> tuple[object, object]:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            job = connection.execute(text(f"SELECT {column} FROM jobs")).scalar_one()
+            source = connection.execute(text(f"SELECT {column} FROM ingestion_sources")).scalar_one()
+    finally:
+        engine.dispose()
+    return job, source

@@ -15,7 +15,7 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from parser_service.db import Job, JobStatus, Record
+from parser_service.db import Job, JobStatus, StoredRecord
 from parser_service.db.models import utcnow
 from parser_service.service.jobs import Service
 from parser_service.service.queue import JobQueue
@@ -33,16 +33,16 @@ def queue(service_settings: Settings, service: Service) -> Iterator[JobQueue]:
     jobs.celery.close()
 
 
-def submit(service: Service, path: Path, plugin: str | None = "bank_transactions") -> Job:
+def submit(service: Service, path: Path, domain: str | None = "bank_transactions") -> Job:
     with path.open("rb") as handle:
-        _, job, _ = service.submit(handle, path.name, plugin)
+        _, job, _ = service.submit(handle, path.name, domain)
     return job
 
 
 def stored(service: Service, job_id: str) -> list[tuple[int, str]]:
     """(index, row id) of the job's records, in index order."""
     with service.db.session() as session:
-        rows = session.execute(select(Record.index, Record.id).where(Record.job_id == job_id).order_by(Record.index))
+        rows = session.execute(select(StoredRecord.index, StoredRecord.id).where(StoredRecord.job_id == job_id).order_by(StoredRecord.index))
         return [(index, row_id) for index, row_id in rows]
 
 
@@ -79,7 +79,7 @@ def test_bad_input_through_a_worker_fails_the_job_without_retrying(
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)  # a PDF header and nothing readable behind it
     worker(service.settings)
-    job = submit(service, broken, plugin=None)
+    job = submit(service, broken, domain=None)
     queue.enqueue(job.id)
     done = wait_for(finished(service, job.id), 60, what="the job to fail")
     assert done.status == JobStatus.failed and str(done.error).startswith("broken.pdf:")
@@ -230,7 +230,7 @@ def test_folder_scans_and_the_reconciler_run_while_every_job_worker_is_busy(
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    add_source(service, "inbox", inbox, pattern="*.csv", plugin="bank_transactions", interval_s=1)
+    add_source(service, "inbox", inbox, pattern="*.csv", domain="bank_transactions", interval_s=1)
     write_bank_csv(inbox / "dropped.csv", rows=4)
     (inbox / "dropped.csv.ready").touch()
     log = tmp_path / "beat.log"
@@ -291,7 +291,7 @@ def test_the_embedded_model_extracts_an_invoice_through_a_worker(
     queue = JobQueue.for_settings(real)
     try:
         worker(real)
-        job = submit(Service(real, db=service.db), INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")
+        job = submit(Service(real, db=service.db), INVOICE_EXAMPLES / "oyo.pdf", domain="invoices")
         queue.enqueue(job.id)
         done = wait_for(finished(service, job.id), 600, interval=1, what="the model to extract the invoice")
     finally:
@@ -299,7 +299,7 @@ def test_the_embedded_model_extracts_an_invoice_through_a_worker(
     assert done.status == JobStatus.succeeded, done.error
     assert done.records_total == 1 and "SmolLM2" in str(done.model_version)
     with service.db.session() as session:
-        (record,) = session.scalars(select(Record).where(Record.job_id == job.id))
+        (record,) = session.scalars(select(StoredRecord).where(StoredRecord.job_id == job.id))
     assert record.status in {"ok", "invalid"}, record.errors
     data: dict[str, Any] = record.data or {}
     assert any(data.get(name) is not None for name in ("invoice_number", "amount", "date", "issuer"))

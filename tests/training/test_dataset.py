@@ -182,12 +182,12 @@ def test_public_examples_get_their_surfaces_from_the_text(host):
 def test_the_split_is_by_document_disjoint_and_deterministic(host, tmp_path, monkeypatch):
     monkeypatch.setattr(dataset, "tokenizer_truncate", lambda model, cache: cut)
     synth = tmp_path / "synth"
-    assert entry.main(["adapters", "synth", "--plugin", "bank_transactions", "--out", str(synth),
+    assert entry.main(["adapters", "synth", "--domain", "bank_transactions", "--out", str(synth),
                      "--count", "10", "--seed", "2"]) == 0
     outputs = []
     for run in ("a", "b"):
         train, val = tmp_path / run / "train.jsonl", tmp_path / run / "val.jsonl"
-        code = entry.main(["adapters", "dataset", "--plugin", "bank_transactions", "--synthetic", str(synth),
+        code = entry.main(["adapters", "dataset", "--domain", "bank_transactions", "--synthetic", str(synth),
                          "--out", str(train), "--val", str(val), "--val-fraction", "0.5"])
         assert code == 0
         outputs.append((train.read_bytes(), val.read_bytes()))
@@ -205,6 +205,6 @@ def test_a_plugin_without_a_generator_is_a_clear_error(host, tmp_path, capsys):
     missing = type(domain)(**{**{f: getattr(domain, f) for f in domain.__dataclass_fields__}, "synthesize": None})
     with pytest.raises(Exception, match="no synthetic-document generator"):
         dataset.render(missing, tmp_path, 1, seed=0)
-    assert entry.main(["adapters", "dataset", "--plugin", "invoices", "--out", str(tmp_path / "x.jsonl"),
+    assert entry.main(["adapters", "dataset", "--domain", "invoices", "--out", str(tmp_path / "x.jsonl"),
                      "--public", str(tmp_path / "nowhere")]) == entry.EXIT_CONFIG
     assert "no such file or folder" in capsys.readouterr().err

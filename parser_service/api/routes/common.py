@@ -37,11 +37,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def job_schema(state: ApiState, job: Job) -> type[BaseModel] | None:
-    """The schema of the job's plugin: the one it names, or the one its document type chose
-    (None: no such plugin installed, or none chosen yet)."""
+    """The schema of the job's domain: the one it names, or the one its document type chose
+    (None: no such domain installed, or none chosen yet)."""
     try:
-        if job.plugin:
-            return state.host.domain(job.plugin).schema
+        if job.domain:
+            return state.host.domain(job.domain).schema
     except PluginError:
         return None  # uninstalled since
     document_type = (job.document_metadata or {}).get("document_type")

@@ -14,7 +14,7 @@ from parser_service.api.routes.common import errors, get_or_404
 from parser_service.api.schemas import DocumentDetail, DocumentOut, JobOut, UploadOut
 from parser_service.api.state import ApiState, SessionDep, StateDep
 from parser_service.api.upload import Upload, read_upload
-from parser_service.db import Document, Job
+from parser_service.db import Job, StoredDocument
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["documents"], dependencies=[Depends(require_key)])
@@ -29,7 +29,8 @@ UPLOAD_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "PDF, XLSX, CSV/TSV or text"},
-                        "plugin": {"type": "string", "description": "plugin to use (default: by document type)"},
+                        "domain": {"type": "string", "description": "domain to extract (default: by document type)"},
+                        "plugin": {"type": "string", "description": "the old name of domain, still accepted"},
                         "reprocess": {"type": "boolean", "description": "a new job even if these bytes were seen"},
                     },
                 }
@@ -45,7 +46,8 @@ FORM_FIELDS = frozenset(UPLOAD_BODY["requestBody"]["content"]["multipart/form-da
 class JobIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    plugin: str | None = Field(None, description="plugin to use (default: by document type)")
+    domain: str | None = Field(None, description="domain to extract (default: by document type)")
+    plugin: str | None = Field(None, description="the old name of domain, still accepted")
 
 
 @router.post(
@@ -71,17 +73,17 @@ async def upload_document(
     upload = await read_upload(request, max_upload_bytes(state))
     try:
         unknown = sorted(set(upload.fields) - FORM_FIELDS)
-        if unknown:  # a misspelt "plugin" must not be ignored quietly
+        if unknown:  # a misspelt "domain" must not be ignored quietly
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"unknown form field {', '.join(map(repr, unknown))}; an upload takes file, "
                 + ", ".join(sorted(FORM_FIELDS)),
             )
-        plugin = upload.fields.get("plugin", "").strip() or None
+        domain = chosen_domain(upload.fields.get("domain"), upload.fields.get("plugin"))
         reprocess = reprocess or _flag(upload.fields.get("reprocess", ""), "reprocess")
-        if plugin:
-            state.host.require(plugin)  # unknown: 422 listing the installed ones, before storing anything
-        document, job, created = await run_in_threadpool(_store, state, upload, plugin, reprocess)
+        if domain:
+            state.host.require(domain)  # unknown: 422 listing the installed ones, before storing anything
+        document, job, created = await run_in_threadpool(_store, state, upload, domain, reprocess)
     finally:
         upload.close()
     if not created:
@@ -95,7 +97,7 @@ async def upload_document(
     responses=errors(404),
 )  # fmt: skip
 def get_document(document_id: str, session: SessionDep) -> DocumentDetail:
-    return DocumentDetail.model_validate(get_or_404(session, Document, document_id, "document"))
+    return DocumentDetail.model_validate(get_or_404(session, StoredDocument, document_id, "document"))
 
 
 @router.post(
@@ -106,11 +108,23 @@ def get_document(document_id: str, session: SessionDep) -> DocumentDetail:
     responses=errors(404, 422),
 )
 async def reprocess_document(document_id: str, state: StateDep, body: JobIn | None = None) -> UploadOut:
-    plugin = body.plugin if body else None
-    if plugin:
-        state.host.require(plugin)
-    document, job = await run_in_threadpool(_new_job, state, document_id, plugin)
+    domain = chosen_domain(body.domain, body.plugin) if body else None
+    if domain:
+        state.host.require(domain)
+    document, job = await run_in_threadpool(_new_job, state, document_id, domain)
     return _answer(document, job, duplicate=False, queued=await enqueue(state, job.id))
+
+
+def chosen_domain(domain: str | None, plugin: str | None) -> str | None:
+    """The domain asked for: ``domain``, or ``plugin``, its old name, which clients written
+    before the rename still send. Both, naming different domains, is a 422: neither wins quietly."""
+    domain, plugin = (domain or "").strip() or None, (plugin or "").strip() or None
+    if domain and plugin and domain != plugin:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"domain {domain!r} and plugin {plugin!r} disagree; plugin is the old name of domain: send one",
+        )
+    return domain or plugin
 
 
 def max_upload_bytes(state: ApiState) -> int:
@@ -123,19 +137,19 @@ def _flag(value: str, name: str) -> bool:
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be true or false, not {value!r}")
 
 
-def _store(state: ApiState, upload: Upload, plugin: str | None, reprocess: bool) -> tuple[Document, Job, bool]:
+def _store(state: ApiState, upload: Upload, domain: str | None, reprocess: bool) -> tuple[StoredDocument, Job, bool]:
     assert upload.file is not None
     service = state.service
     if not reprocess:
-        return service.submit(upload.file, upload.filename, plugin)
+        return service.submit(upload.file, upload.filename, domain)
     document, _ = service.add_document(upload.file, upload.filename)
-    return document, service.new_job(document.id, plugin), True
+    return document, service.new_job(document.id, domain), True
 
 
-def _new_job(state: ApiState, document_id: str, plugin: str | None) -> tuple[Document, Job]:
+def _new_job(state: ApiState, document_id: str, domain: str | None) -> tuple[StoredDocument, Job]:
     with state.service.db.sessions() as session:
-        document = get_or_404(session, Document, document_id, "document")
-    return document, state.service.new_job(document_id, plugin)
+        document = get_or_404(session, StoredDocument, document_id, "document")
+    return document, state.service.new_job(document_id, domain)
 
 
 async def enqueue(state: ApiState, job_id: str) -> bool:
@@ -149,7 +163,7 @@ async def enqueue(state: ApiState, job_id: str) -> bool:
     return True
 
 
-def _answer(document: Document, job: Job, *, duplicate: bool, queued: bool) -> UploadOut:
+def _answer(document: StoredDocument, job: Job, *, duplicate: bool, queued: bool) -> UploadOut:
     return UploadOut(
         document_id=document.id,
         job_id=job.id,

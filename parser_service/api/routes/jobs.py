@@ -17,7 +17,7 @@ from parser_service.api.auth import require_key
 from parser_service.api.routes.common import errors, get_or_404, job_schema
 from parser_service.api.schemas import JobOut, RecordOut, RecordPage, RecordStatus
 from parser_service.api.state import SessionDep, StateDep
-from parser_service.db import Database, Job, Record
+from parser_service.db import Database, Job, StoredRecord
 
 #: The largest offset taken (a record's index is a 32-bit integer); past it: 422, not a database error.
 MAX_OFFSET = 2**31 - 1
@@ -44,11 +44,11 @@ def list_records(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RecordPage:
     get_or_404(session, Job, job_id, "job")
-    query = select(Record).where(Record.job_id == job_id)
+    query = select(StoredRecord).where(StoredRecord.job_id == job_id)
     if status is not None:
-        query = query.where(Record.status == status)
+        query = query.where(StoredRecord.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = session.scalars(query.order_by(Record.index).offset(offset).limit(limit))
+    page = session.scalars(query.order_by(StoredRecord.index).offset(offset).limit(limit))
     items = [RecordOut.model_validate(record) for record in page]
     return RecordPage(total=total, offset=offset, limit=limit, items=items)
 
@@ -103,9 +103,9 @@ def record_source(db: Database, job_id: str, order: export.FieldOrder | None = N
         while True:
             with db.sessions() as session:
                 batch = session.scalars(
-                    select(Record)
-                    .where(Record.job_id == job_id, Record.index > last)
-                    .order_by(Record.index)
+                    select(StoredRecord)
+                    .where(StoredRecord.job_id == job_id, StoredRecord.index > last)
+                    .order_by(StoredRecord.index)
                     .limit(EXPORT_BATCH)
                 ).all()
                 rows = [export.record_dict(record, order) for record in batch]

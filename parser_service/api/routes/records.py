@@ -17,7 +17,7 @@ from parser_service.api.corrections import (
 from parser_service.api.routes.common import body_limited, errors, get_or_404, job_schema, not_found
 from parser_service.api.schemas import AnnotationIn, AnnotationOut, RecordDetail
 from parser_service.api.state import SessionDep, StateDep
-from parser_service.db import Annotation, Job, Record
+from parser_service.db import Annotation, Job, StoredRecord
 
 _LIMITED = body_limited(MAX_BODY_BYTES, f"a corrected value, new_value, may take {MAX_VALUE_BYTES >> 10} KiB as JSON")
 router = APIRouter(tags=["records"], dependencies=[Depends(require_key)], route_class=_LIMITED)
@@ -26,7 +26,7 @@ router = APIRouter(tags=["records"], dependencies=[Depends(require_key)], route_
 @router.get("/records/{record_id}", summary="A record with its corrections", response_model=RecordDetail,
             responses=errors(404))  # fmt: skip
 def get_record(record_id: str, session: SessionDep) -> RecordDetail:
-    return RecordDetail.model_validate(get_or_404(session, Record, record_id, "record"))
+    return RecordDetail.model_validate(get_or_404(session, StoredRecord, record_id, "record"))
 
 
 @router.post(
@@ -41,7 +41,7 @@ def annotate(record_id: str, correction: AnnotationIn, key: KeyDep, state: State
     key's name) and when, so every correction can be traced and used as training data. The
     field is taken off the record's ``review_fields``: a person has checked it. A value takes
     at most 64 KiB written as JSON (422 past it), the request 68 KiB (413, refused as it is read)."""
-    locked = select(Record).where(Record.id == record_id).with_for_update()
+    locked = select(StoredRecord).where(StoredRecord.id == record_id).with_for_update()
     record = session.scalar(locked)  # a row lock: two corrections at once never lose one
     if record is None:
         raise not_found("record", record_id)
