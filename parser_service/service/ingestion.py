@@ -127,14 +127,8 @@ def file_rows(service: Service, source: IngestionSource) -> list[IngestedFile]:
 
 
 def _check_plugin(service: Service, plugin: str) -> None:
-    """Raises ``UnknownPluginError`` naming the installed plugins."""
-    pipeline = getattr(service, "pipeline", None)
-    if pipeline is not None:
-        pipeline.host.require(plugin)
-        return
-    from parser_service.domains.host import build_host
-
-    build_host().require(plugin)
+    """Raises ``UnknownPluginError`` naming the installed plugins: the service's own."""
+    service.pipeline.host.require(plugin)
 
 
 # --- the schedule ------------------------------------------------------------
