@@ -28,7 +28,8 @@ class Record:
     """A piece of a document to extract one schema object from.
 
     ``cells`` (header -> value) and ``cell_provenance`` are set for table rows, so
-    a plugin can read columns directly and point each field at its cell.
+    a plugin can read columns directly and point each field at its cell
+    (``field_columns``).
     """
 
     index: int
@@ -40,10 +41,13 @@ class Record:
     #: (start, end, provenance) of pieces of ``text``, in order, for locating values (a
     #: list, or for a table row a sequence that makes each piece's provenance when asked).
     spans: Sequence[tuple[int, int, Provenance]] = field(default_factory=list)
-    #: Free room for a plugin's splitter to pass facts to its ``prefill``. By
-    #: convention ``context["columns"]`` maps a field to the column it is read from,
-    #: which gives prefilled fields their cell provenance.
+    #: Free room for a plugin's splitter to pass facts to its own ``prefill``; the
+    #: pipeline never reads it.
     context: dict[str, Any] = field(default_factory=dict)
+    #: Schema field -> the column (a key of ``cells``) its value is read from, set by a
+    #: splitter that knows the table's layout. The pipeline gives such a field that
+    #: cell's provenance, verbatim, instead of searching the record's text for the value.
+    field_columns: dict[str, str] = field(default_factory=dict)
 
     def provenance_at(self, offset: int) -> Provenance | None:
         """The provenance of the piece of ``text`` holding character ``offset``."""

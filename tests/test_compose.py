@@ -8,8 +8,9 @@ import json
 
 import yaml
 
-from parser_service.backends.adapters import installed_adapters
 from parser_service.backends.vllm_backend import structured_outputs_config
+from parser_service.domains.host import build_host
+from parser_service.pipeline.run import installed_adapters
 from parser_service.settings import Settings
 from tests.conftest import ROOT
 
@@ -27,7 +28,7 @@ def _after(command: list[str], flag: str) -> list[str]:
 def test_every_plugin_adapter_is_served_from_the_folder_it_ships_in():
     modules = dict(m.split("=", 1) for m in _after(VLLM["command"], "--lora-modules"))
     mounts = {target.removesuffix(":ro"): source for source, target in (v.split(":", 1) for v in VLLM["volumes"])}
-    adapters = installed_adapters()
+    adapters = installed_adapters(build_host())
     assert adapters and {a.name for a in adapters} == set(modules)
     for adapter in adapters:
         source = mounts[modules[adapter.name]]

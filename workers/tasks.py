@@ -31,7 +31,8 @@ BACKOFF_MAX_S = 600.0
 
 @lru_cache(maxsize=1)
 def service() -> Service:
-    """One service (and so one loaded model) per worker process, built on first use."""
+    """One service (and so one plugin host and one loaded model) per worker process, built on
+    first use."""
     return Service(get_settings())
 
 

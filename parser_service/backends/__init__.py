@@ -6,8 +6,10 @@ Heavy engines are imported inside the backend module that uses them, so importin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module
 
+from parser_service.backends.adapters import Adapter
 from parser_service.backends.base import Backend, Generation, GenerationRequest, TokenLogprob
 from parser_service.errors import ConfigError
 from parser_service.settings import Settings
@@ -23,7 +25,9 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def load_backend(settings: Settings) -> Backend:
+def load_backend(settings: Settings, adapters: Sequence[Adapter] = ()) -> Backend:
+    """The backend ``settings`` name; ``adapters`` (the plugins', see ``describe_adapters``)
+    go to a backend that must know them when it starts."""
     try:
         target = BACKENDS[settings.backend]
     except KeyError:
@@ -31,5 +35,5 @@ def load_backend(settings: Settings) -> Backend:
         raise ConfigError(f"unknown backend {settings.backend!r}; choose one of: {names}") from None
     module_name, class_name = target.split(":")
     backend_class = getattr(import_module(module_name), class_name)
-    backend: Backend = backend_class(settings)
+    backend: Backend = backend_class(settings, adapters=adapters) if backend_class.takes_adapters else backend_class(settings)
     return backend

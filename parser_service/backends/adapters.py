@@ -63,10 +63,3 @@ def describe_adapters(paths: Iterable[Path | None]) -> list[Adapter]:
         if resolved not in seen:
             seen[resolved] = Adapter(adapter_name(resolved), resolved, adapter_rank(resolved))
     return list(seen.values())
-
-
-def installed_adapters() -> list[Adapter]:
-    """The adapters of every installed plugin."""
-    from parser_service.domains.host import build_host
-
-    return describe_adapters(domain.adapter for domain in build_host().domain_list())

@@ -74,6 +74,9 @@ class Backend(ABC):
     name: ClassVar[str]
     supports_lora: ClassVar[bool] = False
     supports_logprobs: ClassVar[bool] = False
+    #: The engine must know the plugins' adapters when it starts: its constructor takes
+    #: them (``adapters=``) from whoever builds it, as a backend knows nothing of plugins.
+    takes_adapters: ClassVar[bool] = False
 
     @abstractmethod
     def generate(

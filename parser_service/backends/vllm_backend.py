@@ -83,13 +83,12 @@ def structured_outputs_config(settings: Settings) -> dict[str, Any]:
     return {"backend": settings.vllm_structured_backend, "disable_any_whitespace": True}
 
 
-def max_lora_rank(settings: Settings) -> int:
-    """The setting, else the largest rank among the installed plugins' adapters (8 without any)."""
+def max_lora_rank(settings: Settings, adapters: Sequence[Adapter] = ()) -> int:
+    """The setting, else the largest rank among ``adapters`` (8 without any): the engine
+    reserves room for that rank when it starts, so it must know the adapters by then."""
     if settings.vllm_max_lora_rank is not None:
         return settings.vllm_max_lora_rank
-    from parser_service.backends.adapters import installed_adapters
-
-    return max((adapter.rank for adapter in installed_adapters()), default=8)
+    return max((adapter.rank for adapter in adapters), default=8)
 
 
 def engine_options(settings: Settings, cpu: bool, lora_rank: int) -> dict[str, Any]:
@@ -112,8 +111,11 @@ class VllmBackend(TokenizedBackend):
     name = "vllm"
     supports_lora = True
     supports_logprobs = True
+    takes_adapters = True
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, adapters: Sequence[Adapter] = ()) -> None:
+        """``adapters``: the plugins' (``describe_adapters``), given by whoever builds the
+        backend; their largest rank sizes the engine's LoRA slots."""
         if settings.dtype == "int8":
             raise ConfigError("dtype int8 is the transformers backend's CPU quantization; "
                               "vLLM takes float32, bfloat16 or float16")  # fmt: skip
@@ -122,7 +124,7 @@ class VllmBackend(TokenizedBackend):
         self._loras: dict[Path, Any] = {}  # adapter folder -> its LoRARequest
         self.model_path = resolve_model(settings.model, settings.cache_dir)
         self.cpu = on_cpu()
-        self.lora_rank = max_lora_rank(settings)
+        self.lora_rank = max_lora_rank(settings, adapters)
         os.environ.update(engine_environment(settings, self.cpu))
         vllm = import_vllm()
         quiet_transformers()

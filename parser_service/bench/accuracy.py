@@ -12,17 +12,22 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parser_service.bench.table import Row
+
+if TYPE_CHECKING:
+    from parser_service.domains.host import PluginHost
 
 SECTION = "accuracy per dtype (invoices examples, adapter + extractive, transformers)"
 
 
-def run(work_dir: Path, dtypes: Sequence[str]) -> list[Row]:
+def run(work_dir: Path, dtypes: Sequence[str], host: PluginHost | None = None) -> list[Row]:
+    """``host``: the running bench's (else one built here), which finds the invoices
+    plugin's examples; each dtype is evaluated in a process of its own."""
     from parser_service.domains.host import build_host
 
-    domain = build_host().domain("invoices")
+    domain = (host or build_host()).domain("invoices")
     folder = Path(domain.examples[0].document).parent
     rows: list[Row] = []
     for dtype in dtypes:

@@ -74,17 +74,19 @@ def _run_child(spec: Spec, timeout_s: float) -> dict[str, Any]:
 def measure(spec: Spec) -> dict[str, Any]:
     from parser_service.backends import load_backend
     from parser_service.bench.workload import build_workload
-    from parser_service.pipeline.run import Pipeline
+    from parser_service.domains.host import build_host
+    from parser_service.pipeline.run import Pipeline, installed_adapters
     from parser_service.settings import Settings
 
     overrides: dict[str, Any] = {"backend": spec.backend, "dtype": spec.dtype, "batch_size": 256}
     if spec.url:
         overrides["vllm_url"] = spec.url
     settings = Settings(**overrides)
+    host = build_host()  # this process's one plugin host
     started = time.perf_counter()
-    backend = load_backend(settings)
+    backend = load_backend(settings, installed_adapters(host))
     out: dict[str, Any] = {"spec": spec.__dict__, "load_s": time.perf_counter() - started}
-    pipeline = Pipeline(settings, backend=backend)
+    pipeline = Pipeline(settings, host=host, backend=backend)
     workload = build_workload(pipeline, spec.records, backend.truncate)
     domains = {d.name: d for d in pipeline.host.domain_list()}
     out["compile"] = compile_times(backend, workload.requests[0])
@@ -200,16 +202,17 @@ def server_runs(spec: Spec, log_dir: Path | None = None, saved: Path | None = No
     """A vLLM server for ``spec.dtype`` (with every plugin adapter), then the child."""
     if saved and (saved / f"{spec.key()}.json").is_file():
         return run_child(spec, saved)
-    from parser_service.backends.adapters import installed_adapters
     from parser_service.backends.model_source import resolve_model
     from parser_service.backends.vllm_launch import VllmServer
+    from parser_service.domains.host import build_host
+    from parser_service.pipeline.run import installed_adapters
     from parser_service.settings import Settings
 
     settings = Settings(dtype=spec.dtype)
     log = (log_dir or Path(tempfile.mkdtemp())) / f"vllm-server-{spec.dtype}.log"
     model = resolve_model(settings.model, settings.cache_dir)
     dev = {"VLLM_SERVER_DEV_MODE": "1"}  # its /reset_prefix_cache route (see fresh_cache)
-    with VllmServer(settings, model, installed_adapters(), log=log, env=dev) as server:
+    with VllmServer(settings, model, installed_adapters(build_host()), log=log, env=dev) as server:
         spec.url = server.url
         return run_child(spec, saved)
 

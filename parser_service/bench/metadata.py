@@ -15,10 +15,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parser_service.bench.table import Row
 from parser_service.evaluation.scoring import normalise_name, same_name
+
+if TYPE_CHECKING:
+    from parser_service.domains.host import PluginHost
 
 SECTION = "metadata (labelled documents, transformers)"
 DEFAULT_LABELS = Path("tests/data/metadata_labels.json")
@@ -143,14 +146,17 @@ def rows(report: dict[str, Any], section: str = SECTION) -> list[Row]:
     return out
 
 
-def run(work_dir: Path, labels_path: Path, dtype: str, say: Callable[[str], None]) -> list[Row]:
-    """The metadata of every labelled document, the model loaded once in this process;
-    the per-document answers go to ``WORK_DIR/metadata-eval.json``."""
+def run(
+    work_dir: Path, labels_path: Path, dtype: str, say: Callable[[str], None], host: PluginHost | None = None
+) -> list[Row]:
+    """The metadata of every labelled document, the model loaded once in this process (and
+    ``host``, the running bench's plugin host); the per-document answers go to
+    ``WORK_DIR/metadata-eval.json``."""
     from parser_service.pipeline.metadata import infer_metadata_scored
     from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
-    pipeline = Pipeline(Settings(backend="transformers", dtype=dtype))
+    pipeline = Pipeline(Settings(backend="transformers", dtype=dtype), host=host)
     backend, domains = pipeline.backend, pipeline.host.domain_list()  # loaded before the clock starts
 
     def infer(path: Path) -> dict[str, Any]:

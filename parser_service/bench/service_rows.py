@@ -24,19 +24,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parser_service.bench.large_inputs import DOMAIN, bank_export
 from parser_service.bench.upload_latency import DEFAULT_ADMIN, database
 
+if TYPE_CHECKING:
+    from parser_service.domains.host import PluginHost
 
-def cli_rows(path: Path, out: Path) -> tuple[int, float]:
+
+def cli_rows(path: Path, out: Path, host: PluginHost) -> tuple[int, float]:
     """Rows and seconds of ``parser-service extract --domain bank_transactions -o OUT``: parse,
     metadata, split, extract, the JSON written to a file as the records are drawn."""
     from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
-    pipeline = Pipeline(Settings(backend="deterministic"))
-    pipeline.host.parser_list()
+    pipeline = Pipeline(Settings(backend="deterministic"), host=host)
     started = time.perf_counter()
     extraction = pipeline.extract(path, domain=DOMAIN, stream=True)
     with out.open("w", encoding="utf-8") as handle:
@@ -45,14 +48,14 @@ def cli_rows(path: Path, out: Path) -> tuple[int, float]:
     return len(json.loads(out.read_text(encoding="utf-8"))["records"]), seconds
 
 
-def service_rows(path: Path, url: str, data_dir: Path) -> tuple[int, float]:
+def service_rows(path: Path, url: str, data_dir: Path, host: PluginHost) -> tuple[int, float]:
     """Rows stored and seconds of ``Service.run_job`` (the submit is not timed)."""
     from parser_service.db.migrate import upgrade
     from parser_service.service.jobs import Service
     from parser_service.settings import Settings
 
     upgrade(url)
-    service = Service(Settings(backend="deterministic", DATABASE_URL=url, data_dir=data_dir))
+    service = Service(Settings(backend="deterministic", DATABASE_URL=url, data_dir=data_dir), host=host)
     try:
         with path.open("rb") as handle:
             _, job, _ = service.submit(handle, path.name, DOMAIN)
@@ -72,12 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", help="SQLAlchemy URL (default: a fresh PostgreSQL database, else SQLite)")
     parser.add_argument("--admin", default=DEFAULT_ADMIN, help="PostgreSQL admin URL for the fresh database")
     args = parser.parse_args(argv)
+    from parser_service.domains.host import build_host
+
+    host = build_host()  # this process's one, loaded before either clock starts
     with tempfile.TemporaryDirectory(prefix="service-rows-") as work:
         folder = Path(work)
         path, _ = bank_export(folder, "csv", args.rows)
-        cli_n, cli_s = cli_rows(path, folder / "extract.json")
+        cli_n, cli_s = cli_rows(path, folder / "extract.json", host)
         with database(args.database, args.admin, folder) as url:
-            svc_n, svc_s = service_rows(path, url, folder / "data")
+            svc_n, svc_s = service_rows(path, url, folder / "data", host)
             where = url.split("://", 1)[0]
     print(f"{'path':<10} {'rows':>8} {'seconds':>9} {'rows/s':>9}")
     print(f"{'CLI':<10} {cli_n:>8} {cli_s:>9.2f} {cli_n / cli_s:>9.0f}")

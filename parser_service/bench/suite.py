@@ -16,10 +16,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parser_service.bench.backend_runs import Spec, run_child, server_runs
 from parser_service.bench.table import Row, markdown
+
+if TYPE_CHECKING:
+    from parser_service.domains.host import PluginHost
 
 SECTIONS = ("backends", "batching", "baselines", "accuracy", "metadata", "large")
 
@@ -42,6 +45,7 @@ class BenchConfig:
 
 def run(config: BenchConfig) -> list[Row]:
     rows: list[Row] = []
+    host = _plugin_host(config.sections)
     results: dict[tuple[str, str], dict[str, Any]] = {}
     if "backends" in config.sections:
         for dtype in config.dtypes:
@@ -59,18 +63,28 @@ def run(config: BenchConfig) -> list[Row]:
         from parser_service.bench import accuracy
 
         config.say(f"bench: invoice accuracy per dtype {list(config.dtypes)}")
-        rows += accuracy.run(config.work_dir, config.dtypes)
+        rows += accuracy.run(config.work_dir, config.dtypes, host)
     if "metadata" in config.sections:
         from parser_service.bench import metadata
 
         config.say(f"bench: metadata of the documents labelled in {config.labels}")
-        rows += metadata.run(config.work_dir, config.labels, config.dtypes[0], config.say)
+        rows += metadata.run(config.work_dir, config.labels, config.dtypes[0], config.say, host)
     if "large" in config.sections:
         from parser_service.bench import large_inputs
 
         config.say(f"bench: spreadsheets of {list(config.sizes)} rows, a {config.pages}-page PDF")
         rows += large_inputs.run(config.work_dir, sizes=config.sizes, pages=config.pages, progress=config.say)
     return rows
+
+
+def _plugin_host(sections: Sequence[str]) -> PluginHost | None:
+    """The one plugin host of the sections run in this process (the others run in children
+    of their own), or None where none of them needs one."""
+    if not {"accuracy", "metadata"} & set(sections):
+        return None
+    from parser_service.domains.host import build_host
+
+    return build_host()
 
 
 def runs_in(backend: str, dtype: str) -> bool:

@@ -70,10 +70,9 @@ def add_synth(sub: Any) -> None:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from parser_service.domains.host import build_host
     from parser_service.training.dataset import render
 
-    domain = build_host().domain(args.domain)
+    domain = args.plugin_host().domain(args.domain)
     started = time.monotonic()
     docs = render(domain, _folder(args.out), args.count, args.seed)
     coverage: dict[str, Counter[str]] = {}
@@ -114,9 +113,7 @@ def add_dataset(sub: Any) -> None:
 
 
 def cmd_dataset(args: argparse.Namespace) -> int:
-    from parser_service.domains.host import build_host
-
-    host = build_host()
+    host = args.plugin_host()
     domain = host.domain(args.domain)
     for path in args.public:
         if not path.exists():

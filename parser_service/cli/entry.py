@@ -20,10 +20,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from parser_service import __version__
 from parser_service.errors import BackendError, ConfigError, InputError, ParserServiceError
+
+if TYPE_CHECKING:
+    from parser_service.domains.host import PluginHost
 
 EXIT_INPUT, EXIT_USAGE, EXIT_CONFIG, EXIT_BACKEND, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 4, 70, 130
 #: 128 + SIGPIPE: what a shell reports for a tool that pipe killed (``yes | head -1``).
@@ -120,7 +123,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
-    pipeline = Pipeline(Settings())
+    pipeline = Pipeline(Settings(), host=args.plugin_host())
     domain = pipeline.host.domain(args.domain)
     variants = args.variants or [evaluate.default_variant(domain, pipeline.settings.extractive_decoding)]
     progress = None if args.quiet else StderrProgress()
@@ -141,7 +144,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from parser_service.settings import Settings
 
     overrides = {k: v for k, v in (("backend", args.backend), ("model", args.model)) if v}
-    pipeline = Pipeline(Settings(**overrides))
+    pipeline = Pipeline(Settings(**overrides), host=args.plugin_host())
     progress = None if args.quiet else StderrProgress()
     result = pipeline.extract(args.path, domain=args.domain, filename=args.path.name, progress=progress, stream=True)
     if result.domain is None:
@@ -154,9 +157,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from parser_service.domains.host import build_host
-
-    host = build_host()
+    host = args.plugin_host()
     rows = [
         {"kind": "domain", "name": name, "version": r.item.version, "document_type": r.item.document_type,
          "from": r.distribution, "adapter": str(r.item.adapter) if r.item.adapter else None}
@@ -247,6 +248,7 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.plugin_host = plugin_host_once()
     try:
         code = int(args.handler(args))
         sys.stdout.flush()  # a reader gone is found here, not when the interpreter exits
@@ -275,6 +277,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         first_line = (str(exc).strip().splitlines() or [""])[0]
         return _fail(f"{where}internal error ({type(exc).__name__}: {first_line}); "
                      "set PARSER_SERVICE_DEBUG=1 for the traceback", EXIT_INTERNAL)
+
+
+def plugin_host_once() -> Callable[[], PluginHost]:
+    """The command's plugin host (``args.plugin_host()``): built on first use, so a command
+    that needs no plugin loads none, and the same object for everything the command does,
+    one per process (its pipeline, evaluation, training)."""
+    built: list[PluginHost] = []
+
+    def plugin_host() -> PluginHost:
+        if not built:
+            from parser_service.domains.host import build_host
+
+            built.append(build_host())
+        return built[0]
+
+    return plugin_host
 
 
 def _stdout_gone() -> bool:

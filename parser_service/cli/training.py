@@ -44,11 +44,10 @@ def add_train(sub: Any) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from parser_service.domains.host import build_host
     from parser_service.settings import Settings
     from parser_service.training.trainer import TrainConfig, train
 
-    domain = build_host().domain(args.domain)
+    domain = args.plugin_host().domain(args.domain)
     out = args.out or _plugin_adapter_folder(domain)
     for path in (args.data, args.val):
         if path is not None and not path.is_file():
@@ -113,7 +112,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if not args.data_dir.is_dir():
         raise ConfigError(f"{args.data_dir}: no such folder")
-    pipeline = Pipeline()
+    pipeline = Pipeline(host=args.plugin_host())
     domain = pipeline.host.domain(args.domain)
     out = args.out or domain.adapter or _plugin_adapter_folder(domain)
     progress = StderrProgress()

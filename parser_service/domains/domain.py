@@ -80,7 +80,8 @@ class Domain:
     truth (``SyntheticDoc``) into ``folder``, the training data of the plugin's adapter
     (``parser-service adapters synth`` / ``adapters dataset``); None: the plugin has none.
     ``splitter`` may return a list or yield records one at a time (a large table is then
-    never held whole); ``split`` gives them as a list.
+    never held whole); ``split`` gives them as a list. A splitter that knows which
+    column holds a field sets it in the record's ``field_columns``.
     """
 
     name: str

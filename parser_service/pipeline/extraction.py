@@ -334,9 +334,9 @@ def _provenance(state: _State) -> dict[str, Any]:
 
 
 def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
-    column = state.record.context.get("columns", {}).get(name)
+    column = state.record.field_columns.get(name)
     where: Provenance | None
-    if column in state.record.cell_provenance:
+    if column is not None and column in state.record.cell_provenance:
         where, verbatim = state.record.cell_provenance[column], True
     else:
         where, verbatim = locate(state.record, value)

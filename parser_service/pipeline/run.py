@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from parser_service.backends import Backend, load_backend
+from parser_service.backends.adapters import Adapter, describe_adapters
 from parser_service.document import Document
 from parser_service.domains.domain import Domain
 from parser_service.domains.host import PluginHost, build_host
@@ -83,6 +84,11 @@ class Extraction:
             self.pending = None
 
 
+def installed_adapters(host: PluginHost) -> list[Adapter]:
+    """The adapters of ``host``'s plugins, as a backend is given them (it asks no plugin host)."""
+    return describe_adapters(domain.adapter for domain in host.domain_list())
+
+
 class Pipeline:
     def __init__(
         self,
@@ -102,8 +108,9 @@ class Pipeline:
 
     @property
     def backend(self) -> Backend:
+        """Loaded on first use, given the adapters of this pipeline's plugins."""
         if self._backend is None:
-            self._backend = load_backend(self.settings)
+            self._backend = load_backend(self.settings, installed_adapters(self.host))
         return self._backend
 
     def parse(self, path: Path, filename: str | None = None) -> Document:

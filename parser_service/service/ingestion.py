@@ -127,14 +127,8 @@ def file_rows(service: Service, source: IngestionSource) -> list[IngestedFile]:
 
 
 def _check_domain(service: Service, domain: str) -> None:
-    """Raises ``UnknownDomainError`` naming the installed domains."""
-    pipeline = getattr(service, "pipeline", None)
-    if pipeline is not None:
-        pipeline.host.require(domain)
-        return
-    from parser_service.domains.host import build_host
-
-    build_host().require(domain)
+    """Raises ``UnknownDomainError`` naming the installed domains: the service's own."""
+    service.pipeline.host.require(domain)
 
 
 # --- the schedule ------------------------------------------------------------

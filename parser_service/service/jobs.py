@@ -31,6 +31,7 @@ from parser_service.db import Database, Job, JobStatus, ServiceInfo, StoredDocum
 from parser_service.db.models import new_id, utcnow
 from parser_service.document import Document as ParsedDocument
 from parser_service.domains.domain import Domain
+from parser_service.domains.host import PluginHost
 from parser_service.errors import (
     ConfigError,
     FileTooLargeError,
@@ -57,7 +58,11 @@ STORE_ROWS = 500
 
 
 class Service:
-    """Database + blob store + (lazily) the pipeline, built from settings."""
+    """Database + blob store + (lazily) the pipeline, built from settings.
+
+    Its pipeline holds the plugin host every part of a process asks (the API's routes, the
+    jobs, the ingestion): ``host``, or one the pipeline builds on first use.
+    """
 
     def __init__(
         self,
@@ -66,8 +71,10 @@ class Service:
         db: Database | None = None,
         store: BlobStore | None = None,
         pipeline: Pipeline | None = None,
+        host: PluginHost | None = None,
     ) -> None:
         self.settings = settings or (pipeline.settings if pipeline else get_settings())
+        self._host = host
         self.db = db or Database(self.settings.database())
         self.store: BlobStore = store or LocalBlobStore(self.settings.blobs())
         self._pipeline = pipeline
@@ -78,7 +85,7 @@ class Service:
     def pipeline(self) -> Pipeline:
         """Built on first use: the model backend itself loads only when a job needs it."""
         if self._pipeline is None:
-            self._pipeline = Pipeline(self.settings)
+            self._pipeline = Pipeline(self.settings, host=self._host)
         return self._pipeline
 
     # --- the blob store ------------------------------------------------------------------

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from parser_service.backends.adapters import adapter_name, installed_adapters
+from parser_service.backends.adapters import Adapter, adapter_name
 from parser_service.backends.base import GenerationRequest
 from parser_service.backends.model_source import resolve_model
+from parser_service.domains.host import build_host
 from parser_service.errors import ConfigError
-from parser_service.pipeline.run import Pipeline
+from parser_service.pipeline.run import Pipeline, installed_adapters
 from parser_service.settings import Settings
 from tests.conftest import DATA, INVOICE_EXAMPLES
 
@@ -37,6 +38,11 @@ MESSAGES = [{"role": "user", "content": "Invoice from ACME GmbH. Total due: 120,
 DOCUMENTS = [(INVOICE_EXAMPLES / "oyo.pdf", "invoices"), (DATA / "AmazonWebServices.pdf", "invoices")]
 
 
+#: The plugins' adapters, from the one plugin host of this module: given to the backends.
+HOST = build_host()
+ADAPTERS: list[Adapter] = installed_adapters(HOST)
+
+
 def settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
@@ -50,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     process = VllmServer(
         base,
         resolve_model(base.model, base.cache_dir),
-        installed_adapters(),
+        ADAPTERS,
         log=log,
         env={"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"},
     ).start()
@@ -67,7 +73,7 @@ def server_url(server) -> str:
 def engine():
     from parser_service.backends.vllm_backend import VllmBackend
 
-    backend = VllmBackend(settings(backend="vllm"))
+    backend = VllmBackend(settings(backend="vllm"), ADAPTERS)
     yield backend
     del backend
 
@@ -105,7 +111,7 @@ def check_answers(backend, adapter: Path | None) -> None:
 
 @pytest.mark.parametrize("with_adapter", [False, True], ids=["base", "adapter"])
 def test_engine_answers_follow_the_schema(engine, with_adapter):
-    adapter = next(a.path for a in installed_adapters() if a.name == "invoices") if with_adapter else None
+    adapter = next(a.path for a in ADAPTERS if a.name == "invoices") if with_adapter else None
     check_answers(engine, adapter)
 
 
@@ -124,7 +130,7 @@ def test_engine_honours_the_token_limit(engine):
 
 @pytest.mark.parametrize("with_adapter", [False, True], ids=["base", "adapter"])
 def test_server_answers_follow_the_schema(client, with_adapter):
-    adapter = next(a.path for a in installed_adapters() if a.name == "invoices") if with_adapter else None
+    adapter = next(a.path for a in ADAPTERS if a.name == "invoices") if with_adapter else None
     check_answers(client, adapter)
 
 
@@ -152,9 +158,7 @@ def test_server_loads_an_unknown_adapter_at_run_time_when_allowed(server_url, tm
 def test_backends_agree_on_real_documents(extractions):
     """Greedy decoding on the same documents: the same record statuses, every record
     valid against the plugin's schema, from all three backends."""
-    from parser_service.domains.host import build_host
-
-    schema = build_host().domain("invoices").schema
+    schema = HOST.domain("invoices").schema
     statuses = {
         backend: {name: [r.status for r in extraction.records] for name, extraction in per_file.items()}
         for backend, per_file in extractions.items()
@@ -178,7 +182,7 @@ def test_vllm_records_carry_provenance_and_confidence(extractions):
 
 
 def copy_adapter(tmp_path: Path, plugin: str) -> Path:
-    source = next(a.path for a in installed_adapters() if a.name == "invoices")
+    source = next(a.path for a in ADAPTERS if a.name == "invoices")
     target = tmp_path / plugin / "adapter"
     shutil.copytree(source, target)
     card = json.loads((target / "adapter_card.json").read_text())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import parser_service.pipeline.run as pipeline_module
+import parser_service.domains.host as plugin_host
 from parser_service.cli.entry import EXIT_INPUT, build_parser, main
 from parser_service.parsers.limits import MAX_CSV_RECORD_CHARS
 from tests.pipeline.test_pipeline_refusals import OCBC, RECEIPT, finds_nothing, no_records_as_they_come, pipeline_with
@@ -27,7 +27,7 @@ def test_a_receipt_is_refused_by_the_bank_plugin(capsys: pytest.CaptureFixture[s
 
 def test_rows_without_a_record_exit_non_zero(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     host = pipeline_with(finds_nothing(no_records_as_they_come)).host
-    monkeypatch.setattr(pipeline_module, "build_host", lambda: host)
+    monkeypatch.setattr(plugin_host, "build_host", lambda: host)  # the one the command builds
     code = main(["extract", str(OCBC), "--domain", "nothing", "--backend", "deterministic", "-q"])
     out, err = capsys.readouterr()
     assert code == EXIT_INPUT and out == ""

@@ -7,12 +7,14 @@ import dataclasses
 
 from parser_service_invoices import DOMAIN as INVOICES
 from parser_service_invoices.repairs import totals_from_text
+from pydantic import BaseModel
 
 from parser_service.backends.base import Generation
 from parser_service.backends.deterministic import DeterministicBackend
-from parser_service.document import Block, Document, Page, Provenance
+from parser_service.document import Block, Document, Page, Provenance, Row, Table
+from parser_service.domains.domain import Domain
 from parser_service.pipeline import extraction
-from parser_service.records import Record, whole_document
+from parser_service.records import Record, table_rows, whole_document
 
 TEXT = "ACME GmbH\nInvoice No: INV-7\nDate: 03.04.2024\nTotal: 1.234,50 EUR"
 
@@ -106,3 +108,45 @@ def test_the_repairs_of_a_huge_document_read_a_bounded_start_of_it():
     (result,) = extraction.extract_records([record], domain, DeterministicBackend(), max_prompt_tokens=256)
     assert len(record.text) > 10 * extraction.REPAIR_TEXT_CHARS and read == [extraction.REPAIR_TEXT_CHARS]
     assert result.status in {"ok", "invalid"}
+
+
+class _Payment(BaseModel):
+    payee: str | None = None
+    amount: float | None = None
+
+
+def _payments(document: Document, *, declared: bool) -> list[Record]:
+    """A splitter of another plugin than the bank one: the column of ``amount`` declared in
+    ``Record.field_columns``, or (``declared`` False) only in the old private context key."""
+    records = table_rows(document)
+    for record in records:
+        if declared:
+            record.field_columns = {"amount": "Betrag"}
+        else:
+            record.context["columns"] = {"amount": "Betrag"}
+    return records
+
+
+def _payment_provenance(declared: bool) -> dict[str, object]:
+    row = Row(["Bakery", "1.234,50"], Provenance(sheet="Konto", cell_range="A2:B2"))
+    table = Table(["Empfänger", "Betrag"], [row], Provenance(sheet="Konto"))
+    document = Document("0" * 64, "konto.xlsx", "text/csv", [Page(1, tables=[table], name="Konto")])
+    domain = Domain(
+        name="payments", version="1", schema=_Payment, document_type="payments", description="payments",
+        splitter=lambda d: _payments(d, declared=declared),
+        prefill=lambda r: {"payee": (r.cells or {})["Empfänger"], "amount": 1234.5},  # read, not the cell's text
+    )
+    (result,) = extraction.extract_records(domain.split(document), domain, DeterministicBackend(), max_prompt_tokens=256)
+    assert result.status == "ok" and result.data == {"payee": "Bakery", "amount": 1234.5}
+    fields: dict[str, object] = result.provenance["fields"]
+    return fields
+
+
+def test_any_splitter_that_declares_a_fields_column_gives_it_that_cells_provenance():
+    """``Record.field_columns`` is the record API, not a convention of the bank plugin: a
+    value read from a cell (1234.5, not the cell's text) points at its cell, verbatim."""
+    assert _payment_provenance(declared=True)["amount"] == {
+        "source": "prefill", "verbatim": True, "sheet": "Konto", "cell_range": "B2"
+    }
+    # the core reads no plugin-private context: there the value is searched for in the text, and not found
+    assert _payment_provenance(declared=False)["amount"] == {"source": "prefill", "verbatim": False}

@@ -143,7 +143,7 @@ def test_payoneer_reads_us_dates_and_debit_credit() -> None:
     assert [t.date for t in transactions] == [datetime.date(2021, 5, 3)] * 2
     assert [t.amount for t in transactions] == [-100.0, 120.0]
     # the amount's cell is the filled one of the pair
-    assert [r.context["columns"]["amount"] for r in records] == ["Debit Amount", "Credit Amount"]
+    assert [r.field_columns["amount"] for r in records] == ["Debit Amount", "Credit Amount"]
     # rows are newest first: 300 after +120, then 200 after -100
     assert balance_breaks(prefilled) == []
 
@@ -309,7 +309,7 @@ def test_xlsx_with_preamble_debit_credit_and_balance(tmp_path: Path) -> None:
     assert [t.balance for t in transactions] == [1915.5, 4415.5, 4373.4]
     assert balance_breaks(prefilled) == []
     # prefilled fields point at their cells: Soll is column E, the first row is row 4
-    assert records[0].context["columns"]["amount"] == "Soll"
+    assert records[0].field_columns["amount"] == "Soll"
     assert records[0].cell_provenance["Soll"].cell_range == "E4"
     assert records[0].cell_provenance["Soll"].sheet == "Umsätze"
 

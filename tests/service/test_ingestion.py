@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from parser_service.db import IngestedFile, Job, JobStatus, StoredDocument, StoredRecord
+from parser_service.domains import host as plugin_host
 from parser_service.errors import ConfigError, UnknownDomainError
 from parser_service.parsers.sniff import sha256_of
 from parser_service.service import ingestion
@@ -375,3 +376,24 @@ def test_links_out_of_a_watched_folder_are_never_followed(service, inbox, tmp_pa
     assert "a link out of the watched folder" in report.errors["leak.pdf"]
     assert count(service, StoredDocument) == 1
 
+
+
+def test_a_service_builds_one_plugin_host_for_its_sources_and_jobs(service_settings, service, inbox, bank_csv, monkeypatch):
+    """The plugin host is built once, at the edge (here, as a worker's service is built), and
+    the source's plugin check, the job's parsers and its extraction all ask that one."""
+    from parser_service.service.jobs import Service
+    from tests.cli.test_cli_host import count_builds
+
+    built = count_builds(monkeypatch)
+    host = plugin_host.build_host()
+    jobs = Service(service_settings, db=service.db, host=host)
+    ingestion.add_source(jobs, "in", inbox, pattern="*.csv", domain="bank_transactions")
+    with pytest.raises(UnknownDomainError):
+        ingestion.add_source(jobs, "other", inbox, domain="no-such-domain")
+    shutil.copy(bank_csv, inbox / "export.csv")
+    queue = Queue()
+    scan(jobs, "in", queue)
+    assert scan(jobs, "in", queue).ingested == ["export.csv"]
+    (job_id,) = queue
+    assert jobs.run_job(job_id).status == JobStatus.succeeded
+    assert jobs.pipeline.host is host and built == [1]

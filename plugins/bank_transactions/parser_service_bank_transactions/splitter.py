@@ -3,9 +3,9 @@
 ``split_transactions`` builds on ``iter_rows``: every data row of every table is a
 candidate, and records are yielded one at a time as the table streams its rows. A
 column mapping (see ``mapping``) is inferred once per table, from its first rows, and
-stored in each record's context (``context["mapping"]``; ``context["columns"]``:
-field -> column, which gives prefilled fields their cell provenance; and
-``context["values"]``: what the mapping read from the row, read once). Rows that are
+stored in each record's context (``context["mapping"]``, and ``context["values"]``:
+what the mapping read from the row, read once), and each field's column in its
+``field_columns``, which gives prefilled fields their cell provenance. Rows that are
 not transactions are skipped: empty rows, a repeated header, and total/footer rows
 (a row with neither a date nor an amount, or with a "Total"/"Summe"/"Saldo" label
 and no date). When some table of the document maps to dates and amounts, tables that
@@ -74,7 +74,7 @@ def split_transactions(document: Document) -> Iterator[Record]:
             record.index = index
             index += 1
             record.context["mapping"] = saved
-            record.context["columns"] = _field_columns(record, mapping)
+            record.field_columns = _field_columns(record, mapping)
             record.context["values"] = values
             yield record
 
