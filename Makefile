@@ -8,6 +8,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EXAMPLE ?= plugins/invoices/parser_service_invoices/examples/oyo.pdf
 PLUGINS := plugins/invoices plugins/bank_transactions
+# The plugins' import packages, which mypy checks beside the core's.
+PLUGIN_PACKAGES := plugins/invoices/parser_service_invoices plugins/bank_transactions/parser_service_bank_transactions
 LOCKED := $(PY) -m pip install -q --require-hashes --no-deps
 # Where the CPU build of torch is published, for a machine whose pip does not find it already.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
@@ -52,10 +54,10 @@ test: setup setup-vllm
 test-fast: setup
 	$(PY) -m pytest -m "not model"
 
-## Static checks: ruff and mypy.
+## Static checks: ruff and mypy, over the core, the plugins and the workers.
 lint: setup
-	$(VENV)/bin/ruff check parser_service plugins tests
-	$(VENV)/bin/mypy parser_service
+	$(VENV)/bin/ruff check parser_service plugins tests workers
+	$(VENV)/bin/mypy parser_service $(PLUGIN_PACKAGES) workers
 
 ## Re-resolve the lock from pyproject.toml, then rebuild the venv and run the suite on it.
 lock: lock-files

@@ -1,7 +1,9 @@
 """Field accuracy per weights dtype: ``parser-service eval`` on the invoices plugin's
 own example invoices (real documents with third-party expected outputs), the default
 pipeline (adapter + extractive decoding), one process per dtype (int8: the
-transformers backend's dynamic quantization, with the adapter merged in first).
+transformers backend's dynamic quantization, with the adapter merged in first); over
+all fields and per field. A measurement, not a test: the suite's floors are in
+tests/pipeline/test_accuracy.py.
 """
 
 from __future__ import annotations
@@ -39,10 +41,20 @@ def run(work_dir: Path, dtypes: Sequence[str], host: PluginHost | None = None) -
         overall = variant["overall"]
         note = f"{overall['correct']} of {overall['expected']} values right, {report['documents']} documents"
         rows.append(Row(SECTION, f"{dtype}: F1, all fields", overall["f1"], "", note))
+        rows += field_rows(dtype, variant["fields"])
         rows.append(Row(SECTION, f"{dtype}: invented rate", variant["invented_rate"] or 0.0))
         rows.append(Row(SECTION, f"{dtype}: seconds per document", variant["seconds_per_document"], "s",
                         "parse, metadata, extraction and re-asks"))  # fmt: skip
     return rows
+
+
+def field_rows(dtype: str, fields: dict[str, dict[str, Any]]) -> list[Row]:
+    """F1 per field: which fields the overall figure loses its values on ("-": none expected or given)."""
+    return [
+        Row(SECTION, f"{dtype}: F1, {name}", "-" if counts["f1"] is None else counts["f1"], "",
+            f"{counts['correct']} of {counts['expected']} right")
+        for name, counts in fields.items()
+    ]  # fmt: skip
 
 
 def evaluate(folder: Path, dtype: str, report: Path) -> dict[str, Any]:

@@ -147,7 +147,7 @@ class Domain:
             raise ValueError(f"domain {self.name!r}: adapter {self.adapter} has no adapter_config.json")
 
 
-def max_chars(n: int) -> dict[str, int]:
+def max_chars(n: int) -> dict[str, Any]:
     """``json_schema_extra`` that bounds how many characters the model may write for a field."""
     return {"max_chars": n}
 

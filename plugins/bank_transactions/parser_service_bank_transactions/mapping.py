@@ -34,7 +34,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from parser_service.plugin_api import CellValue, infer_dayfirst, to_currency, to_date, to_number
@@ -318,7 +318,7 @@ class Mapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Mapping:
-        names = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -376,7 +376,8 @@ def _pick_amount(mapping: Mapping, columns: dict[str, list[CellValue]], headers:
         used.add(mapping.amount)
         return
     debit = _pick(DEBIT, columns, headers, used, lambda v: _reads_as_numbers(v, allow_empty=True))
-    credit = _pick(CREDIT, columns, headers, used | {debit}, lambda v: _reads_as_numbers(v, allow_empty=True))
+    taken = (used | {debit}) if debit else used
+    credit = _pick(CREDIT, columns, headers, taken, lambda v: _reads_as_numbers(v, allow_empty=True))
     if debit and credit and (_has_text(columns[debit]) or _has_text(columns[credit])):
         mapping.debit, mapping.credit = debit, credit
         used.update((debit, credit))

@@ -141,7 +141,7 @@ def read_row(cells: dict[str, CellValue], mapping: Mapping) -> dict[str, Any]:
     if mapping.date:
         out["date"] = _read(cells.get(mapping.date), lambda v: read_date(v, mapping.dayfirst, mapping.date_format).isoformat())
     if mapping.amount:
-        out["amount"] = _signed_amount(cells, mapping)
+        out["amount"] = _signed_amount(cells, mapping.amount, mapping)
     elif mapping.debit and mapping.credit:
         out["amount"] = _pair_amount(cells.get(mapping.debit), cells.get(mapping.credit))
     if mapping.balance:
@@ -162,8 +162,9 @@ def _read(value: CellValue, read: Any) -> Any:
         return UNREADABLE
 
 
-def _signed_amount(cells: dict[str, CellValue], mapping: Mapping) -> Any:
-    amount = _read(cells.get(mapping.amount), read_number)
+def _signed_amount(cells: dict[str, CellValue], column: str, mapping: Mapping) -> Any:
+    """The amount in ``column``, signed by the mapping's indicator column where it has one."""
+    amount = _read(cells.get(column), read_number)
     if not mapping.indicator or amount in (None, UNREADABLE):
         return amount
     mark = cells.get(mapping.indicator)

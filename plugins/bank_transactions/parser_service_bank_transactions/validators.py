@@ -11,23 +11,38 @@ newest-first or oldest-first, so both orders are tried.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from parser_service.plugin_api import FieldIssue, plausible_date
+from parser_service.plugin_api import CrossValidator, FieldIssue, plausible_date
+from parser_service_bank_transactions.schema import Transaction
 
 TOLERANCE = 0.011
 EARLIEST = datetime.date(1970, 1, 1)
 
 
-def amount_present(transaction: BaseModel) -> list[FieldIssue]:
+def on_transactions(check: Callable[[Transaction], list[FieldIssue]]) -> CrossValidator:
+    """The host hands every check the record its schema validated, typed as any model:
+    this states once that it is a ``Transaction``, so each check reads typed fields."""
+
+    @functools.wraps(check)
+    def checked(record: BaseModel) -> list[FieldIssue]:
+        if not isinstance(record, Transaction):
+            raise TypeError(f"{check.__name__} checks a Transaction, not a {type(record).__name__}")
+        return check(record)
+
+    return checked
+
+
+@on_transactions
+def amount_present(transaction: Transaction) -> list[FieldIssue]:
     """A transaction moves money: it has an amount."""
     if transaction.amount is None:
         return [FieldIssue("amount", "a transaction needs an amount")]
     return []
-
 
 
 date_plausible = plausible_date("date", EARLIEST, "a transaction")
@@ -47,10 +62,10 @@ def balance_breaks(transactions: Sequence[dict[str, Any]]) -> list[int]:
         found = []
         for i in range(1, len(transactions)):
             before, after = (transactions[i - 1], transactions[i]) if step > 0 else (transactions[i], transactions[i - 1])
-            values = (before.get("balance"), after.get("amount"), after.get("balance"))
-            if any(v is None for v in values):
+            opening, amount, closing = before.get("balance"), after.get("amount"), after.get("balance")
+            if opening is None or amount is None or closing is None:
                 continue
-            if abs(values[0] + values[1] - values[2]) > TOLERANCE:
+            if abs(opening + amount - closing) > TOLERANCE:
                 found.append(i)
         return found
 

@@ -43,11 +43,12 @@ def _local(tag: str) -> str:
 
 def _first(root: ET.Element, *path: str) -> ET.Element | None:
     """The first element reached by local names ``path``, each a descendant of the last."""
-    found: ET.Element | None = root
+    found = root
     for name in path:
-        found = next((e for e in found.iter() if _local(e.tag) == name and e is not found), None)
-        if found is None:
+        step = next((e for e in found.iter() if _local(e.tag) == name and e is not found), None)
+        if step is None:
             return None
+        found = step
     return found
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from parser_service.plugin_api import FieldIssue, plausible_date
+from parser_service.plugin_api import CrossValidator, FieldIssue, plausible_date
+from parser_service_invoices.schema import Invoice
 
 TOLERANCE = 0.011
 #: The highest tax rate an invoice plausibly charges (VAT and GST stay under 28%).
@@ -14,7 +17,21 @@ MAX_TAX_RATE = 0.3
 EARLIEST = datetime.date(1990, 1, 1)
 
 
-def totals_consistent(invoice: BaseModel) -> list[FieldIssue]:
+def on_invoices(check: Callable[[Invoice], list[FieldIssue]]) -> CrossValidator:
+    """The host hands every check the record its schema validated, typed as any model:
+    this states once that it is an ``Invoice``, so each check reads typed fields."""
+
+    @functools.wraps(check)
+    def checked(record: BaseModel) -> list[FieldIssue]:
+        if not isinstance(record, Invoice):
+            raise TypeError(f"{check.__name__} checks an Invoice, not a {type(record).__name__}")
+        return check(record)
+
+    return checked
+
+
+@on_invoices
+def totals_consistent(invoice: Invoice) -> list[FieldIssue]:
     """The untaxed total cannot exceed the grand total."""
     amount, untaxed = invoice.amount, invoice.amount_untaxed
     if amount is not None and untaxed is not None and untaxed > amount + TOLERANCE and amount >= 0:
@@ -22,11 +39,12 @@ def totals_consistent(invoice: BaseModel) -> list[FieldIssue]:
     return []
 
 
-def lines_sum_to_untaxed(invoice: BaseModel) -> list[FieldIssue]:
+@on_invoices
+def lines_sum_to_untaxed(invoice: Invoice) -> list[FieldIssue]:
     """When every line has a subtotal, they add up to the untaxed total."""
-    lines, untaxed = invoice.lines, invoice.amount_untaxed
-    subtotals = [line.price_subtotal for line in lines]
-    if untaxed is None or not subtotals or any(s is None for s in subtotals):
+    untaxed = invoice.amount_untaxed
+    subtotals = [line.price_subtotal for line in invoice.lines if line.price_subtotal is not None]
+    if untaxed is None or not subtotals or len(subtotals) < len(invoice.lines):
         return []
     total = round(sum(subtotals), 2)
     if abs(total - untaxed) > TOLERANCE * max(1, len(subtotals)):
@@ -34,7 +52,8 @@ def lines_sum_to_untaxed(invoice: BaseModel) -> list[FieldIssue]:
     return []
 
 
-def tax_adds_up(invoice: BaseModel) -> list[FieldIssue]:
+@on_invoices
+def tax_adds_up(invoice: Invoice) -> list[FieldIssue]:
     """The untaxed total plus the tax is the grand total."""
     amount, untaxed, tax = invoice.amount, invoice.amount_untaxed, invoice.amount_tax
     if amount is None or untaxed is None or tax is None or abs(untaxed + tax - amount) <= TOLERANCE:
@@ -48,7 +67,8 @@ def within_tax_rate(tax: float, untaxed: float) -> bool:
     return abs(tax) <= MAX_TAX_RATE * abs(untaxed) + TOLERANCE
 
 
-def tax_rate_plausible(invoice: BaseModel) -> list[FieldIssue]:
+@on_invoices
+def tax_rate_plausible(invoice: Invoice) -> list[FieldIssue]:
     """The tax (given, or the total less the untaxed total) is at most ``MAX_TAX_RATE`` of
     the untaxed total: a tax above it, or an untaxed total far below the grand total,
     is another amount copied in its place."""
