@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 
 from parser_service.document import Document
 from parser_service.records import FieldIssue, Record, whole_document
@@ -152,6 +155,111 @@ def max_chars(n: int) -> dict[str, Any]:
     return {"max_chars": n}
 
 
+class SpanRule(BaseModel):
+    """Which spans of a record's text an extractive field may take; ``extractive()``
+    builds one, and the field carries it as its ``json_schema_extra``.
+
+    A typed, frozen object rather than a loose dict, so that a misspelt option or a
+    value of the wrong type (one label where a list is asked) fails when the plugin is
+    imported, not as a field that silently offers the wrong spans.
+
+    The pipeline applies the options in this order, each step to the spans the one
+    before left; a step that would leave none leaves them all, but for ``only_near``
+    (``pipeline.generation_schema.offered_spans``):
+
+    1. ``kind`` and ``max_chars``: the spans of that kind in the text, at most that long;
+    2. ``not_near``: drops the spans written only right after one of its labels;
+    3. ``not_under``: drops the spans written only in blocks under its headings;
+    4. ``first_near``: keeps the spans right after one of its labels; where there are
+       any, step 5 is skipped;
+    5. ``near``: keeps the spans that follow one of its labels, and of those, with
+       ``right_after``, the ones right after it; ``only_near``: none where none follows;
+    6. ``under``: keeps the spans in blocks under its headings;
+    7. ``prefer``: keeps the spans it matches;
+    8. ``first``: keeps the first span written (else at most ``MAX_CANDIDATES``);
+    9. ``nullable``: whether the model may answer null over the spans left (with none
+       left, the field is null whatever it says).
+
+    Metadata inference (a plugin's evidence) and the training data set read ``kind``,
+    ``max_chars`` and ``near`` alone.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    #: The kind of span: ``date``, ``amount``, ``currency``, ``code`` (identifier-like
+    #: tokens) or ``line`` (whole short lines). The value is copied, never invented.
+    kind: str
+    #: The most characters a span, and so the model's answer, may have.
+    max_chars: int = Field(ge=1)
+    #: False: when the text has spans left, the model must pick one (small models
+    #: otherwise answer null too eagerly).
+    nullable: bool = True
+    #: Labels such as "invoice no" or "total"; when spans follow one of them on its
+    #: line, only those are offered.
+    near: tuple[str, ...] = Field((), strict=False)
+    #: Labels whose values are never this field (a VAT number after "VAT No"); spans
+    #: that follow one of them are not offered.
+    not_near: tuple[str, ...] = Field((), strict=False)
+    #: A regular expression; when some spans match it, only those are offered (an
+    #: issuer among the lines that name a legal form: "GmbH", "B.V.", "Ltd").
+    prefer: str | None = None
+    #: Of the spans after a ``near`` label, only the ones right after it (nothing but
+    #: spaces, punctuation or a currency sign between), where there are any.
+    right_after: bool = False
+    #: When no span follows one of ``near``, none is offered and the field is null (an
+    #: invoice that labels no tax amount charges none; its other amounts are not).
+    only_near: bool = False
+    #: Labels that name the field outright ("Rechnungsnummer", where ``near`` also has
+    #: "Nummer"), found also at the end of a word ("Handelsrechnung Nr."); when spans
+    #: stand right after one of them, only those are offered, and ``near`` is not asked.
+    first_near: tuple[str, ...] = Field((), strict=False)
+    #: Headings alone on a line over the block that holds the field ("Verkäufer",
+    #: "Seller"); when some spans are in such a block, only those are offered.
+    under: tuple[str, ...] = Field((), strict=False)
+    #: Headings over blocks that never hold it ("Käufer", "Bill to"); spans written only
+    #: in such a block are not offered. Each of ``under`` and ``not_under`` also ends
+    #: the other's blocks.
+    not_under: tuple[str, ...] = Field((), strict=False)
+    #: Of the spans the options above leave, only the first written is offered (a
+    #: document states its own date before the delivery, period and due dates that the
+    #: labels fail to tell apart).
+    first: bool = False
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        from parser_service.text.spans import FINDERS
+
+        if kind not in FINDERS:
+            raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
+        return kind
+
+    @field_validator("prefer")
+    @classmethod
+    def _compiles(cls, prefer: str | None) -> str | None:
+        try:  # a bad pattern fails where it is written, not at the first document
+            return prefer if prefer is None else re.compile(prefer).pattern
+        except re.error as error:
+            raise ValueError(f"prefer {prefer!r} is no regular expression: {error}") from error
+
+    def __call__(self, schema: JsonDict) -> None:
+        """Writes the rule into the field's JSON schema (pydantic calls it), keys and
+        values as ``extractive()`` wrote them when it returned a dict, so that a schema's
+        JSON form does not change: ``candidates`` for the kind, only the options set."""
+        options: JsonDict = {
+            "right_after": self.right_after, "only_near": self.only_near, "first_near": list(self.first_near),
+            "under": list(self.under), "not_under": list(self.not_under), "first": self.first,
+            "prefer": self.prefer, "not_near": list(self.not_near),
+        }  # fmt: skip
+        out: JsonDict = {"max_chars": self.max_chars, "candidates": self.kind, "nullable": self.nullable, "near": list(self.near)}
+        schema.update(out | {name: value for name, value in options.items() if value})
+
+
+def span_rule(info: FieldInfo) -> SpanRule | None:
+    """The field's ``SpanRule``, if ``extractive()`` marked it."""
+    return info.json_schema_extra if isinstance(info.json_schema_extra, SpanRule) else None
+
+
 def extractive(
     kind: str,
     n: int,
@@ -166,45 +274,16 @@ def extractive(
     under: Sequence[str] = (),
     not_under: Sequence[str] = (),
     first: bool = False,
-) -> dict[str, Any]:
-    """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text.
-
-    Kinds: ``date``, ``amount``, ``currency``, ``code`` (identifier-like tokens) and
-    ``line`` (whole short lines). The value is copied from the document, never invented.
-    ``nullable=False``: when the text has candidates, the model must pick one (small
-    models otherwise answer null too eagerly); with none, the field is null.
-    ``near``: labels such as "invoice no" or "total"; when spans follow one of them on
-    its line, only those are offered.
-    ``right_after``: of those, only the ones right after their label (nothing but spaces,
-    punctuation or a currency sign between), where there are any.
-    ``only_near``: when no span follows one of ``near``, none is offered and the field is
-    null (an invoice that labels no tax amount charges none; its other amounts are not).
-    ``not_near``: labels whose values are never this field (a VAT number after "VAT No");
-    spans that follow one of them are not offered.
-    ``prefer``: a regular expression; when some spans match it, only those are offered
-    (an issuer among the lines that name a legal form: "GmbH", "B.V.", "Ltd").
-    ``first_near``: labels that name the field outright ("Rechnungsnummer", where
-    ``near`` also has "Nummer"), found also at the end of a word ("Handelsrechnung Nr.");
-    when spans stand right after one of them, only those are offered, and ``near`` is
-    not asked.
-    ``under``: headings that stand alone on a line over the block that holds the field
-    ("Verkäufer", "Seller"); when some spans are in such a block, only those are offered.
-    ``not_under``: headings over blocks that never hold it ("Käufer", "Bill to"); spans
-    written only in such a block are not offered. Each list also ends the other's blocks.
-    ``first``: of the spans the options above leave, only the first written is offered
-    (a document states its own date before the delivery, period and due dates that
-    the labels fail to tell apart).
-    """
-    from parser_service.text.spans import FINDERS
-
-    if kind not in FINDERS:
-        raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
-    options = {
-        "right_after": right_after, "only_near": only_near, "first_near": list(first_near), "under": list(under),
-        "not_under": list(not_under), "first": first, "prefer": prefer, "not_near": list(not_near),
-    }  # fmt: skip
-    out = {"max_chars": n, "candidates": kind, "nullable": nullable, "near": list(near)}
-    return out | {name: value for name, value in options.items() if value}  # only the options set
+) -> SpanRule:
+    """``json_schema_extra`` for a field decoded as one of the ``kind`` spans of the text,
+    at most ``n`` characters long: a ``SpanRule``, whose docstring says what each option
+    does and in which order they apply. A keyword function, so that a plugin declares a
+    field in one line."""
+    return SpanRule(
+        kind=kind, max_chars=n, nullable=nullable, near=near, not_near=not_near, prefer=prefer,
+        right_after=right_after, only_near=only_near, first_near=first_near, under=under, not_under=not_under,
+        first=first,
+    )  # fmt: skip
 
 
 def adapter_folder(folder: Path) -> Path | None:

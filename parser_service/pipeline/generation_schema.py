@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from parser_service.domains.domain import SpanRule, span_rule
 from parser_service.text.spans import (
     FINDERS,
     MAX_CANDIDATES,
@@ -91,34 +92,36 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
         }
     if get_origin(annotation) is Literal:
         return {"anyOf": [{"enum": list(get_args(annotation))}, {"type": "null"}]}
-    extra = _extra(info)
-    if extra.get("candidates") is not None and text is not None:
-        found = FINDERS[str(extra["candidates"])](text, _max_chars(info, annotation))
-        if extra.get("not_near"):
-            found = far_from(text, found, extra["not_near"])
-        if extra.get("not_under"):
-            found = outside_blocks(text, found, extra["not_under"], extra.get("under", ()))
-        outright = tightly_labelled(text, found, extra["first_near"], in_words=True) if extra.get("first_near") else []
-        if outright:
-            found = outright
-        elif extra.get("near"):
-            found = near(text, found, extra["near"], right_after=bool(extra.get("right_after")), only=bool(extra.get("only_near")))
-        if extra.get("under"):
-            found = in_blocks(text, found, extra["under"], extra.get("not_under", ())) or found
-        if extra.get("prefer"):
-            found = preferred(found, str(extra["prefer"]))
-        return _candidates_schema(found[: 1 if extra.get("first") else MAX_CANDIDATES], bool(extra.get("nullable", True)))
+    rule = span_rule(info)
+    if rule is not None and text is not None:
+        return _candidates_schema(offered_spans(rule, text), rule.nullable)
     return _nullable_string(_max_chars(info, annotation))
+
+
+def offered_spans(rule: SpanRule, text: str) -> list[str]:
+    """The spans of ``text`` a field marked ``rule`` may take, its options applied in the
+    order ``SpanRule`` states (the order is part of what each option means)."""
+    found = FINDERS[rule.kind](text, rule.max_chars)
+    if rule.not_near:
+        found = far_from(text, found, rule.not_near)
+    if rule.not_under:
+        found = outside_blocks(text, found, rule.not_under, rule.under)
+    outright = tightly_labelled(text, found, rule.first_near, in_words=True) if rule.first_near else []
+    if outright:
+        found = outright
+    elif rule.near:
+        found = near(text, found, rule.near, right_after=rule.right_after, only=rule.only_near)
+    if rule.under:
+        found = in_blocks(text, found, rule.under, rule.not_under) or found
+    if rule.prefer:
+        found = preferred(found, rule.prefer)
+    return found[: 1 if rule.first else MAX_CANDIDATES]
 
 
 def _candidates_schema(found: list[str], nullable: bool) -> dict[str, Any]:
     if not found:
         return {"type": "null"}
     return {"anyOf": [{"enum": found}, {"type": "null"}]} if nullable else {"enum": found}
-
-
-def _extra(info: FieldInfo) -> dict[str, Any]:
-    return info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
 
 
 def _object_schema(model: type[BaseModel], text: str | None) -> dict[str, Any]:
@@ -131,8 +134,11 @@ def _nullable_string(max_chars: int) -> dict[str, Any]:
 
 
 def _max_chars(info: FieldInfo, annotation: Any) -> int:
-    extra = _extra(info)
-    if "max_chars" in extra:
+    rule = span_rule(info)
+    if rule is not None:
+        return rule.max_chars
+    extra: Any = info.json_schema_extra  # ``max_chars(n)`` writes {"max_chars": n}
+    if isinstance(extra, dict) and "max_chars" in extra:
         return int(extra["max_chars"])
     base = _base_type(annotation)
     return DEFAULT_MAX_CHARS.get(base, DEFAULT_MAX_CHARS[str])

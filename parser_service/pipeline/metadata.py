@@ -32,9 +32,11 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from pydantic.fields import FieldInfo
+
 from parser_service.backends.base import Backend, Generation, GenerationRequest
 from parser_service.document import Document, Page
-from parser_service.domains.domain import Domain
+from parser_service.domains.domain import Domain, SpanRule, span_rule
 from parser_service.pipeline.generation_schema import TOKEN_SLACK, is_list_field, max_json_chars
 from parser_service.text import spans
 from parser_service.text.language import detect_language
@@ -366,7 +368,7 @@ def plugin_evidence(domain: Domain, document: Document) -> float | None:
     fields = domain.schema.model_fields
     names = list(domain.key_fields) or [n for n, info in fields.items() if not is_list_field(info)]
     if domain.prefill is None:
-        names = [n for n in names if _span_kind(fields[n].json_schema_extra) not in (None, "line")]
+        names = [n for n in names if _span_kind(fields[n]) not in (None, "line")]
     if not names:
         return None
     try:
@@ -380,21 +382,22 @@ def plugin_evidence(domain: Domain, document: Document) -> float | None:
             offered = [read.get(n) is not None for n in names]
         else:
             text = record.text[:EVIDENCE_CHARS]
-            offered = [_offers(fields[n].json_schema_extra, text) for n in names]
+            offered = [_offers(span_rule(fields[n]), text) for n in names]
         shares.append(sum(offered) / len(names))
     return sum(shares) / len(shares) if shares else 0.0
 
 
-def _span_kind(extra: Any) -> str | None:
-    return str(extra["candidates"]) if isinstance(extra, dict) and extra.get("candidates") else None
+def _span_kind(info: FieldInfo) -> str | None:
+    rule = span_rule(info)
+    return rule.kind if rule is not None else None
 
 
-def _offers(extra: Any, text: str) -> bool:
+def _offers(rule: SpanRule | None, text: str) -> bool:
     """Whether ``text`` holds a span of the field's kind, after one of its labels if it names any."""
-    assert isinstance(extra, dict)
-    found = spans.FINDERS[str(extra["candidates"])](text, int(extra.get("max_chars", 80)))
-    if extra.get("near"):
-        found = spans.labelled(text, found, extra["near"])
+    assert rule is not None
+    found = spans.FINDERS[rule.kind](text, rule.max_chars)
+    if rule.near:
+        found = spans.labelled(text, found, rule.near)
     return bool(found)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from parser_service.document import Document
-from parser_service.domains.domain import Domain
+from parser_service.domains.domain import Domain, span_rule
 from parser_service.errors import ConfigError, InputError
 from parser_service.parsers.base import Parser
 from parser_service.parsers.sniff import parse_file
@@ -292,16 +292,15 @@ class Builder:
 
     def _found_far_from_label(self, info: Any, record: Record, surface: Any) -> bool:
         """Whether the span finder has ``surface`` and only the ``near`` filter left it out."""
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        if surface is None or not extra.get("near") or extra.get("candidates") not in FINDERS:
+        rule = span_rule(info)
+        if surface is None or rule is None or not rule.near:
             return False
         text = self.truncate(record.text, self.max_prompt_tokens)
-        return str(surface) in FINDERS[str(extra["candidates"])](text, int(extra.get("max_chars", 10**6)))
+        return str(surface) in FINDERS[rule.kind](text, rule.max_chars)
 
     def _spans(self, info: Any, record: Record) -> list[str]:
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        kind = extra.get("candidates")
-        return targets.record_spans(record, str(kind) if kind else None, int(extra.get("max_chars", 10**6)))
+        rule = span_rule(info)
+        return targets.record_spans(record, rule.kind if rule else None, rule.max_chars if rule else 10**6)
 
     def _compare_prefill(self, prefilled: dict[str, Any], truth: TruthRecord, labelled: Labelled, stats: Stats) -> None:
         for name, raw in prefilled.items():
