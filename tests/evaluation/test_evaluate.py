@@ -280,7 +280,7 @@ def test_the_chart_is_a_real_png(bills, tmp_path):
 def test_eval_command_writes_table_json_and_chart(pipeline, tmp_path, capsys, monkeypatch):
     for name in ("gls.csv", "gls.expected.ofx", "creditunion.csv", "creditunion.expected.qif"):
         shutil.copy(BANK_EXAMPLES / name, tmp_path / name)
-    monkeypatch.setattr("parser_service.pipeline.run.Pipeline", lambda settings: pipeline)  # share the loaded model
+    monkeypatch.setattr("parser_service.pipeline.run.Pipeline", lambda settings, host=None: pipeline)  # share the loaded model
     report_path, chart_path = tmp_path / "out" / "report.json", tmp_path / "out" / "chart.png"
     argv = ["eval", "--domain", "bank_transactions", str(tmp_path), "--variants", "base,base+extractive",
             "--json", str(report_path), "--chart", str(chart_path), "--quiet"]
