@@ -8,13 +8,14 @@ prompt has a sensible default.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.fields import FieldInfo
@@ -27,6 +28,24 @@ from parser_service.synth.document import SyntheticDoc
 Splitter = Callable[[Document], Iterable[Record]]
 #: A cross-field check on a validated record; returns the problems it finds.
 CrossValidator = Callable[[BaseModel], list[FieldIssue]]
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+def checks_of(schema: type[SchemaT]) -> Callable[[Callable[[SchemaT], list[FieldIssue]]], CrossValidator]:
+    """A decorator stating once which schema a plugin's cross-field checks read: the host
+    hands every check the record its schema validated, typed as any model; a decorated
+    check gets it typed as ``schema``, and another model is a ``TypeError``."""
+
+    def decorate(check: Callable[[SchemaT], list[FieldIssue]]) -> CrossValidator:
+        @functools.wraps(check)
+        def checked(record: BaseModel) -> list[FieldIssue]:
+            if not isinstance(record, schema):
+                raise TypeError(f"{check.__name__} checks a {schema.__name__}, not a {type(record).__name__}")
+            return check(record)
+
+        return checked
+
+    return decorate
 
 
 def plausible_date(field: str, earliest: datetime.date, what: str) -> CrossValidator:

@@ -11,30 +11,18 @@ newest-first or oldest-first, so both orders are tried.
 from __future__ import annotations
 
 import datetime
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
-
-from parser_service.plugin_api import CrossValidator, FieldIssue, plausible_date
+from parser_service.plugin_api import FieldIssue, checks_of, plausible_date
 from parser_service_bank_transactions.schema import Transaction
 
 TOLERANCE = 0.011
 EARLIEST = datetime.date(1970, 1, 1)
 
 
-def on_transactions(check: Callable[[Transaction], list[FieldIssue]]) -> CrossValidator:
-    """The host hands every check the record its schema validated, typed as any model:
-    this states once that it is a ``Transaction``, so each check reads typed fields."""
-
-    @functools.wraps(check)
-    def checked(record: BaseModel) -> list[FieldIssue]:
-        if not isinstance(record, Transaction):
-            raise TypeError(f"{check.__name__} checks a Transaction, not a {type(record).__name__}")
-        return check(record)
-
-    return checked
+#: Each check below reads an ``Transaction``, typed.
+on_transactions = checks_of(Transaction)
 
 
 @on_transactions

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import functools
-from collections.abc import Callable
 
-from pydantic import BaseModel
-
-from parser_service.plugin_api import CrossValidator, FieldIssue, plausible_date
+from parser_service.plugin_api import FieldIssue, checks_of, plausible_date
 from parser_service_invoices.schema import Invoice
 
 TOLERANCE = 0.011
@@ -17,17 +13,8 @@ MAX_TAX_RATE = 0.3
 EARLIEST = datetime.date(1990, 1, 1)
 
 
-def on_invoices(check: Callable[[Invoice], list[FieldIssue]]) -> CrossValidator:
-    """The host hands every check the record its schema validated, typed as any model:
-    this states once that it is an ``Invoice``, so each check reads typed fields."""
-
-    @functools.wraps(check)
-    def checked(record: BaseModel) -> list[FieldIssue]:
-        if not isinstance(record, Invoice):
-            raise TypeError(f"{check.__name__} checks an Invoice, not a {type(record).__name__}")
-        return check(record)
-
-    return checked
+#: Each check below reads an ``Invoice``, typed.
+on_invoices = checks_of(Invoice)
 
 
 @on_invoices
