@@ -73,7 +73,7 @@ class CutOff(DeterministicBackend):
 
 
 def test_a_failed_record_carries_its_reason():
-    result = Pipeline(backend=CutOff()).extract(INVOICE_EXAMPLES / "oyo.pdf", plugin="invoices")
+    result = Pipeline(backend=CutOff()).extract(INVOICE_EXAMPLES / "oyo.pdf", domain="invoices")
     (record,) = result.records
     assert record.status == "failed" and record.truncated
     assert record.data is None
