@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from parser_service.cli.entry import add_domain_option
+from parser_service.cli.options import add_domain_option
 from parser_service.cli.training import add_calibrate, add_train
 from parser_service.errors import ConfigError
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from parser_service import __version__
+from parser_service.cli.options import add_domain_option
 from parser_service.errors import BackendError, ConfigError, InputError, ParserServiceError
 
 if TYPE_CHECKING:
@@ -35,12 +36,6 @@ EXIT_PIPE = 141
 
 class OutputClosed(Exception):
     """The reader of the output (a pipe's or FIFO's other end) went away."""
-
-
-def add_domain_option(parser: argparse.ArgumentParser, help: str, *, required: bool = False) -> None:
-    """``--domain NAME``: the kind of document to extract (``parser-service plugins`` lists the
-    installed ones). ``--plugin`` is its old name, still accepted so that scripts keep working."""
-    parser.add_argument("--domain", "--plugin", dest="domain", metavar="NAME", required=required, help=help)
 
 
 def build_parser() -> argparse.ArgumentParser:

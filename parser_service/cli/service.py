@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from parser_service.cli.entry import add_domain_option
+from parser_service.cli.options import add_domain_option
 from parser_service.errors import ConfigError, InputError
 
 if TYPE_CHECKING:

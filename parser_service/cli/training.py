@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from parser_service.cli.entry import add_domain_option
+from parser_service.cli.options import add_domain_option
 from parser_service.errors import ConfigError
 
 
