@@ -73,6 +73,8 @@ def _add_extract(commands: Any) -> None:
     )
     extract.add_argument("path", type=Path, help="the document: PDF, XLSX, CSV/TSV or text")
     add_domain_option(extract, "domain to extract (default: chosen from the inferred document type)")
+    extract.add_argument("--schema", type=Path, metavar="FILE",
+                         help="extract into this JSON Schema instead of a domain's (the whole document, one record)")  # fmt: skip
     extract.add_argument("--backend", help="model backend (default: PARSER_SERVICE_BACKEND or 'transformers')")
     extract.add_argument("--model", help="'embedded' or a local Hugging Face model folder")
     extract.add_argument("--output", "-o", type=Path, help="write the JSON here instead of stdout")
@@ -133,6 +135,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(args: argparse.Namespace) -> Any:
+    """What ``extract`` reads the document into: a schema file's domain, a domain's name, or None."""
+    if args.schema is None:
+        return args.domain
+    if args.domain:
+        raise ConfigError("--schema and --domain both name a target: give one")
+    from parser_service.schemas.request import load_schema, schema_domain
+
+    return schema_domain(load_schema(args.schema), args.schema.stem)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from parser_service.cli.progress import StderrProgress
     from parser_service.pipeline.run import Pipeline
@@ -141,7 +154,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("backend", args.backend), ("model", args.model)) if v}
     pipeline = Pipeline(Settings(**overrides), host=args.plugin_host())
     progress = None if args.quiet else StderrProgress()
-    result = pipeline.extract(args.path, domain=args.domain, filename=args.path.name, progress=progress, stream=True)
+    result = pipeline.extract(args.path, domain=_target(args), filename=args.path.name, progress=progress, stream=True)
     if result.domain is None:
         _warn(f"{args.path.name}: no domain matches document type "
               f"{result.metadata.get('document_type')!r}; pass --domain NAME to choose one")

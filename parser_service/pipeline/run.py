@@ -120,14 +120,16 @@ class Pipeline:
         self,
         path: Path,
         *,
-        domain: str | None = None,
+        domain: str | Domain | None = None,
         filename: str | None = None,
         progress: Progress | None = None,
         stream: bool = False,
     ) -> Extraction:
-        """Parse ``path``, infer its metadata and extract its records. ``stream``: the
-        records are left pending, extracted as ``Extraction.write_json`` draws them."""
-        chosen = self.host.domain(domain) if domain else None
+        """Parse ``path``, infer its metadata and extract its records into ``domain`` (an
+        installed one by name, or one given whole, such as a request's schema's); None:
+        the one the inferred type picks. ``stream``: the records are left pending,
+        extracted as ``Extraction.write_json`` draws them."""
+        chosen = self.host.domain(domain) if isinstance(domain, str) else domain
         _report(progress, "parsing", 0, 1)
         document = self.parse(path, filename)
         _report(progress, "parsing", 1, 1)

@@ -1,0 +1,158 @@
+"""A JSON Schema compiled into a pydantic model whose fields are grounded in the source.
+
+What a schema may use: objects (nested too), arrays of objects and of scalars, strings,
+numbers, integers, booleans, enums and nullables (``"type": ["string", "null"]``), with
+``description``, ``examples`` and ``title`` on any of them. Strings may carry the formats
+``date``, ``amount`` and ``currency``. Every other keyword, type or format is refused with
+``SchemaError`` naming it and its JSON path: nothing is silently ignored.
+
+How a value is grounded follows its type: a date, an amount or a currency is decoded as
+one of the spans of that kind in the record's text (as the invoices plugin declares its
+fields), a string as one of the text's lines, a number as an amount; booleans and enums
+are chosen among their options. Every field may be missing from a document, so each is
+nullable in the compiled model; ``required`` must name properties that exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from parser_service.domains.domain import extractive
+from parser_service.errors import ConfigError
+from parser_service.text.normalize import Amount, CurrencyCode, ISODate
+
+#: Keywords every node may carry; the prompt reads description and examples.
+ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "$comment"})
+#: Keywords each type adds to those.
+BY_TYPE = {
+    "object": frozenset({"type", "properties", "required", "additionalProperties"}),
+    "array": frozenset({"type", "items"}),
+    "string": frozenset({"type", "format", "enum"}),
+    "number": frozenset({"type", "enum"}),
+    "integer": frozenset({"type", "enum"}),
+    "boolean": frozenset({"type"}),
+}
+#: A string's format: the type it is read as and the kind of span it is copied from.
+FORMATS: dict[str, tuple[Any, str, int]] = {
+    "date": (ISODate, "date", 40),
+    "amount": (Amount, "amount", 24),
+    "currency": (CurrencyCode, "currency", 8),
+}
+LINE_CHARS = 120
+
+
+class SchemaError(ConfigError):
+    """A target schema the extraction cannot honour, with the JSON path of the problem."""
+
+
+def schema_hash(schema: dict[str, Any]) -> str:
+    """The schema's version: SHA-256 of its canonical JSON (sorted keys, no spaces)."""
+    return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def compile_schema(schema: dict[str, Any], name: str = "Target") -> type[BaseModel]:
+    """The pydantic model of a JSON Schema whose root is an object."""
+    if not isinstance(schema, dict) or _types(schema, "$")[0] != "object":
+        raise SchemaError("$: a target schema is an object with properties")
+    return _object(schema, "$", _model_name(name))
+
+
+def _object(node: dict[str, Any], path: str, name: str) -> type[BaseModel]:
+    _check_keywords(node, path, "object")
+    properties = node.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        raise SchemaError(f"{path}: an object needs 'properties', a non-empty mapping")
+    if node.get("additionalProperties", False) is not False:
+        raise SchemaError(f"{path}.additionalProperties: only false is supported (no field beyond the properties)")
+    missing = sorted(set(node.get("required", [])) - set(properties))
+    if missing:
+        raise SchemaError(f"{path}.required: names properties that do not exist: {', '.join(missing)}")
+    fields = {key: _field(value, f"{path}.{key}", f"{name}_{key}") for key, value in properties.items()}
+    return create_model(name, **fields)  # type: ignore[call-overload]
+
+
+def _field(node: Any, path: str, name: str) -> tuple[Any, Any]:
+    """``(annotation, FieldInfo)`` of one property: optional, grounded by its type."""
+    if not isinstance(node, dict):
+        raise SchemaError(f"{path}: a property's schema is an object")
+    kind, _nullable = _types(node, path)
+    _check_keywords(node, path, kind)
+    annotation, rule = _annotation(node, path, kind, name)
+    info = Field(None, description=_description(node), json_schema_extra=rule)
+    return annotation | None, info
+
+
+def _annotation(node: dict[str, Any], path: str, kind: str, name: str) -> tuple[Any, Any]:
+    """The field's type, and its span rule where its value is copied from the text."""
+    if "enum" in node:
+        return _enum(node["enum"], path), None
+    if kind == "object":
+        return _object(node, path, name), None
+    if kind == "array":
+        return _array(node, path, name), None
+    if kind == "string":
+        fmt = node.get("format")
+        if fmt is None:
+            return str, extractive("line", LINE_CHARS)
+        if fmt not in FORMATS:
+            raise SchemaError(f"{path}.format: {fmt!r} is not supported; use one of: {', '.join(FORMATS)}")
+        annotation, span_kind, max_chars = FORMATS[fmt]
+        return annotation, extractive(span_kind, max_chars)
+    if kind == "number":
+        return Amount, extractive("amount", 24)
+    if kind == "integer":
+        return int, extractive("amount", 24)
+    return bool, None
+
+
+def _array(node: dict[str, Any], path: str, name: str) -> Any:
+    items = node.get("items")
+    if not isinstance(items, dict):
+        raise SchemaError(f"{path}.items: an array needs one schema for its items")
+    item_path = f"{path}[]"
+    kind, _ = _types(items, item_path)
+    if kind == "array":
+        raise SchemaError(f"{item_path}: arrays of arrays are not supported")
+    _check_keywords(items, item_path, kind)
+    annotation, _rule = _annotation(items, item_path, kind, f"{name}_item")
+    return list[annotation]  # type: ignore[valid-type]
+
+
+def _enum(values: Any, path: str) -> Any:
+    if not isinstance(values, list) or not values or not all(isinstance(v, str | int | float | bool) for v in values):
+        raise SchemaError(f"{path}.enum: a non-empty list of strings, numbers or booleans")
+    return Literal[tuple(values)]
+
+
+def _types(node: dict[str, Any], path: str) -> tuple[str, bool]:
+    """The node's one type and whether it may be null (``["string", "null"]``)."""
+    declared = node.get("type")
+    named = declared if isinstance(declared, list) else [declared]
+    kinds = [t for t in named if t != "null"]
+    if len(kinds) != 1 or kinds[0] not in BY_TYPE:
+        raise SchemaError(f"{path}.type: {declared!r} is not supported; use one of: {', '.join(BY_TYPE)} (or with 'null')")
+    return kinds[0], "null" in named
+
+
+def _check_keywords(node: dict[str, Any], path: str, kind: str) -> None:
+    unknown = sorted(set(node) - ANNOTATIONS - BY_TYPE[kind])
+    if unknown:
+        raise SchemaError(f"{path}.{unknown[0]}: the keyword is not supported for a {kind}; "
+                          f"supported: {', '.join(sorted(BY_TYPE[kind] | ANNOTATIONS))}")  # fmt: skip
+
+
+def _description(node: dict[str, Any]) -> str | None:
+    """The description and examples, as the prompt's line for the field shows them."""
+    parts = [str(node["description"])] if node.get("description") else []
+    if node.get("examples"):
+        parts.append("e.g. " + ", ".join(str(e) for e in node["examples"][:3]))
+    return "; ".join(parts) or node.get("title")
+
+
+def _model_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in name).strip("_") or "Target"
+    return cleaned if cleaned[0].isalpha() else f"Schema_{cleaned}"

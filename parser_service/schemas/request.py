@@ -1,0 +1,32 @@
+"""The domain of a schema given with a request: the whole document is one record, read
+into the compiled model; the schema's content hash is its version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from parser_service.domains.domain import Domain
+from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+
+
+def load_schema(path: Path) -> dict[str, Any]:
+    """A JSON Schema file, read; a missing or unreadable file is a ``SchemaError``."""
+    try:
+        schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SchemaError(f"--schema {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"--schema {path}: not a JSON file ({exc})") from None
+    if not isinstance(schema, dict):
+        raise SchemaError(f"--schema {path}: a JSON Schema is an object")
+    return schema
+
+
+def schema_domain(schema: dict[str, Any], name: str) -> Domain:
+    """A domain extracting one record of ``schema`` from the whole document."""
+    model = compile_schema(schema, schema.get("title") or name)
+    description = schema.get("description") or f"a document read into the schema {name!r}"
+    return Domain(name=name, version=schema_hash(schema)[:12], schema=model, document_type=name,
+                  description=description)  # fmt: skip

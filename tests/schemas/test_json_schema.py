@@ -1,0 +1,94 @@
+"""A JSON Schema given with a request compiles into a grounded pydantic model, and every
+keyword the path cannot honour is refused with its JSON path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parser_service.cli.entry import EXIT_CONFIG, main
+from parser_service.domains.domain import span_rule
+from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+from tests.conftest import ROOT
+
+RECEIPT: dict[str, Any] = {
+    "title": "receipt",
+    "type": "object",
+    "properties": {
+        "company": {"type": "string", "description": "the shop that issued it", "examples": ["ACME Ltd"]},
+        "date": {"type": "string", "format": "date"},
+        "total": {"type": ["string", "null"], "format": "amount"},
+        "paid_by": {"type": "string", "enum": ["cash", "card"]},
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "price": {"type": "number"}}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "member": {"type": "boolean"},
+    },
+    "required": ["company"],
+}  # fmt: skip
+
+
+def test_a_schema_becomes_a_model_that_reads_normalised_values() -> None:
+    model = compile_schema(RECEIPT)
+    record = model.model_validate({"company": "ACME", "date": "23-01-2019", "total": "20,00", "paid_by": "card",
+                                   "items": [{"name": "tea", "price": "3.50"}], "tags": ["x"], "member": True})  # fmt: skip
+    assert record.model_dump(mode="json") == {"company": "ACME", "date": "2019-01-23", "total": 20.0, "paid_by": "card",
+                                              "items": [{"name": "tea", "price": 3.5}], "tags": ["x"], "member": True}  # fmt: skip
+    assert model.model_validate({}).model_dump() == dict.fromkeys(RECEIPT["properties"])  # every field may be missing
+    with pytest.raises(ValueError):
+        model.model_validate({"paid_by": "cheque"})  # an enum is chosen among its options
+
+
+def test_copied_fields_are_spans_of_their_kind_and_the_prompt_gets_descriptions() -> None:
+    fields = compile_schema(RECEIPT).model_fields
+    kinds = {name: (rule.kind if (rule := span_rule(info)) else None) for name, info in fields.items()}
+    assert kinds == {"company": "line", "date": "date", "total": "amount", "paid_by": None, "items": None,
+                     "tags": None, "member": None}  # fmt: skip
+    assert fields["company"].description == "the shop that issued it; e.g. ACME Ltd"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"properties": {"a": {"type": "string", "pattern": "^x"}}}, r"\$\.a\.pattern: the keyword is not supported"),
+        ({"properties": {"a": {"type": "string", "format": "email"}}}, r"\$\.a\.format: 'email' is not supported"),
+        ({"properties": {"a": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}},
+         r"\$\.a\[\]: arrays of arrays"),
+        ({"properties": {"a": {"type": "object", "properties": {"b": {"oneOf": []}}}}}, r"\$\.a\.b\.type: None is not supported"),
+        ({"properties": {"a": {"type": "string"}}, "required": ["b"]}, r"\$\.required: .* do not exist: b"),
+        ({"properties": {"a": {"type": "string"}}, "additionalProperties": True}, r"\$\.additionalProperties"),
+        ({"properties": {}}, r"\$: an object needs 'properties'"),
+    ],
+)
+def test_what_the_path_cannot_honour_is_refused_with_its_path(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        compile_schema({"type": "object", **change})
+
+
+def test_the_version_is_the_content_hash_whatever_the_key_order() -> None:
+    reordered = json.loads(json.dumps(dict(reversed(list(RECEIPT.items())))))
+    assert schema_hash(reordered) == schema_hash(RECEIPT) != schema_hash({**RECEIPT, "title": "other"})
+
+
+def test_extract_with_a_schema_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    schema = tmp_path / "receipt.json"
+    schema.write_text(json.dumps(RECEIPT))
+    receipt = ROOT / "tests" / "data" / "sroie_007.txt"
+    assert main(["extract", str(receipt), "--schema", str(schema), "--backend", "deterministic", "-q"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)["records"]
+    assert record["domain"] == "receipt" and set(record["data"]) == set(RECEIPT["properties"])
+
+
+def test_a_bad_schema_or_two_targets_exit_with_a_configuration_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    receipt = str(ROOT / "tests" / "data" / "sroie_007.txt")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"type": "object", "properties": {"a": {"type": "string", "minLength": 2}}}))
+    assert main(["extract", receipt, "--schema", str(bad), "--backend", "deterministic", "-q"]) == EXIT_CONFIG
+    assert "$.a.minLength: the keyword is not supported for a string" in capsys.readouterr().err
+    assert main(["extract", receipt, "--schema", str(tmp_path / "none.json"), "-q"]) == EXIT_CONFIG
+    assert "no such file" in capsys.readouterr().err
+    assert main(["extract", receipt, "--schema", str(bad), "--domain", "invoices", "-q"]) == EXIT_CONFIG
+    assert "give one" in capsys.readouterr().err
