@@ -73,8 +73,9 @@ def _add_extract(commands: Any) -> None:
     )
     extract.add_argument("path", type=Path, help="the document: PDF, XLSX, CSV/TSV or text")
     add_domain_option(extract, "domain to extract (default: chosen from the inferred document type)")
-    extract.add_argument("--schema", type=Path, metavar="FILE",
-                         help="extract into this JSON Schema instead of a domain's (the whole document, one record)")  # fmt: skip
+    extract.add_argument("--schema", metavar="FILE|MODULE:CLASS",
+                         help="extract into this JSON Schema file, or pydantic class, instead of a domain's "
+                              "(the whole document, one record)")  # fmt: skip
     extract.add_argument("--backend", help="model backend (default: PARSER_SERVICE_BACKEND or 'transformers')")
     extract.add_argument("--model", help="'embedded' or a local Hugging Face model folder")
     extract.add_argument("--output", "-o", type=Path, help="write the JSON here instead of stdout")
@@ -141,9 +142,9 @@ def _target(args: argparse.Namespace) -> Any:
         return args.domain
     if args.domain:
         raise ConfigError("--schema and --domain both name a target: give one")
-    from parser_service.schemas.request import load_schema, schema_domain
+    from parser_service.schemas.request import target_domain
 
-    return schema_domain(load_schema(args.schema), args.schema.stem)
+    return target_domain(args.schema)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

@@ -3,9 +3,12 @@ into the compiled model; the schema's content hash is its version."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from parser_service.domains.domain import Domain
 from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
@@ -30,3 +33,26 @@ def schema_domain(schema: dict[str, Any], name: str) -> Domain:
     description = schema.get("description") or f"a document read into the schema {name!r}"
     return Domain(name=name, version=schema_hash(schema)[:12], schema=model, document_type=name,
                   description=description)  # fmt: skip
+
+
+def target_domain(target: str) -> Domain:
+    """The domain of ``--schema TARGET``: a JSON Schema file, or ``package.module:Model``
+    naming a pydantic class (taken as it is: its fields' own span rules apply)."""
+    path = Path(target)
+    if path.suffix.lower() == ".json" or path.exists() or ":" not in target:
+        return schema_domain(load_schema(path), path.stem)
+    model = _import_model(target)
+    schema = model.model_json_schema()
+    return Domain(name=model.__name__, version=schema_hash(schema)[:12], schema=model, document_type=model.__name__,
+                  description=model.__doc__ or f"a document read into {model.__name__}")  # fmt: skip
+
+
+def _import_model(target: str) -> type[BaseModel]:
+    module_name, _, attribute = target.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise SchemaError(f"--schema {target}: cannot import it ({exc})") from None
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise SchemaError(f"--schema {target}: not a pydantic model class")
+    return found

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, Field
 
 from parser_service.cli.entry import EXIT_CONFIG, main
-from parser_service.domains.domain import span_rule
+from parser_service.domains.domain import extractive, span_rule
 from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+from parser_service.text.normalize import ISODate
 from tests.conftest import ROOT
 
 RECEIPT: dict[str, Any] = {
@@ -92,3 +94,20 @@ def test_a_bad_schema_or_two_targets_exit_with_a_configuration_error(tmp_path: P
     assert "no such file" in capsys.readouterr().err
     assert main(["extract", receipt, "--schema", str(bad), "--domain", "invoices", "-q"]) == EXIT_CONFIG
     assert "give one" in capsys.readouterr().err
+
+
+class Ticket(BaseModel):
+    """A ticket, as a plugin author or a user writes one in Python."""
+
+    date: ISODate | None = Field(None, json_schema_extra=extractive("date", 40))
+
+
+def test_extract_with_a_pydantic_class(capsys: pytest.CaptureFixture[str]) -> None:
+    receipt = str(ROOT / "tests" / "data" / "sroie_007.txt")
+    assert main(["extract", receipt, "--schema", f"{__name__}:Ticket", "--backend", "deterministic", "-q"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)["records"]
+    assert record["domain"] == "Ticket" and list(record["data"]) == ["date"]
+    assert main(["extract", receipt, "--schema", f"{__name__}:RECEIPT", "-q"]) == EXIT_CONFIG
+    assert "not a pydantic model class" in capsys.readouterr().err
+    assert main(["extract", receipt, "--schema", "no_such_module:Model", "-q"]) == EXIT_CONFIG
+    assert "cannot import it" in capsys.readouterr().err
