@@ -251,8 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--make", help=argparse.SUPPRESS)  # one case's file, in a process of its own
     parser.add_argument("--count", type=Path, help=argparse.SUPPRESS)  # an output's statuses, likewise
     args = parser.parse_args(argv)
-    if args.count or args.make:
-        print(count(args.count)) if args.count else make(next(c for c in CASES if c.name == args.make), args.work_dir)
+    if args.count:
+        print(count(args.count))
+        return
+    if args.make:
+        make(next(c for c in CASES if c.name == args.make), args.work_dir)
         return
     wanted = set(args.cases.split(","))
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="parser-service-hostile-"))

@@ -56,13 +56,13 @@ def schema_hash(schema: dict[str, Any]) -> str:
 
 def compile_schema(schema: dict[str, Any], name: str = "Target") -> type[BaseModel]:
     """The pydantic model of a JSON Schema whose root is an object."""
-    if not isinstance(schema, dict) or _types(schema, "$")[0] != "object":
+    if not isinstance(schema, dict) or _type(schema, "$") != "object":
         raise SchemaError("$: a target schema is an object with properties")
+    _check_keywords(schema, "$", "object")
     return _object(schema, "$", _model_name(name))
 
 
 def _object(node: dict[str, Any], path: str, name: str) -> type[BaseModel]:
-    _check_keywords(node, path, "object")
     properties = node.get("properties")
     if not isinstance(properties, dict) or not properties:
         raise SchemaError(f"{path}: an object needs 'properties', a non-empty mapping")
@@ -79,15 +79,16 @@ def _field(node: Any, path: str, name: str) -> tuple[Any, Any]:
     """``(annotation, FieldInfo)`` of one property: optional, grounded by its type."""
     if not isinstance(node, dict):
         raise SchemaError(f"{path}: a property's schema is an object")
-    kind, _nullable = _types(node, path)
-    _check_keywords(node, path, kind)
-    annotation, rule = _annotation(node, path, kind, name)
+    annotation, rule = _annotation(node, path, name)
     info = Field(None, description=_description(node), json_schema_extra=rule)
     return annotation | None, info
 
 
-def _annotation(node: dict[str, Any], path: str, kind: str, name: str) -> tuple[Any, Any]:
-    """The field's type, and its span rule where its value is copied from the text."""
+def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
+    """The node's type, and its span rule where its value is copied from the text; its
+    keywords checked."""
+    kind = _type(node, path)
+    _check_keywords(node, path, kind)
     if "enum" in node:
         return _enum(node["enum"], path), None
     if kind == "object":
@@ -114,11 +115,9 @@ def _array(node: dict[str, Any], path: str, name: str) -> Any:
     if not isinstance(items, dict):
         raise SchemaError(f"{path}.items: an array needs one schema for its items")
     item_path = f"{path}[]"
-    kind, _ = _types(items, item_path)
-    if kind == "array":
+    if _type(items, item_path) == "array":
         raise SchemaError(f"{item_path}: arrays of arrays are not supported")
-    _check_keywords(items, item_path, kind)
-    annotation, _rule = _annotation(items, item_path, kind, f"{name}_item")
+    annotation, _rule = _annotation(items, item_path, f"{name}_item")
     return list[annotation]  # type: ignore[valid-type]
 
 
@@ -128,14 +127,15 @@ def _enum(values: Any, path: str) -> Any:
     return Literal[tuple(values)]
 
 
-def _types(node: dict[str, Any], path: str) -> tuple[str, bool]:
-    """The node's one type and whether it may be null (``["string", "null"]``)."""
+def _type(node: dict[str, Any], path: str) -> str:
+    """The node's one type; ``"null"`` beside it (``["string", "null"]``) changes nothing,
+    as every compiled field may be null."""
     declared = node.get("type")
     named = declared if isinstance(declared, list) else [declared]
     kinds = [t for t in named if t != "null"]
     if len(kinds) != 1 or kinds[0] not in BY_TYPE:
         raise SchemaError(f"{path}.type: {declared!r} is not supported; use one of: {', '.join(BY_TYPE)} (or with 'null')")
-    return kinds[0], "null" in named
+    return str(kinds[0])
 
 
 def _check_keywords(node: dict[str, Any], path: str, kind: str) -> None:

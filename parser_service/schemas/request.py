@@ -30,9 +30,7 @@ def load_schema(path: Path) -> dict[str, Any]:
 def schema_domain(schema: dict[str, Any], name: str) -> Domain:
     """A domain extracting one record of ``schema`` from the whole document."""
     model = compile_schema(schema, schema.get("title") or name)
-    description = schema.get("description") or f"a document read into the schema {name!r}"
-    return Domain(name=name, version=schema_hash(schema)[:12], schema=model, document_type=name,
-                  description=description)  # fmt: skip
+    return _domain(name, model, schema, schema.get("description") or f"a document read into the schema {name!r}")
 
 
 def target_domain(target: str) -> Domain:
@@ -42,9 +40,14 @@ def target_domain(target: str) -> Domain:
     if path.suffix.lower() == ".json" or path.exists() or ":" not in target:
         return schema_domain(load_schema(path), path.stem)
     model = _import_model(target)
-    schema = model.model_json_schema()
-    return Domain(name=model.__name__, version=schema_hash(schema)[:12], schema=model, document_type=model.__name__,
-                  description=model.__doc__ or f"a document read into {model.__name__}")  # fmt: skip
+    name = model.__name__
+    return _domain(name, model, model.model_json_schema(), model.__doc__ or f"a document read into {name}")
+
+
+def _domain(name: str, model: type[BaseModel], schema: dict[str, Any], description: str) -> Domain:
+    """One record of ``model`` from the whole document; the version is ``schema``'s hash."""
+    return Domain(name=name, version=schema_hash(schema)[:12], schema=model, document_type=name,
+                  description=description)  # fmt: skip
 
 
 def _import_model(target: str) -> type[BaseModel]:
