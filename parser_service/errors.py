@@ -13,7 +13,8 @@
     │   └── NoRecordsError             tables with rows, of which the plugin made no record
     ├── PluginError
     │   ├── UnknownDomainError         ``--domain`` names nothing installed (``UnknownPluginError``: its old name)
-    │   └── PluginConflictError        two plugins register the same name
+    │   ├── PluginConflictError        two plugins register the same name
+    │   └── DomainFileError            a declarative domain's ``domain.toml`` names a wrong value
     ├── ConfigError                    a setting is wrong (model path, backend name)
     │   └── PluginUnavailableError     ``retryable``: an installed plugin failed to load
     └── BackendError                   the model backend failed
@@ -111,6 +112,15 @@ UnknownPluginError = UnknownDomainError
 
 class PluginConflictError(PluginError):
     pass
+
+
+class DomainFileError(PluginError):
+    """A ``domain.toml`` that cannot be loaded: the file, and the key at fault (None: the
+    file as a whole), are named. ``name``: the domain it describes, as far as it tells."""
+
+    def __init__(self, path: str, key: str | None, problem: str, name: str) -> None:
+        self.path, self.key, self.problem, self.name = path, key, problem, name
+        super().__init__(f"{path}: {key}: {problem}" if key else f"{path}: {problem}")
 
 
 class ConfigError(ParserServiceError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -92,6 +93,10 @@ class Settings(BaseSettings):
         True,
         description="Decode fields a plugin marks extractive as one of the spans found in the text "
         "(false: free bounded strings, to measure what extractive decoding is worth).",
+    )
+    domain_dirs: str = Field(
+        "", description="Folders of declarative domains (each a folder with a domain.toml, or a folder of such "
+        "folders), separated by the path separator (':' on Linux, ';' on Windows); loaded beside the plugins'.",
     )
 
     # --- the vllm backend (vLLM's engine in this process) ---
@@ -189,6 +194,10 @@ class Settings(BaseSettings):
         True, description="Serve the API's documentation without a key: /docs (Swagger UI), /redoc, "
         "/openapi.json and their assets (no data; every data route still needs a key). false: none of them."
     )
+
+    def domain_folders(self) -> list[Path]:
+        """The folders ``domain_dirs`` names, in order."""
+        return [Path(part).expanduser() for part in self.domain_dirs.split(os.pathsep) if part.strip()]
 
     def schedule_queue(self) -> str:
         """The queue of beat's own tasks (folder scans, the reconciler), consumed by the worker

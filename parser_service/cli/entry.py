@@ -169,7 +169,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     host = args.plugin_host()
     rows = [
         {"kind": "domain", "name": name, "version": r.item.version, "document_type": r.item.document_type,
-         "from": r.distribution, "adapter": str(r.item.adapter) if r.item.adapter else None}
+         "from": r.distribution, "adapter": str(r.item.adapter) if r.item.adapter else None,
+         "location": str(r.location) if r.location else None}
         for name, r in sorted(host.domains.items())
     ] + [
         {"kind": "parser", "name": name, "version": r.version, "media_type": r.item.media_type, "from": r.distribution}
@@ -180,7 +181,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         detail = row.get("document_type") or row.get("media_type")
-        print(f"{row['kind']:<7} {row['name']:<20} {row['version'] or '?':<10} {detail:<28} {row['from']}")
+        where = f" ({row['location']})" if row.get("location") else ""
+        print(f"{row['kind']:<7} {row['name']:<20} {row['version'] or '?':<10} {detail:<28} {row['from']}{where}")
     return 0
 
 

@@ -30,3 +30,13 @@ def register_domains(register: Callable[..., None]) -> None:
     A domain brings the target schema, prompt, splitter, validators, an optional
     LoRA adapter folder and example documents for one kind of document.
     """
+
+
+@hookspec
+def register_domain_folders(register: Callable[..., None]) -> None:
+    """Register declarative domains: ``register(folder)`` for a folder holding a
+    ``domain.toml``, or one whose subfolders hold one each (``domains.declarative``).
+
+    A plugin that ships its domains as data needs no other code; a folder that fails to
+    load is reported, and the rest load.
+    """

@@ -4,22 +4,27 @@ Plugins are published through the ``parser_service.plugins`` entry-point group a
 loaded once, lazily, on first use. The built-in parsers are a plugin too
 (``parser_service.domains.builtin``), registered through the same hooks. Set
 ``PARSER_SERVICE_PLUGINS`` to a comma-separated list of entry-point names to load
-only those (built-ins always load).
+only those (built-ins always load). Declarative domains (folders with a ``domain.toml``)
+come from the plugins' ``register_domain_folders`` hook and from the folders named in
+``PARSER_SERVICE_DOMAIN_DIRS``; one that fails to load is ``broken``, the others load.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from parser_service.domains import hookspecs
+from parser_service.domains.declarative import domain_folders, load_domain
 from parser_service.domains.domain import Domain
-from parser_service.errors import PluginConflictError, PluginError, PluginUnavailableError, UnknownDomainError
+from parser_service.errors import DomainFileError, PluginConflictError, PluginError, PluginUnavailableError, UnknownDomainError
 from parser_service.parsers.base import Parser
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,8 @@ class Registered:
     plugin: str
     distribution: str | None
     version: str | None
+    #: The folder a declarative domain was loaded from (None: registered in Python).
+    location: Path | None = None
 
 
 @dataclass
@@ -83,8 +90,11 @@ def new_manager() -> pluggy.PluginManager:
     return manager
 
 
-def build_host(manager: pluggy.PluginManager | None = None, *, entry_points: bool = True) -> PluginHost:
-    """Load the built-ins (and entry points), then collect registrations."""
+def build_host(
+    manager: pluggy.PluginManager | None = None, *, entry_points: bool = True, domain_dirs: Sequence[Path] | None = None
+) -> PluginHost:
+    """Load the built-ins (and entry points), then collect registrations; ``domain_dirs``:
+    folders of declarative domains (default: the ``domain_dirs`` setting's)."""
     manager = manager or new_manager()
     for module_name in BUILTIN_MODULES:
         if manager.get_plugin(module_name) is None:
@@ -94,7 +104,14 @@ def build_host(manager: pluggy.PluginManager | None = None, *, entry_points: boo
         _load_entry_points(manager, _allowed_names(), broken)
     host = PluginHost(manager, broken=broken)
     _collect(host)
+    _collect_folders(host, _setting_dirs() if domain_dirs is None else domain_dirs)
     return host
+
+
+def _setting_dirs() -> list[Path]:
+    from parser_service.settings import Settings
+
+    return Settings().domain_folders()
 
 
 def _allowed_names() -> set[str] | None:
@@ -133,6 +150,39 @@ def _collect(host: PluginHost) -> None:
         impl.function(register=lambda item, o=origin: _add_domain(host, item, o))
 
 
+def _collect_folders(host: PluginHost, extra: Sequence[Path]) -> None:
+    """The declarative domains: the folders plugins register, then those of the setting."""
+    for impl in reversed(host.manager.hook.register_domain_folders.get_hookimpls()):
+        origin = _origin(impl.plugin_name)
+        impl.function(register=lambda folder, o=origin: _add_folders(host, Path(folder), o))
+    for folder in extra:
+        _add_folders(host, Path(folder), (DOMAIN_DIRS_SETTING, None, None))
+
+
+DOMAIN_DIRS_SETTING = "PARSER_SERVICE_DOMAIN_DIRS"
+
+
+def _add_folders(host: PluginHost, root: Path, origin: tuple[Any, ...]) -> None:
+    """Each domain folder at or under ``root``; one that fails is ``broken`` (by its name)
+    and logged, and the others load."""
+    if not root.is_dir():
+        _broken(host, root.name, f"{root}: no such folder (from {origin[0]})")
+        return
+    for folder in domain_folders(root):
+        try:
+            domain = load_domain(folder)
+            _add(host.domains, domain.name, domain, origin, "domain", location=folder)
+        except DomainFileError as exc:
+            _broken(host, exc.name, exc.message)
+        except PluginError as exc:
+            _broken(host, folder.name, f"{folder}: {exc.message}")
+
+
+def _broken(host: PluginHost, name: str, reason: str) -> None:
+    host.broken[name] = reason
+    log.error("domain %r failed to load: %s", name, reason)
+
+
 def _origin(plugin_name: str) -> tuple[str, str | None, str | None]:
     dist, version = _DIST_INFO.get(plugin_name, ("parser-service", _own_version()))
     return plugin_name, dist, version
@@ -154,12 +204,14 @@ def _add_domain(host: PluginHost, domain: Any, origin: tuple[Any, ...]) -> None:
     _add(host.domains, domain.name, domain, origin, "plugin")
 
 
-def _add(table: dict[str, Registered], key: str, item: Any, origin: tuple[Any, ...], kind: str) -> None:
+def _add(
+    table: dict[str, Registered], key: str, item: Any, origin: tuple[Any, ...], kind: str, location: Path | None = None
+) -> None:
     if key in table:
         raise PluginConflictError(
             f"{kind} name {key!r} is registered by both {table[key].plugin!r} and {origin[0]!r}"
         )
-    table[key] = Registered(item, *origin)
+    table[key] = Registered(item, *origin, location=location)
 
 
 def _own_version() -> str:
