@@ -135,7 +135,9 @@ def _prompt(prompt: Any) -> str:
     except ValueError as exc:
         raise SpecError("prompt", f"not a template ({exc}); write a literal brace twice: {{{{ }}}}") from None
     if slots - SLOTS:
-        raise SpecError("prompt", f"unknown slot {{{sorted(slots - SLOTS)[0]}}}; a template has {{text}} and {{fields}}")
+        raise SpecError(
+            "prompt", f"unknown slot {{{sorted(slots - SLOTS)[0]}}}; a template has {{text}} and {{fields}}"
+        )
     return prompt
 
 
@@ -177,7 +179,7 @@ def _media_types(value: Any) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and "/" in v for v in value):
-        raise SpecError("media_types", "a non-empty list of media types, such as \"text/plain\"")
+        raise SpecError("media_types", 'a non-empty list of media types, such as "text/plain"')
     return frozenset(value)
 
 

@@ -4,7 +4,8 @@ Plugins are published through the ``parser_service.plugins`` entry-point group a
 loaded once, lazily, on first use. The built-in parsers are a plugin too
 (``parser_service.domains.builtin``), registered through the same hooks. Set
 ``PARSER_SERVICE_PLUGINS`` to a comma-separated list of entry-point names to load
-only those (built-ins always load). Declarative domains (folders with a ``domain.toml``)
+only those (built-in parsers always load; the domains shipped as data, such as
+``receipts``, when named there too). Declarative domains (folders with a ``domain.toml``)
 come from the plugins' ``register_domain_folders`` hook and from the folders named in
 ``PARSER_SERVICE_DOMAIN_DIRS``; one that fails to load is ``broken``, the others load.
 """
@@ -24,7 +25,13 @@ import pluggy
 from parser_service.domains import hookspecs
 from parser_service.domains.declarative import domain_folders, load_domain
 from parser_service.domains.domain import Domain
-from parser_service.errors import DomainFileError, PluginConflictError, PluginError, PluginUnavailableError, UnknownDomainError
+from parser_service.errors import (
+    DomainFileError,
+    PluginConflictError,
+    PluginError,
+    PluginUnavailableError,
+    UnknownDomainError,
+)
 from parser_service.parsers.base import Parser
 
 log = logging.getLogger(__name__)
@@ -152,9 +159,12 @@ def _collect(host: PluginHost) -> None:
 
 def _collect_folders(host: PluginHost, extra: Sequence[Path]) -> None:
     """The declarative domains: the folders plugins register, then those of the setting."""
+    allowed = _allowed_names()
     for impl in reversed(host.manager.hook.register_domain_folders.get_hookimpls()):
         origin = _origin(impl.plugin_name)
-        impl.function(register=lambda folder, o=origin: _add_folders(host, Path(folder), o))
+        # the shipped ones are named in PARSER_SERVICE_PLUGINS like entry points, to be loaded
+        names = allowed if impl.plugin_name in BUILTIN_MODULES else None
+        impl.function(register=lambda folder, o=origin, n=names: _add_folders(host, Path(folder), o, n))
     for folder in extra:
         _add_folders(host, Path(folder), (DOMAIN_DIRS_SETTING, None, None))
 
@@ -162,13 +172,15 @@ def _collect_folders(host: PluginHost, extra: Sequence[Path]) -> None:
 DOMAIN_DIRS_SETTING = "PARSER_SERVICE_DOMAIN_DIRS"
 
 
-def _add_folders(host: PluginHost, root: Path, origin: tuple[Any, ...]) -> None:
-    """Each domain folder at or under ``root``; one that fails is ``broken`` (by its name)
-    and logged, and the others load."""
+def _add_folders(host: PluginHost, root: Path, origin: tuple[Any, ...], names: set[str] | None = None) -> None:
+    """Each domain folder at or under ``root`` (``names``: only those named so); one that
+    fails is ``broken`` (by its name) and logged, and the others load."""
     if not root.is_dir():
         _broken(host, root.name, f"{root}: no such folder (from {origin[0]})")
         return
     for folder in domain_folders(root):
+        if names is not None and folder.name not in names:
+            continue
         try:
             domain = load_domain(folder)
             _add(host.domains, domain.name, domain, origin, "domain", location=folder)
@@ -208,10 +220,9 @@ def _add(
     table: dict[str, Registered], key: str, item: Any, origin: tuple[Any, ...], kind: str, location: Path | None = None
 ) -> None:
     if key in table:
-        raise PluginConflictError(
-            f"{kind} name {key!r} is registered by both {table[key].plugin!r} and {origin[0]!r}"
-        )
-    table[key] = Registered(item, *origin, location=location)
+        raise PluginConflictError(f"{kind} name {key!r} is registered by both {table[key].plugin!r} and {origin[0]!r}")
+    plugin, distribution, version = origin
+    table[key] = Registered(item, plugin, distribution, version, location)
 
 
 def _own_version() -> str:
