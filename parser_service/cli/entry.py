@@ -170,7 +170,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     rows = [
         {"kind": "domain", "name": name, "version": r.item.version, "document_type": r.item.document_type,
          "from": r.distribution, "adapter": str(r.item.adapter) if r.item.adapter else None,
-         "location": str(r.location) if r.location else None}
+         "plugin": r.plugin, "location": str(r.location) if r.location else None}
         for name, r in sorted(host.domains.items())
     ] + [
         {"kind": "parser", "name": name, "version": r.version, "media_type": r.item.media_type, "from": r.distribution}
@@ -182,7 +182,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     for row in rows:
         detail = row.get("document_type") or row.get("media_type")
         where = f" ({row['location']})" if row.get("location") else ""
-        print(f"{row['kind']:<7} {row['name']:<20} {row['version'] or '?':<10} {detail:<28} {row['from']}{where}")
+        source = row["from"] or row.get("plugin")
+        print(f"{row['kind']:<7} {row['name']:<20} {row['version'] or '?':<10} {detail:<28} {source}{where}")
     return 0
 
 

@@ -26,6 +26,7 @@ from parser_service.domains import hookspecs
 from parser_service.domains.declarative import domain_folders, load_domain
 from parser_service.domains.domain import Domain
 from parser_service.errors import (
+    ConfigError,
     DomainFileError,
     PluginConflictError,
     PluginError,
@@ -37,6 +38,8 @@ from parser_service.parsers.base import Parser
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "parser_service.plugins"
+#: The plugin name of the domains loaded from the folders of the ``domain_dirs`` setting.
+DOMAIN_DIRS_SETTING = "PARSER_SERVICE_DOMAIN_DIRS"
 BUILTIN_MODULES = ("parser_service.domains.builtin",)
 
 
@@ -116,9 +119,14 @@ def build_host(
 
 
 def _setting_dirs() -> list[Path]:
+    from pydantic import ValidationError
+
     from parser_service.settings import Settings
 
-    return Settings().domain_folders()
+    try:
+        return Settings().domain_folders()
+    except ValidationError as exc:  # a wrong setting says which, as one line
+        raise ConfigError(f"a setting is wrong: {' '.join(str(exc).split())}") from None
 
 
 def _allowed_names() -> set[str] | None:
@@ -164,12 +172,15 @@ def _collect_folders(host: PluginHost, extra: Sequence[Path]) -> None:
         origin = _origin(impl.plugin_name)
         # the shipped ones are named in PARSER_SERVICE_PLUGINS like entry points, to be loaded
         names = allowed if impl.plugin_name in BUILTIN_MODULES else None
-        impl.function(register=lambda folder, o=origin, n=names: _add_folders(host, Path(folder), o, n))
+        impl.function(register=lambda folder, o=origin, n=names: _add_folders(host, _folder(folder, o), o, n))
     for folder in extra:
         _add_folders(host, Path(folder), (DOMAIN_DIRS_SETTING, None, None))
 
 
-DOMAIN_DIRS_SETTING = "PARSER_SERVICE_DOMAIN_DIRS"
+def _folder(folder: Any, origin: tuple[Any, ...]) -> Path:
+    if not isinstance(folder, str | os.PathLike):
+        raise PluginError(f"plugin {origin[0]!r} registered {folder!r} as a domain folder, which is not a path")
+    return Path(folder)
 
 
 def _add_folders(host: PluginHost, root: Path, origin: tuple[Any, ...], names: set[str] | None = None) -> None:

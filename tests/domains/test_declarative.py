@@ -19,7 +19,7 @@ from parser_service.domains import host as plugin_host
 from parser_service.domains.builtin import DECLARED
 from parser_service.domains.declarative import DOMAIN_FILE, load_domain
 from parser_service.domains.hookspecs import hookimpl
-from parser_service.errors import DomainFileError, PluginUnavailableError
+from parser_service.errors import DomainFileError, PluginError, PluginUnavailableError
 from parser_service.records import whole_document
 from tests.conftest import DATA
 
@@ -215,6 +215,16 @@ def test_an_installed_plugin_ships_domain_folders(tmp_path: Path, monkeypatch: p
         "parser-service-tickets",
         tmp_path / "tickets",
     )
+
+
+def test_a_plugin_registering_no_path_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = _EntryPoint(Path("."))
+    entry.module.register_domain_folders = hookimpl(lambda register: register(42))  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        plugin_host.metadata, "entry_points", lambda group: [entry] if group == plugin_host.ENTRY_POINT_GROUP else []
+    )
+    with pytest.raises(PluginError, match="'ticket_pack' registered 42 as a domain folder"):
+        plugin_host.build_host(domain_dirs=[])
 
 
 def _document(*pages: list[str]) -> Document:
