@@ -1,0 +1,168 @@
+"""Which column holds each field of a target schema, inferred once per table.
+
+Each (field, column) pair is scored from two pieces of evidence:
+
+* the header's likeness to the field's name or to a phrase of its description
+  (``names.likeness``; a description phrase counts ``PHRASE_WEIGHT`` of a name), and
+* how well the column's sampled cells fit the field's kind (``fit``): an email field
+  wants a column of emails, a date field one of dates, free text anything but
+  emails, links, dates or money.
+
+The score is ``likeness * (FIT_FLOOR + (1 - FIT_FLOOR) * fit)``; a column whose cells
+alone say what it is (emails, links, IBANs, dates) scores ``KIND_ONLY * fit`` for a
+field of that kind even when its header says nothing. Fields then take columns by a
+global greedy assignment (best pair first, each column once), a pair under ``MINIMUM``
+leaving the field without a column. A free-text field may then take further
+columns that no field took and whose header names a phrase of its own description
+("street", "postcode", "city" for an address), in their order in the table.
+
+A field's confidence is its score, lowered when another column came close (the
+margin over the runner-up); a field left without a column is confident in that by
+how far its best candidate stayed under ``MINIMUM``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from parser_service.document import CellValue
+from parser_service.tables.cells import Profile, profile
+from parser_service.tables.fields import Target
+from parser_service.tables.names import likeness
+
+PHRASE_WEIGHT = 0.9
+FIT_FLOOR = 0.4
+KIND_ONLY = 0.5
+MINIMUM = 0.4
+#: A further column joins a free-text field when its header matches a phrase this well:
+#: all its words, and nothing more ("stateID" is a key, not the state).
+PART_MINIMUM = 0.95
+#: Kinds whose cells alone say what a column holds.
+_TELLING = frozenset({"email", "url", "iban", "date"})
+#: Cell kinds a free-text field does not hold.
+_NOT_TEXT = ("email", "url", "date", "amount", "boolean", "currency")
+
+
+@dataclass(slots=True)
+class FieldMapping:
+    """The column(s) of one field, or none, with the confidence in that."""
+
+    field: str
+    columns: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "columns": self.columns, "confidence": round(self.confidence, 3)}
+
+
+@dataclass(slots=True)
+class TableMapping:
+    """Every target field's mapping for one table."""
+
+    fields: dict[str, FieldMapping]
+    kinds: dict[str, str]
+
+    @property
+    def mapped(self) -> list[str]:
+        return [name for name, m in self.fields.items() if m.columns]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fields": {n: m.to_dict() for n, m in self.fields.items()}, "kinds": self.kinds}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableMapping:
+        fields = {n: FieldMapping(n, list(m["columns"]), m["confidence"]) for n, m in data["fields"].items()}
+        return cls(fields, dict(data["kinds"]))
+
+
+def fit(kind: str, column: Profile) -> float:
+    """How well a column's cells fit a field of ``kind`` (0..1); 0.5 for an empty column."""
+    if not column.filled:
+        return 0.5
+    if kind == "text":
+        return 1.0 - column.share(*_NOT_TEXT)
+    if kind == "phone":
+        return column.share("phone") + 0.8 * column.share("digits")
+    if kind == "amount":
+        return column.share("amount", "integer")
+    if kind == "integer":
+        return column.share("integer") + 0.5 * column.share("digits")
+    return column.share(kind)
+
+
+def name_likeness(target: Target, header: str) -> float:
+    """The header's likeness to the field's name, or (weighed less) to a description phrase."""
+    best = likeness(header, target.phrases[0])
+    for phrase in target.phrases[1:]:
+        best = max(best, PHRASE_WEIGHT * likeness(header, phrase))
+    return best
+
+
+def score(target: Target, header: str, column: Profile) -> float:
+    fitness = fit(target.kind, column)
+    named = name_likeness(target, header) * (FIT_FLOOR + (1 - FIT_FLOOR) * fitness)
+    alone = KIND_ONLY * fitness if target.kind in _TELLING and column.filled else 0.0
+    return max(named, alone)
+
+
+def map_columns(targets: Sequence[Target], columns: Mapping[str, Sequence[CellValue]]) -> TableMapping:
+    """The mapping of a table (column name -> sampled cells, in table order) onto ``targets``."""
+    profiles = {name: profile(values) for name, values in columns.items()}
+    scores = {(t.name, c): score(t, c, p) for t in targets for c, p in profiles.items()}
+    chosen = _assign(scores)
+    result = {t.name: _field_mapping(t.name, chosen.get(t.name), scores) for t in targets}
+    _compose(targets, result, list(columns), profiles)
+    return TableMapping(result, {t.name: t.kind for t in targets})
+
+
+def _assign(scores: dict[tuple[str, str], float]) -> dict[str, str]:
+    """Greedy global assignment: the best pair first, each field and column once."""
+    chosen: dict[str, str] = {}
+    taken: set[str] = set()
+    for (name, column), value in sorted(scores.items(), key=lambda kv: -kv[1]):
+        if value < MINIMUM:
+            break
+        if name not in chosen and column not in taken:
+            chosen[name] = column
+            taken.add(column)
+    return chosen
+
+
+def _field_mapping(name: str, column: str | None, scores: dict[tuple[str, str], float]) -> FieldMapping:
+    mine = sorted((v for (n, _), v in scores.items() if n == name), reverse=True)
+    best = mine[0] if mine else 0.0
+    if column is None:
+        return FieldMapping(name, [], confidence=min(1.0, 1.0 - best / MINIMUM * 0.5), score=best)
+    value = scores[(name, column)]
+    runner_up = max((v for (n, c), v in scores.items() if n == name and c != column), default=0.0)
+    margin = max(0.0, value - runner_up) / value
+    return FieldMapping(name, [column], confidence=min(1.0, value) * (0.5 + 0.5 * margin), score=value)
+
+
+def _compose(targets: Sequence[Target], result: dict[str, FieldMapping], order: list[str], profiles: dict[str, Profile]) -> None:
+    """Free-text fields take the untaken columns that name a phrase of their description."""
+    taken = {c for m in result.values() for c in m.columns}
+    for column in order:
+        if column in taken:
+            continue
+        owner = _part_owner(targets, result, column, profiles[column])
+        if owner is not None:
+            result[owner].columns.append(column)
+    for mapping in result.values():
+        mapping.columns.sort(key=order.index)
+
+
+def _part_owner(targets: Sequence[Target], result: dict[str, FieldMapping], column: str, cells: Profile) -> str | None:
+    """The one mapped free-text field a column's header names a part of; None if none is
+    clear (two fields claim it, or another field's name fits it better)."""
+    best = max((name_likeness(t, column) for t in targets), default=0.0)
+    owners = [
+        t.name for t in targets
+        if t.composable and result[t.name].columns and fit(t.kind, cells) >= 0.5
+        and max((likeness(column, p) for p in t.phrases), default=0.0) >= PART_MINIMUM
+        and name_likeness(t, column) >= best
+    ]  # fmt: skip
+    return owners[0] if len(owners) == 1 else None
