@@ -25,6 +25,7 @@ from parser_service.domains.domain import (
 from parser_service.domains.hookspecs import hookimpl
 from parser_service.parsers.base import Parser
 from parser_service.records import FieldIssue, Record, iter_rows, table_rows, whole_document
+from parser_service.tables import map_columns, targets_of
 from parser_service.synth import (
     LANGUAGES,
     VARIANTS,
@@ -90,10 +91,12 @@ __all__ = [
     "hookimpl",
     "infer_dayfirst",
     "iter_rows",
+    "map_columns",
     "max_chars",
     "table_rows",
     "to_currency",
     "to_date",
+    "targets_of",
     "to_number",
     "whole_document",
     # synthetic training documents

@@ -26,7 +26,7 @@ _DATE = re.compile(
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$")
-_BOOLEAN = frozenset("true false yes no ja nein oui non si wahr falsch waar onwaar y n x".split())
+_BOOLEAN = frozenset(["true", "false", "yes", "no", "ja", "nein", "oui", "non", "si", "wahr", "falsch", "waar", "onwaar", "y", "n", "x"])
 _CURRENCY = re.compile(r"^(?:[A-Z]{3}|[€$£¥₹₽₺]|R\$|CHF|zł)$")
 _AMOUNT = re.compile(r"^[-+(]?\s*(?:[A-Z]{3}|[€$£¥₹])?\s*[-+]?\d{1,3}(?:[.,' ]?\d{3})*(?:[.,]\d{1,4})?\s*(?:[A-Z]{3}|[€$£¥₹])?\s*[-)]?$")
 _DECIMAL = re.compile(r"[.,]\d{1,4}\s*\S*$|[€$£¥₹]|\b[A-Z]{3}\b")
@@ -72,8 +72,9 @@ def _compact_date(text: str) -> bool:
     m = _COMPACT_DATE.match(text)
     if not m:
         return False
+    year, month, day, hour, minute, second = (int(g or 0) for g in m.groups())
     try:
-        datetime.datetime(*(int(g) for g in m.groups() if g is not None))
+        datetime.datetime(year, month, day, hour, minute, second)
     except ValueError:
         return False
     return 1900 <= int(m[1]) <= 2100

@@ -23,8 +23,9 @@ how far its best candidate stayed under ``MINIMUM``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from parser_service.document import CellValue
@@ -50,7 +51,7 @@ class FieldMapping:
     """The column(s) of one field, or none, with the confidence in that."""
 
     field: str
-    columns: list[str] = field(default_factory=list)
+    columns: list[str] = dataclasses.field(default_factory=list)
     confidence: float = 0.0
     score: float = 0.0
 

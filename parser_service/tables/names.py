@@ -76,8 +76,7 @@ PHRASES: dict[tuple[str, ...], str] = {
 }
 #: Words that say nothing about a column's content.
 STOP = frozenset(
-    "the of a an per in at to for and or with by from de der die das den het een van le la les du des el los las"
-    " en et y und und of ou o".split()
+    ["the", "of", "a", "an", "per", "in", "at", "to", "for", "and", "or", "with", "by", "from", "de", "der", "die", "das", "den", "het", "een", "van", "le", "la", "les", "du", "des", "el", "los", "las", "en", "et", "y", "ou", "o"]
 )
 #: Concepts that say little alone ("Customer Name" is no more a name than a customer):
 #: they weigh ``GENERIC_WEIGHT`` of another word in a likeness.

@@ -25,8 +25,8 @@ class _Unreadable:
 
 UNREADABLE: Any = _Unreadable()
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\d{2}){0,3}$")
-_TRUE = frozenset("true yes ja oui si wahr waar y x 1".split())
-_FALSE = frozenset("false no nein non falsch onwaar n 0".split())
+_TRUE = frozenset(["true", "yes", "ja", "oui", "si", "wahr", "waar", "y", "x", "1"])
+_FALSE = frozenset(["false", "no", "nein", "non", "falsch", "onwaar", "n", "0"])
 
 
 def is_empty(value: CellValue) -> bool:
