@@ -5,13 +5,18 @@ column included.
 Each sheet ``NAME.csv`` or ``NAME.xlsx`` has beside it ``NAME.mapping.json``, a labelling
 of which header holds each target field (a list: the field spans those columns, compared
 as a set; null: no column holds it) and its ``_kind``; the target schema of a kind is
-``KIND.schema.json`` in the schema folder, written from the fields' meaning. The sheet
-is read by the project's own parsers; a sheet they read no table from maps no field.
+``KIND.schema.json`` in the schema folder, written from the fields' meaning. A bank
+export may instead have ``FILE.mapping.ini``, bank2ynab's own section for that bank:
+its ``Input Columns`` name each column's role by position (Date, Payee, Memo, Inflow or
+Outflow, skip), read as the fields date, payee, memo and amount of the kind
+``transactions``. The sheet is read by the project's own parsers; a sheet they read no
+table from maps no field.
 
-``HELD_OUT`` names the sheets no rule or glossary word was written while looking at;
-they are reported apart from the rest (the development set).
+``HELD_OUT`` names the sheets no rule or glossary word was written while looking at,
+and the bank2ynab-labelled exports are a second held-out set; each is reported apart
+from the rest (the development set).
 
-    python -m parser_service.bench.columns SHEETS_DIR [--schemas DIR]
+    python -m parser_service.bench.columns SHEETS_DIR [BANK_DIR ...] [--schemas DIR] [--only SET]
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ HELD_OUT = frozenset({
     "invoiceninja_wave_clients", "magento_address_import_update", "thunderbird_csv_semicolon",
     "magento_products_to_import", "shopware5_article_price_profile",
 })  # fmt: skip
+#: The sets reported apart: bank exports labelled by bank2ynab's mapping are a second
+#: held-out set (none was looked at while writing the mapping).
+GROUPS = ("dev", "held-out", "held-out banks")
 DEFAULT_SCHEMAS = Path("tests/data/spreadsheets")
 
 
@@ -47,6 +55,7 @@ class Pair:
     truth: frozenset[str]
     found: frozenset[str]
     confidence: float
+    group: str
 
     @property
     def right(self) -> bool:
@@ -66,13 +75,34 @@ def evaluate(sheet: Path, truth: dict[str, Any], schemas: Path) -> list[Pair]:
     targets = targets_of(compile_schema(schema, truth["_kind"]))
     table = _table(parse_file(sheet, builtin_parsers()), truth.get("_sheet"))
     mapping = table_mapping(targets, table) if table is not None else None
-    return [_pair(sheet.stem, t.name, truth.get(t.name), mapping) for t in targets]
+    group = "held-out banks" if "_roles" in truth else "held-out" if _stem(sheet) in HELD_OUT else "dev"
+    if "_roles" in truth:
+        truth = {**truth, **_by_role(truth["_roles"], table.header if table is not None else [])}
+    return [_pair(_stem(sheet), t.name, truth.get(t.name), mapping, group) for t in targets]
 
 
-def _pair(sheet: str, name: str, label: Any, mapping: TableMapping | None) -> Pair:
+#: bank2ynab's column roles -> the ``transactions`` schema's fields.
+ROLES = {"date": "date", "payee": "payee", "memo": "memo", "inflow": "amount", "outflow": "amount"}
+
+
+def _by_role(roles: list[str], header: list[str]) -> dict[str, Any]:
+    """Field -> the header at each position bank2ynab gives that role."""
+    out: dict[str, list[str]] = {}
+    for position, role in enumerate(roles):
+        field = ROLES.get(role.strip().casefold())
+        if field is not None:
+            out.setdefault(field, []).append(header[position] if position < len(header) else f"#{position + 1}")
+    return out
+
+
+def _stem(sheet: Path) -> str:
+    return sheet.name.split(".")[0]
+
+
+def _pair(sheet: str, name: str, label: Any, mapping: TableMapping | None, group: str) -> Pair:
     found = mapping.fields[name] if mapping is not None else None
     columns = frozenset(c.strip() for c in found.columns) if found else frozenset()
-    return Pair(sheet, name, truth_columns(label), columns, found.confidence if found else 0.0)
+    return Pair(sheet, name, truth_columns(label), columns, found.confidence if found else 0.0, group)
 
 
 def _table(document: Document, sheet: str | None) -> Table | None:
@@ -91,7 +121,20 @@ def sheets(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
         found = [p for p in (folder / f"{stem}.csv", folder / f"{stem}.xlsx") if p.is_file()]
         if found:
             out.append((found[0], json.loads(label.read_text(encoding="utf-8"))))
+    for label in sorted(folder.glob("*.mapping.ini")):
+        sheet = label.with_name(label.name[: -len(".mapping.ini")])
+        if sheet.is_file():
+            out.append((sheet, {"_kind": "transactions", "_roles": _input_columns(label)}))
     return out
+
+
+def _input_columns(label: Path) -> list[str]:
+    """bank2ynab's ``Input Columns = Date,skip,Payee,...`` line."""
+    for line in label.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip().casefold() == "input columns":
+            return value.split(",")
+    return []
 
 
 def accuracy(pairs: list[Pair]) -> float:
@@ -100,31 +143,26 @@ def accuracy(pairs: list[Pair]) -> float:
 
 def report(pairs: list[Pair]) -> str:
     """The table: one line per sheet (its misses spelt out), then each set's accuracy."""
-    lines = [f"{'sheet':40} {'set':8} {'right':>6}  misses (field: found / truth)"]
+    lines = [f"{'sheet':40} {'set':14} {'right':>6}  misses (field: found / truth)"]
     for sheet in dict.fromkeys(p.sheet for p in pairs):
         mine = [p for p in pairs if p.sheet == sheet]
         misses = "; ".join(f"{p.field}: {sorted(p.found)} / {sorted(p.truth)}" for p in mine if not p.right)
-        kind = "held-out" if sheet in HELD_OUT else "dev"
-        lines.append(f"{sheet:40} {kind:8} {sum(p.right for p in mine):>3}/{len(mine):<2}  {misses}")
-    for kind, chosen in (("dev", [p for p in pairs if p.sheet not in HELD_OUT]),
-                         ("held-out", [p for p in pairs if p.sheet in HELD_OUT]), ("all", pairs)):  # fmt: skip
+        lines.append(f"{sheet:40} {mine[0].group:14} {sum(p.right for p in mine):>3}/{len(mine):<2}  {misses}")
+    for group in (*GROUPS, "all"):
+        chosen = [p for p in pairs if group in ("all", p.group)]
         sheets_in = len({p.sheet for p in chosen})
-        lines.append(f"accuracy {kind}: {accuracy(chosen):.3f} ({sum(p.right for p in chosen)}/{len(chosen)} pairs, {sheets_in} sheets)")
+        lines.append(f"accuracy {group}: {accuracy(chosen):.3f} ({sum(p.right for p in chosen)}/{len(chosen)} pairs, {sheets_in} sheets)")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", type=Path, help="sheets with their NAME.mapping.json labels")
+    parser.add_argument("folders", type=Path, nargs="+", help="sheets with their NAME.mapping.json (or .ini) labels")
     parser.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS, help="KIND.schema.json files")
-    parser.add_argument("--only", choices=("dev", "held-out", "all"), default="all", help="which sheets to map")
+    parser.add_argument("--only", choices=(*GROUPS, "all"), default="all", help="which set to report")
     args = parser.parse_args(argv)
-    pairs: list[Pair] = []
-    for sheet, truth in sheets(args.folder):
-        held_out = sheet.stem in HELD_OUT
-        if args.only == "all" or (args.only == "held-out") == held_out:
-            pairs += evaluate(sheet, truth, args.schemas)
-    print(report(pairs))
+    pairs = [p for folder in args.folders for sheet, truth in sheets(folder) for p in evaluate(sheet, truth, args.schemas)]
+    print(report([p for p in pairs if args.only in ("all", p.group)]))
     return 0
 
 
