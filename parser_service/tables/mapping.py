@@ -14,7 +14,9 @@ field of that kind even when its header says nothing. Fields then take columns b
 global greedy assignment (best pair first, each column once), a pair under ``MINIMUM``
 leaving the field without a column. A free-text field may then take further
 columns that no field took and whose header names a phrase of its own description
-("street", "postcode", "city" for an address), in their order in the table.
+("street", "postcode", "city" for an address), once the words it shares with the
+field's first column are set aside ("contact_last_name" beside "contact_first_name"
+names "last name"), in their order in the table.
 
 A field's confidence is its score, lowered when another column came close (the
 margin over the runner-up); a field left without a column is confident in that by
@@ -31,7 +33,7 @@ from typing import Any
 from parser_service.document import CellValue
 from parser_service.tables.cells import Profile, profile
 from parser_service.tables.fields import Target
-from parser_service.tables.names import likeness
+from parser_service.tables.names import concepts, likeness
 
 PHRASE_WEIGHT = 0.9
 FIT_FLOOR = 0.4
@@ -163,7 +165,18 @@ def _part_owner(targets: Sequence[Target], result: dict[str, FieldMapping], colu
     owners = [
         t.name for t in targets
         if t.composable and result[t.name].columns and fit(t.kind, cells) >= 0.5
-        and max((likeness(column, p) for p in t.phrases), default=0.0) >= PART_MINIMUM
-        and name_likeness(t, column) >= best
+        and name_likeness(t, column) >= best and _names_a_part(t, column, result[t.name].columns[0])
     ]  # fmt: skip
     return owners[0] if len(owners) == 1 else None
+
+
+def _names_a_part(target: Target, column: str, first: str) -> bool:
+    """The header names a phrase of the field, its shared context with ``first`` set aside."""
+    own = set(concepts(column))
+    context = own & set(concepts(first))
+    for phrase in target.phrases:
+        words = set(concepts(phrase))
+        rest = (own - context) | (own & words)
+        if rest and rest == words:
+            return True
+    return False

@@ -55,6 +55,9 @@ GLOSSARY: dict[str, str] = {
     "iban": "iban, bban",
     "account": "account, konto, rekening, compte, cuenta, conto",
     "customer": "customer, client, kunde, klant, cliente, klient",
+    "payee": "payee, beneficiary, counterparty, recipient, begunstigde, tegenpartij, empfanger, empfaenger,"
+             " begunstigter, beguenstigter, zahlungsempfanger, zahlungsbeteiligter, beneficiaire, beneficiario",
+    "order": "order, bestellung, bestelling, commande, pedido, ordine",
     "supplier": "supplier, vendor, lieferant, leverancier, fournisseur, proveedor, fornitore",
     "sale": "sale, sales, selling, verkauf, verkoop, vente, venta, vendita",
     "purchase": "purchase, buying, einkauf, inkoop, achat, compra, acquisto",
@@ -109,25 +112,34 @@ def _fold(text: str) -> str:
 
 
 def _split_compound(token: str) -> list[str]:
-    """"productnaam" -> product, naam where both halves are glossary words."""
+    """"productnaam" -> product, naam where both halves are glossary words; else
+    "ordernummer" -> ordernummer's known half and the rest, where the rest has four
+    letters or more."""
     index = _concept_index()
     if token in index or len(token) < 6:
         return [token]
-    for cut in range(3, len(token) - 2):
+    cuts = range(3, len(token) - 2)
+    for cut in cuts:
         if token[:cut] in index and token[cut:] in index:
             return [token[:cut], token[cut:]]
+    for cut in cuts:
+        left, right = token[:cut], token[cut:]
+        if (left in index and len(right) >= 4) or (right in index and len(left) >= 4):
+            return [left, right]
     return [token]
 
 
-def _concept(token: str) -> str:
-    """The token's concept, or the token (stemmed: a plural's "s" dropped)."""
+def _concept(token: str, abbreviated: bool = True) -> str:
+    """The token's concept, or the token (stemmed: a plural's "s" dropped); with
+    ``abbreviated``, also the concept of the one glossary word it begins (not for a
+    compound's half: "tegen" of "tegenrekening" abbreviates nothing)."""
     index = _concept_index()
     if token in index:
         return index[token]
     stem = token[:-1] if len(token) > 3 and token.endswith("s") else token
     if stem in index:
         return index[stem]
-    if len(token) >= 4:
+    if abbreviated and len(token) >= 4:
         found = sorted({c for word, c in index.items() if word.startswith(token)})
         if len(found) == 1:
             return found[0]
@@ -138,8 +150,9 @@ def _concept(token: str) -> str:
 def concepts(text: str) -> tuple[str, ...]:
     """The distinct concepts of a header or phrase, in order; words of one letter,
     digits and stop words left out."""
-    tokens = [part for token in _fold(text).split() for part in _split_compound(token)]
-    tokens = [t for t in tokens if not t.isdigit() and t not in STOP]
+    pieces = [(part, len(parts) == 1) for token in _fold(text).split() for parts in [_split_compound(token)] for part in parts]
+    whole = {t for t, alone in pieces if alone}
+    tokens = [t for t, _ in pieces if not t.isdigit() and t not in STOP]
     merged: list[str] = []
     i = 0
     while i < len(tokens):
@@ -149,7 +162,7 @@ def concepts(text: str) -> tuple[str, ...]:
             i += 2
             continue
         if len(tokens[i]) > 1:
-            merged.append(_concept(tokens[i]))
+            merged.append(_concept(tokens[i], tokens[i] in whole))
         i += 1
     return tuple(dict.fromkeys(merged))
 
