@@ -25,7 +25,6 @@ from parser_service.domains.domain import (
 from parser_service.domains.hookspecs import hookimpl
 from parser_service.parsers.base import Parser
 from parser_service.records import FieldIssue, Record, iter_rows, table_rows, whole_document
-from parser_service.tables import map_columns, targets_of
 from parser_service.synth import (
     LANGUAGES,
     VARIANTS,
@@ -45,6 +44,7 @@ from parser_service.synth import (
     reference,
 )
 from parser_service.synth.files import freeze_zip, write_text_file
+from parser_service.tables import map_columns, targets_of
 from parser_service.text.normalize import (
     Amount,
     CurrencyCode,

@@ -81,7 +81,9 @@ def evaluate(sheet: Path, truth: dict[str, Any], schemas: Path) -> list[Pair]:
     targets = targets_of(compile_schema(schema, truth["_kind"]))
     table = _table(parse_file(sheet, builtin_parsers()), truth.get("_sheet"))
     mapping = table_mapping(targets, table) if table is not None else None
-    group = truth.get("_group") or ("held-out banks" if "_roles" in truth else "held-out" if _stem(sheet) in HELD_OUT else "dev")
+    group = truth.get("_group") or (
+        "held-out banks" if "_roles" in truth else "held-out" if _stem(sheet) in HELD_OUT else "dev"
+    )
     if "_roles" in truth:
         truth = {**truth, **_by_role(truth["_roles"], table.header if table is not None else [])}
     return [_pair(_stem(sheet), t.name, truth.get(t.name), mapping, group) for t in targets]
@@ -157,7 +159,12 @@ def report(pairs: list[Pair]) -> str:
     for group in (*GROUPS, "all"):
         chosen = [p for p in pairs if group in ("all", p.group)]
         sheets_in = len({p.sheet for p in chosen})
-        lines.append(f"accuracy {group}: {accuracy(chosen):.3f} ({sum(p.right for p in chosen)}/{len(chosen)} pairs, {sheets_in} sheets)")
+        by_field = ", ".join(
+            f"{f} {accuracy([p for p in chosen if p.field == f]):.2f}" for f in dict.fromkeys(p.field for p in chosen)
+        )
+        lines.append(
+            f"accuracy {group}: {accuracy(chosen):.3f} ({sum(p.right for p in chosen)}/{len(chosen)} pairs, {sheets_in} sheets)  {by_field}"
+        )
     return "\n".join(lines)
 
 
@@ -167,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS, help="KIND.schema.json files")
     parser.add_argument("--only", choices=(*GROUPS, "all"), default="all", help="which set to report")
     args = parser.parse_args(argv)
-    pairs = [p for folder in args.folders for sheet, truth in sheets(folder) for p in evaluate(sheet, truth, args.schemas)]
+    pairs = [
+        p for folder in args.folders for sheet, truth in sheets(folder) for p in evaluate(sheet, truth, args.schemas)
+    ]
     print(report([p for p in pairs if args.only in ("all", p.group)]))
     return 0
 

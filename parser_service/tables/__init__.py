@@ -9,4 +9,13 @@ from parser_service.tables.fields import Target, targets_of
 from parser_service.tables.mapping import FieldMapping, TableMapping, map_columns
 from parser_service.tables.rows import prefill_row, split_rows, table_records
 
-__all__ = ["FieldMapping", "TableMapping", "Target", "map_columns", "prefill_row", "split_rows", "table_records", "targets_of"]
+__all__ = [
+    "FieldMapping",
+    "TableMapping",
+    "Target",
+    "map_columns",
+    "prefill_row",
+    "split_rows",
+    "table_records",
+    "targets_of",
+]

@@ -16,7 +16,21 @@ from dataclasses import dataclass, field
 
 from parser_service.document import CellValue
 
-KINDS = ("email", "url", "iban", "date", "boolean", "currency", "amount", "integer", "digits", "phone", "code", "words", "text")
+KINDS = (
+    "email",
+    "url",
+    "iban",
+    "date",
+    "boolean",
+    "currency",
+    "amount",
+    "integer",
+    "digits",
+    "phone",
+    "code",
+    "words",
+    "text",
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
@@ -26,9 +40,13 @@ _DATE = re.compile(
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$")
-_BOOLEAN = frozenset(["true", "false", "yes", "no", "ja", "nein", "oui", "non", "si", "wahr", "falsch", "waar", "onwaar", "y", "n", "x"])
+_BOOLEAN = frozenset(
+    ["true", "false", "yes", "no", "ja", "nein", "oui", "non", "si", "wahr", "falsch", "waar", "onwaar", "y", "n", "x"]
+)
 _CURRENCY = re.compile(r"^(?:[A-Z]{3}|[€$£¥₹₽₺]|R\$|CHF|zł)$")
-_AMOUNT = re.compile(r"^[-+(]?\s*(?:[A-Z]{3}|[€$£¥₹])?\s*[-+]?\d{1,3}(?:[.,' ]?\d{3})*(?:[.,]\d{1,4})?\s*(?:[A-Z]{3}|[€$£¥₹])?\s*[-)]?$")
+_AMOUNT = re.compile(
+    r"^[-+(]?\s*(?:[A-Z]{3}|[€$£¥₹])?\s*[-+]?\d{1,3}(?:[.,' ]?\d{3})*(?:[.,]\d{1,4})?\s*(?:[A-Z]{3}|[€$£¥₹])?\s*[-)]?$"
+)
 _DECIMAL = re.compile(r"[.,]\d{1,4}\s*\S*$|[€$£¥₹]|\b[A-Z]{3}\b")
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{6,24}$")
 _CODE = re.compile(r"^(?=.*\d)[\w.\-/#:]{2,40}$")
@@ -68,7 +86,7 @@ def _text_kind(text: str) -> str | None:
 
 
 def _compact_date(text: str) -> bool:
-    """"20091224" or "20091224120000": a real date (and time) in one run of digits."""
+    """ "20091224" or "20091224120000": a real date (and time) in one run of digits."""
     m = _COMPACT_DATE.match(text)
     if not m:
         return False

@@ -145,7 +145,9 @@ def _field_mapping(name: str, column: str | None, scores: dict[tuple[str, str], 
     return FieldMapping(name, [column], confidence=min(1.0, value) * (0.5 + 0.5 * margin), score=value)
 
 
-def _compose(targets: Sequence[Target], result: dict[str, FieldMapping], order: list[str], profiles: dict[str, Profile]) -> None:
+def _compose(
+    targets: Sequence[Target], result: dict[str, FieldMapping], order: list[str], profiles: dict[str, Profile]
+) -> None:
     """Free-text fields take the untaken columns that name a phrase of their description."""
     taken = {c for m in result.values() for c in m.columns}
     for column in order:

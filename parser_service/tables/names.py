@@ -23,7 +23,7 @@ GLOSSARY: dict[str, str] = {
     "first": "first, given, forename, vorname, voornaam, prenom, nombre de pila",
     "last": "last, surname, family, nachname, familienname, achternaam, apellido, apellidos, cognome",
     "company": "company, organisation, organization, org, firma, unternehmen, bedrijf, societe, entreprise,"
-               " empresa, azienda, business, corporation, firm",
+    " empresa, azienda, business, corporation, firm",
     "email": "email, mail, courriel, correo, posta elettronica",
     "phone": "phone, telephone, tel, telefon, telefoon, telefono, mobile, mobil, cell, cellphone, gsm, handy, fon",
     "fax": "fax, telefax",
@@ -56,7 +56,7 @@ GLOSSARY: dict[str, str] = {
     "account": "account, konto, rekening, compte, cuenta, conto",
     "customer": "customer, client, kunde, klant, cliente, klient",
     "payee": "payee, beneficiary, counterparty, recipient, begunstigde, tegenpartij, empfanger, empfaenger,"
-             " begunstigter, beguenstigter, zahlungsempfanger, zahlungsbeteiligter, beneficiaire, beneficiario",
+    " begunstigter, beguenstigter, zahlungsempfanger, zahlungsbeteiligter, beneficiaire, beneficiario",
     "order": "order, bestellung, bestelling, commande, pedido, ordine",
     "supplier": "supplier, vendor, lieferant, leverancier, fournisseur, proveedor, fornitore",
     "sale": "sale, sales, selling, verkauf, verkoop, vente, venta, vendita",
@@ -78,9 +78,10 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("mobile", "phone"): "phone",
 }
 #: Words that say nothing about a column's content.
-STOP = frozenset(
-    ["the", "of", "a", "an", "per", "in", "at", "to", "for", "and", "or", "with", "by", "from", "de", "der", "die", "das", "den", "het", "een", "van", "le", "la", "les", "du", "des", "el", "los", "las", "en", "et", "y", "ou", "o"]
-)
+STOP = frozenset({
+    "the", "of", "a", "an", "per", "in", "at", "to", "for", "and", "or", "with", "by", "from", "de", "der", "die", "das",
+    "den", "het", "een", "van", "le", "la", "les", "du", "des", "el", "los", "las", "en", "et", "y", "ou", "o",
+})  # fmt: skip
 #: Concepts that say little alone ("Customer Name" is no more a name than a customer):
 #: they weigh ``GENERIC_WEIGHT`` of another word in a likeness.
 GENERIC = frozenset({"name", "number", "code", "identifier", "reference"})
@@ -112,7 +113,7 @@ def _fold(text: str) -> str:
 
 
 def _split_compound(token: str) -> list[str]:
-    """"productnaam" -> product, naam where both halves are glossary words; else
+    """ "productnaam" -> product, naam where both halves are glossary words; else
     "ordernummer" -> ordernummer's known half and the rest, where the rest has four
     letters or more."""
     index = _concept_index()
@@ -150,7 +151,9 @@ def _concept(token: str, abbreviated: bool = True) -> str:
 def concepts(text: str) -> tuple[str, ...]:
     """The distinct concepts of a header or phrase, in order; words of one letter,
     digits and stop words left out."""
-    pieces = [(part, len(parts) == 1) for token in _fold(text).split() for parts in [_split_compound(token)] for part in parts]
+    pieces = [
+        (part, len(parts) == 1) for token in _fold(text).split() for parts in [_split_compound(token)] for part in parts
+    ]
     whole = {t for t, alone in pieces if alone}
     tokens = [t for t, _ in pieces if not t.isdigit() and t not in STOP]
     merged: list[str] = []

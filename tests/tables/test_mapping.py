@@ -33,7 +33,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
 
 
 def test_a_development_sheet_maps_every_field_as_labelled() -> None:
-    (sheet, truth), = [(s, t) for s, t in sheets(SHEETS) if s.stem == CONTACTS]
+    ((sheet, truth),) = [(s, t) for s, t in sheets(SHEETS) if s.stem == CONTACTS]
     pairs = evaluate(sheet, truth, SHEETS)
     assert [p.field for p in pairs if not p.right] == []
     assert all(0.0 < p.confidence <= 1.0 for p in pairs)
@@ -78,7 +78,9 @@ def test_every_row_is_a_record_read_from_its_labelled_cells() -> None:
         first, last = (row[header.index(h)] for h in truth["name"])
         assert values["name"] == f"{first} {last}"
         column = record.field_columns["email"]
-        assert record.cell_provenance[column].cell_range == f"{column_letter(header.index(column) + 1)}{record.index + 2}"
+        assert (
+            record.cell_provenance[column].cell_range == f"{column_letter(header.index(column) + 1)}{record.index + 2}"
+        )
 
 
 def test_labels_name_real_headers() -> None:

@@ -37,7 +37,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from parser_service.plugin_api import CellValue, infer_dayfirst, map_columns, targets_of, to_currency, to_date, to_number
+from parser_service.plugin_api import (
+    CellValue,
+    infer_dayfirst,
+    map_columns,
+    targets_of,
+    to_currency,
+    to_date,
+    to_number,
+)
 from parser_service_bank_transactions.schema import Transaction
 
 #: Most of a column's non-empty cells must read as its type.
