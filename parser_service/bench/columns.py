@@ -163,9 +163,15 @@ def report(pairs: list[Pair]) -> str:
             f"{f} {accuracy([p for p in chosen if p.field == f]):.2f}" for f in dict.fromkeys(p.field for p in chosen)
         )
         lines.append(
-            f"accuracy {group}: {accuracy(chosen):.3f} ({sum(p.right for p in chosen)}/{len(chosen)} pairs, {sheets_in} sheets)  {by_field}"
+            f"accuracy {group}: {accuracy(chosen):.3f} ({sum(p.right for p in chosen)}/{len(chosen)} pairs, {sheets_in} sheets)"
+            f"  mean confidence right {_mean_confidence(chosen, True)} / wrong {_mean_confidence(chosen, False)}  {by_field}"
         )
     return "\n".join(lines)
+
+
+def _mean_confidence(pairs: list[Pair], right: bool) -> str:
+    chosen = [p.confidence for p in pairs if p.right == right]
+    return f"{sum(chosen) / len(chosen):.2f}" if chosen else "-"
 
 
 def main(argv: list[str] | None = None) -> int:

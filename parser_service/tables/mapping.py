@@ -18,9 +18,9 @@ columns that no field took and whose header names a phrase of its own descriptio
 field's first column are set aside ("contact_last_name" beside "contact_first_name"
 names "last name"), in their order in the table.
 
-A field's confidence is its score, lowered when another column came close (the
-margin over the runner-up); a field left without a column is confident in that by
-how far its best candidate stayed under ``MINIMUM``.
+A field's confidence is its score, lowered when a column it did not take came close
+(the margin over that runner-up); a field left without a column is confident in that
+by how far its best candidate stayed under ``MINIMUM``.
 """
 
 from __future__ import annotations
@@ -116,8 +116,10 @@ def map_columns(targets: Sequence[Target], columns: Mapping[str, Sequence[CellVa
     profiles = {name: profile(values) for name, values in columns.items()}
     scores = {(t.name, c): score(t, c, p) for t in targets for c, p in profiles.items()}
     chosen = _assign(scores)
-    result = {t.name: _field_mapping(t.name, chosen.get(t.name), scores) for t in targets}
+    result = {t.name: FieldMapping(t.name, [chosen[t.name]] if t.name in chosen else []) for t in targets}
     _compose(targets, result, list(columns), profiles)
+    for mapping in result.values():
+        _rate(mapping, scores, chosen.get(mapping.field))
     return TableMapping(result, {t.name: t.kind for t in targets})
 
 
@@ -134,15 +136,19 @@ def _assign(scores: dict[tuple[str, str], float]) -> dict[str, str]:
     return chosen
 
 
-def _field_mapping(name: str, column: str | None, scores: dict[tuple[str, str], float]) -> FieldMapping:
-    mine = sorted((v for (n, _), v in scores.items() if n == name), reverse=True)
-    best = mine[0] if mine else 0.0
+def _rate(mapping: FieldMapping, scores: dict[tuple[str, str], float], column: str | None) -> None:
+    """The field's score and confidence: its column's score, times half to all of it as
+    the best column it did not take stayed far below; without a column, how far its best
+    candidate stayed under ``MINIMUM``."""
+    mine = {c: v for (n, c), v in scores.items() if n == mapping.field}
     if column is None:
-        return FieldMapping(name, [], confidence=min(1.0, 1.0 - best / MINIMUM * 0.5), score=best)
-    value = scores[(name, column)]
-    runner_up = max((v for (n, c), v in scores.items() if n == name and c != column), default=0.0)
-    margin = max(0.0, value - runner_up) / value
-    return FieldMapping(name, [column], confidence=min(1.0, value) * (0.5 + 0.5 * margin), score=value)
+        mapping.score = max(mine.values(), default=0.0)
+        mapping.confidence = min(1.0, 1.0 - mapping.score / MINIMUM * 0.5)
+        return
+    mapping.score = mine[column]
+    runner_up = max((v for c, v in mine.items() if c not in mapping.columns), default=0.0)
+    margin = max(0.0, mapping.score - runner_up) / mapping.score
+    mapping.confidence = min(1.0, mapping.score) * (0.5 + 0.5 * margin)
 
 
 def _compose(

@@ -5,8 +5,10 @@ The mapping of each table is inferred once, from its first ``SAMPLE_ROWS`` rows 
 mapping read (``context["values"]``) and each field's column (``field_columns``: the
 pipeline gives the value that cell's sheet and cell reference). A row whose mapped
 cells are all empty (a blank row, a section title) and a repeated header are no
-records. A field the table has no column for is absent (null), so no model is asked
-for any field of any row unless a cell cannot be read as its field's kind.
+records. A field the table has no column for is absent (null), as is a field no column
+can hold (an object, an array), so no model is asked for any field of any row unless a
+cell cannot be read as its field's kind. Each field's confidence is its column
+mapping's (``record.field_confidence``).
 
 A document whose tables map no field at all (a PDF, a note) is one record, read as a
 whole, as a schema without tables reads any document.
@@ -21,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from parser_service.document import CellValue, Document, Table
+from parser_service.domains.domain import Splitter
 from parser_service.records import Record, iter_rows, whole_document
 from parser_service.tables.fields import Target, targets_of
 from parser_service.tables.mapping import TableMapping, map_columns
@@ -31,18 +34,20 @@ from parser_service.text.normalize import infer_dayfirst
 SAMPLE_ROWS = 200
 
 
-def table_records(model: type[BaseModel]) -> Any:
+def table_records(model: type[BaseModel]) -> Splitter:
     """A splitter for ``model``: rows of mapped tables, else the whole document."""
     targets = targets_of(model)
+    unmapped = [name for name in model.model_fields if name not in {t.name for t in targets}]
 
     def split(document: Document) -> Iterator[Record]:
-        return split_rows(targets, document)
+        return split_rows(targets, document, unmapped)
 
     return split
 
 
-def split_rows(targets: Sequence[Target], document: Document) -> Iterator[Record]:
-    """The records of ``document`` (see the module's docstring)."""
+def split_rows(targets: Sequence[Target], document: Document, unmapped: Sequence[str] = ()) -> Iterator[Record]:
+    """The records of ``document`` (see the module's docstring); ``unmapped``: the
+    schema's fields no column can hold, null in every row."""
     tables = [(t, table_mapping(targets, t)) for page in document.pages for t in page.tables]
     tables = [(t, m) for t, m in tables if m.mapped]
     if not tables:
@@ -50,7 +55,7 @@ def split_rows(targets: Sequence[Target], document: Document) -> Iterator[Record
         return
     index = 0
     for table, mapping in tables:
-        for record in _mapped_rows(table, mapping):
+        for record in _mapped_rows(table, mapping, unmapped):
             record.index = index
             index += 1
             yield record
@@ -70,8 +75,9 @@ def columns_of(records: list[Record]) -> dict[str, list[CellValue]]:
     return {name: [(r.cells or {}).get(name) for r in records] for name in names}
 
 
-def _mapped_rows(table: Table, mapping: TableMapping) -> Iterator[Record]:
+def _mapped_rows(table: Table, mapping: TableMapping, unmapped: Sequence[str]) -> Iterator[Record]:
     saved = mapping.to_dict()
+    confidence = {name: round(m.confidence, 4) for name, m in mapping.fields.items()}
     dayfirst = _dayfirst(table, mapping)
     for record in iter_rows(table):
         cells = record.cells or {}
@@ -80,9 +86,10 @@ def _mapped_rows(table: Table, mapping: TableMapping) -> Iterator[Record]:
         values = {
             name: read_field(cells, m.columns, mapping.kinds[name], dayfirst.get(name))
             for name, m in mapping.fields.items()
-        }
+        } | dict.fromkeys(unmapped)
         record.context["mapping"], record.context["values"] = saved, values
         record.field_columns = _field_columns(cells, mapping)
+        record.field_confidence = confidence
         yield record
 
 

@@ -11,6 +11,11 @@ import openpyxl
 import pytest
 
 from parser_service.cli.entry import main
+from parser_service.parsers import builtin_parsers
+from parser_service.parsers.sniff import parse_file
+from parser_service.schemas.json_schema import compile_schema
+from parser_service.tables import targets_of
+from parser_service.tables.rows import table_mapping
 from tests.conftest import ROOT
 
 SHEETS = ROOT / "tests" / "data" / "spreadsheets"
@@ -35,6 +40,9 @@ def test_extract_an_xlsx_into_a_json_schema_row_by_row(tmp_path: Path, capsys: p
     schema = SHEETS / "contacts.schema.json"
     assert main(["extract", str(book), "--schema", str(schema), "--backend", "deterministic", "-q"]) == 0
     records = json.loads(capsys.readouterr().out)["records"]
+    targets = targets_of(compile_schema(json.loads(schema.read_text(encoding="utf-8"))))
+    (table,) = parse_file(book, builtin_parsers()).pages[0].tables
+    mapping = table_mapping(targets, table)
     header = rows[0]
     assert len(records) == len(rows) - 1
     for record, row in zip(records, rows[1:]):
@@ -44,3 +52,5 @@ def test_extract_an_xlsx_into_a_json_schema_row_by_row(tmp_path: Path, capsys: p
         assert {f["source"] for f in fields.values()} == {"prefill"}
         assert fields["email"]["sheet"] == "addresses"
         assert fields["email"]["cell_range"] == f"B{record['index'] + 2}"
+        for name, found in mapping.fields.items():  # each field as sure as its column mapping
+            assert record["confidence"][name] == pytest.approx(found.confidence, abs=1e-3)
