@@ -20,7 +20,8 @@ names "last name"), in their order in the table.
 
 A field's confidence is its score, lowered when a column it did not take came close
 (the margin over that runner-up); a field left without a column is confident in that
-by how far its best candidate stayed under ``MINIMUM``.
+by how far its best candidate stayed under ``MINIMUM``, and less so where many of the
+columns no field took hold cells of its kind (any of them might be it).
 """
 
 from __future__ import annotations
@@ -118,8 +119,11 @@ def map_columns(targets: Sequence[Target], columns: Mapping[str, Sequence[CellVa
     chosen = _assign(scores)
     result = {t.name: FieldMapping(t.name, [chosen[t.name]] if t.name in chosen else []) for t in targets}
     _compose(targets, result, list(columns), profiles)
-    for mapping in result.values():
-        _rate(mapping, scores, chosen.get(mapping.field))
+    taken = {c for m in result.values() for c in m.columns}
+    untaken = [p for c, p in profiles.items() if c not in taken and p.filled]
+    for t in targets:
+        fitting = sum(fit(t.kind, p) >= 0.8 for p in untaken) / len(untaken) if untaken else 0.0
+        _rate(result[t.name], scores, chosen.get(t.name), fitting)
     return TableMapping(result, {t.name: t.kind for t in targets})
 
 
@@ -136,14 +140,17 @@ def _assign(scores: dict[tuple[str, str], float]) -> dict[str, str]:
     return chosen
 
 
-def _rate(mapping: FieldMapping, scores: dict[tuple[str, str], float], column: str | None) -> None:
+def _rate(
+    mapping: FieldMapping, scores: dict[tuple[str, str], float], column: str | None, untaken_fitting: float
+) -> None:
     """The field's score and confidence: its column's score, times half to all of it as
     the best column it did not take stayed far below; without a column, how far its best
-    candidate stayed under ``MINIMUM``."""
+    candidate stayed under ``MINIMUM``, times half to all of it as fewer of the columns
+    no field took (``untaken_fitting``: their share) hold cells of its kind."""
     mine = {c: v for (n, c), v in scores.items() if n == mapping.field}
     if column is None:
         mapping.score = max(mine.values(), default=0.0)
-        mapping.confidence = min(1.0, 1.0 - mapping.score / MINIMUM * 0.5)
+        mapping.confidence = min(1.0, 1.0 - mapping.score / MINIMUM * 0.5) * (1.0 - 0.5 * untaken_fitting)
         return
     mapping.score = mine[column]
     runner_up = max((v for c, v in mine.items() if c not in mapping.columns), default=0.0)

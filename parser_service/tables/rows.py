@@ -30,8 +30,12 @@ from parser_service.tables.mapping import TableMapping, map_columns
 from parser_service.tables.values import UNREADABLE, is_empty, read_field
 from parser_service.text.normalize import infer_dayfirst
 
-#: Rows a table's mapping is inferred from.
+#: Rows a table's mapping is inferred from ...
 SAMPLE_ROWS = 200
+#: ... fewer in a wide table, so that the sample holds about this many cells ...
+SAMPLE_CELLS = 100_000
+#: ... but never fewer than this many rows.
+MIN_SAMPLE_ROWS = 20
 
 
 def table_records(model: type[BaseModel]) -> Splitter:
@@ -63,8 +67,13 @@ def split_rows(targets: Sequence[Target], document: Document, unmapped: Sequence
 
 def table_mapping(targets: Sequence[Target], table: Table) -> TableMapping:
     """The mapping of one table, from its first rows."""
-    mapping = map_columns(targets, columns_of(list(islice(iter_rows(table), SAMPLE_ROWS))))
-    return mapping
+    return map_columns(targets, columns_of(list(islice(iter_rows(table), sample_rows(len(table.header))))))
+
+
+def sample_rows(width: int) -> int:
+    """Rows sampled from a table of ``width`` columns: a table of 10,000 columns is
+    profiled from 20 rows, not 200 (two million cells)."""
+    return max(MIN_SAMPLE_ROWS, min(SAMPLE_ROWS, SAMPLE_CELLS // max(width, 1)))
 
 
 def columns_of(records: list[Record]) -> dict[str, list[CellValue]]:
@@ -116,7 +125,7 @@ def _dayfirst(table: Table, mapping: TableMapping) -> dict[str, bool | None]:
     dated = {n: m.columns[0] for n, m in mapping.fields.items() if mapping.kinds[n] == "date" and m.columns}
     if not dated:
         return {}
-    sample = list(islice(iter_rows(table), SAMPLE_ROWS))
+    sample = list(islice(iter_rows(table), sample_rows(len(table.header))))
     return {n: infer_dayfirst((r.cells or {}).get(c) for r in sample) for n, c in dated.items()}
 
 

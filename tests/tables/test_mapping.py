@@ -14,7 +14,7 @@ from parser_service.document import column_letter
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
 from parser_service.schemas.json_schema import compile_schema
-from parser_service.tables import map_columns, split_rows, targets_of
+from parser_service.tables import map_columns, prefill_row, split_rows, table_records, targets_of
 from parser_service.tables.names import likeness
 from tests.conftest import ROOT
 
@@ -88,3 +88,13 @@ def test_labels_name_real_headers() -> None:
         header = {h.strip() for h in _csv_rows(sheet)[0]}
         named = {c for f, label in truth.items() if not f.startswith("_") for c in truth_columns(label)}
         assert named <= header, sheet.name
+
+
+def test_a_field_no_column_can_hold_is_null_in_every_row_not_asked_of_the_model() -> None:
+    schema = json.loads((SHEETS / "contacts.schema.json").read_text(encoding="utf-8"))
+    nested = {"type": "object", "properties": {"note": {"type": "string"}}}
+    model = compile_schema({**schema, "properties": {**schema["properties"], "extra": nested}}, "contacts")
+    path = SHEETS / f"{CONTACTS}.csv"
+    records = list(table_records(model)(parse_file(path, builtin_parsers())))
+    assert records and all(set(prefill_row(r)) == set(model.model_fields) for r in records)
+    assert all(prefill_row(r)["extra"] is None for r in records)
