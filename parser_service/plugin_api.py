@@ -44,6 +44,7 @@ from parser_service.synth import (
     reference,
 )
 from parser_service.synth.files import freeze_zip, write_text_file
+from parser_service.tables import map_columns, targets_of
 from parser_service.text.normalize import (
     Amount,
     CurrencyCode,
@@ -90,10 +91,12 @@ __all__ = [
     "hookimpl",
     "infer_dayfirst",
     "iter_rows",
+    "map_columns",
     "max_chars",
     "table_rows",
     "to_currency",
     "to_date",
+    "targets_of",
     "to_number",
     "whole_document",
     # synthetic training documents

@@ -48,6 +48,9 @@ class Record:
     #: splitter that knows the table's layout. The pipeline gives such a field that
     #: cell's provenance, verbatim, instead of searching the record's text for the value.
     field_columns: dict[str, str] = field(default_factory=dict)
+    #: Schema field -> how sure the splitter is of that field's column (0..1): a
+    #: prefilled field's confidence, where set (else 1.0).
+    field_confidence: dict[str, float] = field(default_factory=dict)
 
     def provenance_at(self, offset: int) -> Provenance | None:
         """The provenance of the piece of ``text`` holding character ``offset``."""

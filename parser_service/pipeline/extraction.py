@@ -103,7 +103,7 @@ def _start(record: Record, domain: Domain) -> _State:
     state = _State(record=record, raw=raw)
     for name in raw:
         state.source[name] = "prefill"
-        state.confidence[name] = 1.0
+        state.confidence[name] = record.field_confidence.get(name, 1.0)
     return state
 
 

@@ -1,5 +1,7 @@
-"""The domain of a schema given with a request: the whole document is one record, read
-into the compiled model; the schema's content hash is its version."""
+"""The domain of a schema given with a request: each row of a table the schema maps onto
+is one record, read in code (``parser_service.tables``); any other document is one
+record, read into the compiled model as a whole. The schema's content hash is its
+version."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pydantic import BaseModel
 
 from parser_service.domains.domain import Domain
 from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+from parser_service.tables import prefill_row, table_records
 
 
 def load_schema(path: Path) -> dict[str, Any]:
@@ -45,9 +48,10 @@ def target_domain(target: str) -> Domain:
 
 
 def _domain(name: str, model: type[BaseModel], schema: dict[str, Any], description: str) -> Domain:
-    """One record of ``model`` from the whole document; the version is ``schema``'s hash."""
+    """Records of ``model``: a mapped table's rows, else the whole document; the version
+    is ``schema``'s hash."""
     return Domain(name=name, version=schema_hash(schema)[:12], schema=model, document_type=name,
-                  description=description)  # fmt: skip
+                  description=description, splitter=table_records(model), prefill=prefill_row)  # fmt: skip
 
 
 def _import_model(target: str) -> type[BaseModel]:

@@ -483,3 +483,18 @@ def test_a_wide_tables_mapping_is_inferred_from_a_bounded_sample() -> None:
     first = next(split_transactions(document))
     assert len(drawn) == sample_rows(width) + 1  # the sample, then the first row again
     assert first.context["values"] == {"date": "2024-05-01", "amount": -0.1, "payee": "Shop 0"}
+
+
+def test_the_general_mapping_names_the_amount_where_no_header_rule_does() -> None:
+    """Italian headers the bank rules do not list: two columns of money, so no lone
+    number column decides; the core's mapping (glossary: importo = amount) does."""
+    from parser_service_bank_transactions.mapping import infer_mapping
+
+    columns = {
+        "Data operazione": ["03/01/2024", "05/01/2024", "09/01/2024"],
+        "Importo": ["-12,50", "1.200,00", "-3,99"],
+        "Saldo": ["987,50", "2.187,50", "2.183,51"],
+        "Descrizione": ["Bar Centrale", "Stipendio gennaio", "Edicola"],
+    }
+    mapping = infer_mapping(columns)
+    assert (mapping.date, mapping.amount, mapping.balance) == ("Data operazione", "Importo", "Saldo")

@@ -37,7 +37,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from parser_service.plugin_api import CellValue, infer_dayfirst, to_currency, to_date, to_number
+from parser_service.plugin_api import (
+    CellValue,
+    infer_dayfirst,
+    map_columns,
+    targets_of,
+    to_currency,
+    to_date,
+    to_number,
+)
+from parser_service_bank_transactions.schema import Transaction
 
 #: Most of a column's non-empty cells must read as its type.
 MOST = 0.5
@@ -344,6 +353,7 @@ def infer_mapping(columns: dict[str, list[CellValue]]) -> Mapping:
         used.add(mapping.date)
 
     _pick_amount(mapping, columns, headers, used)
+    _general_fallback(mapping, columns, used)
     mapping.balance = _pick(BALANCE, columns, headers, used, _reads_as_numbers)
     used.update(c for c in (mapping.amount, mapping.debit, mapping.credit, mapping.balance) if c)
 
@@ -356,6 +366,26 @@ def infer_mapping(columns: dict[str, list[CellValue]]) -> Mapping:
     if mapping.amount and not mapping.debit:
         _pick_indicator(mapping, columns, headers, used)
     return mapping
+
+
+def _general_fallback(mapping: Mapping, columns: dict[str, list[CellValue]], used: set[str]) -> None:
+    """Where the header rules found no date or no amount, the core's general mapping of
+    the table onto ``Transaction`` (header likeness in many languages and cell kinds)
+    names the column, if it reads as dates or numbers."""
+    if mapping.date and (mapping.amount or mapping.debit):
+        return
+    free = {name: values for name, values in columns.items() if name not in used}
+    general = map_columns(targets_of(Transaction), free).fields
+    if mapping.date is None and general["date"].columns:
+        found = general["date"].columns[0]
+        if _reads_as_dates(columns[found]):
+            mapping.date = found
+            used.add(found)
+    if mapping.amount is None and mapping.debit is None and general["amount"].columns:
+        found = general["amount"].columns[0]
+        if found not in used and _reads_as_numbers(columns[found]):
+            mapping.amount = found
+            used.add(found)
 
 
 def _candidates(role: _Role, headers: dict[str, str], used: set[str]) -> list[str]:
