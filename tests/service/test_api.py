@@ -334,9 +334,9 @@ def test_an_unsupported_file_is_415_and_nothing_is_recorded(api: Api):
 
 
 def test_bad_uploads_get_clear_errors(api: Api):
-    unknown = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="receipts")
+    unknown = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="payslips")
     assert unknown.status_code == 422
-    assert "unknown domain 'receipts'" in unknown.json()["detail"] and "bank_transactions" in unknown.json()["detail"]
+    assert "unknown domain 'payslips'" in unknown.json()["detail"] and "bank_transactions" in unknown.json()["detail"]
     empty = api.upload("empty.csv", b"")
     assert empty.status_code == 400 and "empty" in empty.json()["detail"]
     no_file = api.client.post("/documents", data={"domain": "invoices"}, files={"other": ("x.csv", b"a,b")})
@@ -368,8 +368,8 @@ def test_plugin_is_still_accepted_as_the_old_name_of_domain(api: Api):
     assert both.status_code == 200 and both.json()["job_id"] == old.json()["job_id"]
     disagree = api.upload("gls.csv", body, domain="bank_transactions", plugin="invoices")
     assert disagree.status_code == 422 and "disagree" in disagree.json()["detail"]
-    unknown = api.upload("gls.csv", body, plugin="receipts")
-    assert unknown.status_code == 422 and "unknown domain 'receipts'" in unknown.json()["detail"]
+    unknown = api.upload("gls.csv", body, plugin="payslips")
+    assert unknown.status_code == 422 and "unknown domain 'payslips'" in unknown.json()["detail"]
     again = api.client.post(f"/documents/{old.json()['document_id']}/jobs", json={"plugin": "bank_transactions"})
     assert again.status_code == 202 and again.json()["job"]["domain"] == "bank_transactions"
     mixed = api.client.post(f"/documents/{old.json()['document_id']}/jobs",
