@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from parser_service.domains.domain import Domain
 from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+from parser_service.schemas.validation import schema_check
 
 
 def load_schema(path: Path) -> dict[str, Any]:
@@ -28,9 +29,12 @@ def load_schema(path: Path) -> dict[str, Any]:
 
 
 def schema_domain(schema: dict[str, Any], name: str) -> Domain:
-    """A domain extracting one record of ``schema`` from the whole document."""
+    """A domain extracting one record of ``schema`` from the whole document; the record is
+    checked against ``schema`` itself after it is normalised (``validation.schema_check``)."""
     model = compile_schema(schema, schema.get("title") or name)
-    return _domain(name, model, schema, schema.get("description") or f"a document read into the schema {name!r}")
+    domain = _domain(name, model, schema, schema.get("description") or f"a document read into the schema {name!r}")
+    domain.validators = (schema_check(schema),)
+    return domain
 
 
 def target_domain(target: str) -> Domain:
