@@ -51,7 +51,9 @@ class SchemaSummary:
 def check_name(name: str) -> str:
     """``name`` when it is a schema name (letters, digits, ``_ . -``, up to 128); else ``SchemaError``."""
     if not NAME.fullmatch(name or ""):
-        raise SchemaError(f"schema name {name!r}: use 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        raise SchemaError(
+            f"schema name {name!r}: use 1 to 128 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
     return name
 
 

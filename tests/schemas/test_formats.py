@@ -109,7 +109,10 @@ def test_chosen_values_are_marked_inferred_and_offered_as_options() -> None:
     ("node", "message"),
     [
         ({"type": "string", "x-inferred": "yes"}, r"\$\.v\.x-inferred: true or false"),
-        ({"type": "object", "x-inferred": True, "properties": {"a": {"type": "string"}}}, r"\$\.v\.x-inferred: only a scalar"),
+        (
+            {"type": "object", "x-inferred": True, "properties": {"a": {"type": "string"}}},
+            r"\$\.v\.x-inferred: only a scalar",
+        ),
         ({"type": "array", "x-inferred": True, "items": {"type": "string"}}, r"\$\.v\.x-inferred: only a scalar"),
         ({"type": "string", "format": "ipv4"}, r"\$\.v\.format: 'ipv4' is not supported; use one of: .*iban"),
     ],

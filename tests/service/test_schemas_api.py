@@ -38,12 +38,12 @@ CONTACT: dict[str, Any] = {
     "required": ["email", "website"],
 }
 LETTER = (
-    "Invoice from ACME Ltd\n"
-    "Contact: Sales@ACME.example\n"
-    "IBAN: DE89 3704 0044 0532 0130 00\n"
-    "Issued 13.11.2017 14:05\n"
-    "Musterstrasse 1, 10115 Berlin, Deutschland\n"
-).encode()
+    b"Invoice from ACME Ltd\n"
+    b"Contact: Sales@ACME.example\n"
+    b"IBAN: DE89 3704 0044 0532 0130 00\n"
+    b"Issued 13.11.2017 14:05\n"
+    b"Musterstrasse 1, 10115 Berlin, Deutschland\n"
+)
 
 
 @dataclass
@@ -93,7 +93,10 @@ def test_a_schema_is_stored_by_name_and_versioned_by_its_content(api: Api) -> No
     assert (latest["hash"], list(latest["schema"]["properties"])) == (schema_hash(newer), list(newer["properties"]))
     old = api.client.get("/schemas/contact", params={"hash": schema_hash(CONTACT)[:12]}).json()
     assert old["schema"] == CONTACT  # the version asked for, its properties in their order
-    assert [v["hash"] for v in api.client.get("/schemas/contact/versions").json()] == [schema_hash(newer), schema_hash(CONTACT)]
+    assert [v["hash"] for v in api.client.get("/schemas/contact/versions").json()] == [
+        schema_hash(newer),
+        schema_hash(CONTACT),
+    ]
     assert api.client.get("/schemas/nothing").status_code == 404
     assert api.client.get("/schemas/contact", params={"hash": "0" * 64}).status_code == 404
 
@@ -128,7 +131,10 @@ def test_an_upload_naming_a_stored_schema_is_extracted_into_it_and_checked_again
     answer = api.upload(schema="contact")
     assert answer.status_code == 202, answer.text
     job_id = answer.json()["job_id"]
-    assert (answer.json()["job"]["schema_name"], answer.json()["job"]["schema_hash"]) == ("contact", schema_hash(CONTACT))
+    assert (answer.json()["job"]["schema_name"], answer.json()["job"]["schema_hash"]) == (
+        "contact",
+        schema_hash(CONTACT),
+    )
 
     job = api.service.run_job(job_id)
     assert (job.status, job.plugin_version) == ("succeeded", schema_hash(CONTACT)[:12])
@@ -148,10 +154,15 @@ def test_an_upload_carrying_a_schema_stores_it_as_a_version_and_names_it(api: Ap
     inline = _changed(CONTACT, note={"type": "string", "x-inferred": True})
     answer = api.upload(schema_json=json.dumps(inline))
     assert answer.status_code == 202, answer.text
-    assert (answer.json()["job"]["schema_name"], answer.json()["job"]["schema_hash"]) == ("contact", schema_hash(inline))
+    assert (answer.json()["job"]["schema_name"], answer.json()["job"]["schema_hash"]) == (
+        "contact",
+        schema_hash(inline),
+    )
     assert api.client.get("/schemas/contact").json()["hash"] == schema_hash(inline)
 
-    refused = api.upload(b"another letter", schema_json=json.dumps(_changed(CONTACT, x={"type": "string", "minLength": 2})))
+    refused = api.upload(
+        b"another letter", schema_json=json.dumps(_changed(CONTACT, x={"type": "string", "minLength": 2}))
+    )
     assert refused.status_code == 422 and "$.x.minLength" in refused.json()["detail"]
 
 

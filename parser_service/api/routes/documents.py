@@ -36,12 +36,21 @@ UPLOAD_BODY: dict[str, Any] = {
                         "domain": {"type": "string", "description": "domain to extract (default: by document type)"},
                         "plugin": {"type": "string", "description": "the old name of domain, still accepted"},
                         "reprocess": {"type": "boolean", "description": "a new job even if these bytes were seen"},
-                        "schema": {"type": "string", "description": "a stored schema to extract into (POST /schemas), "
-                                   "instead of a domain; with schema_json, the name to store that schema under"},
-                        "schema_hash": {"type": "string", "description": "a version of the stored schema (its hash, "
-                                        "8 or more characters of it); default: the latest"},
-                        "schema_json": {"type": "string", "description": "a JSON Schema sent with the upload: stored as "
-                                        "a version of 'schema' (default: its title, else 'inline') and extracted into"},
+                        "schema": {
+                            "type": "string",
+                            "description": "a stored schema to extract into (POST /schemas), "
+                            "instead of a domain; with schema_json, the name to store that schema under",
+                        },
+                        "schema_hash": {
+                            "type": "string",
+                            "description": "a version of the stored schema (its hash, "
+                            "8 or more characters of it); default: the latest",
+                        },
+                        "schema_json": {
+                            "type": "string",
+                            "description": "a JSON Schema sent with the upload: stored as "
+                            "a version of 'schema' (default: its title, else 'inline') and extracted into",
+                        },
                     },
                 }
             }

@@ -74,4 +74,6 @@ def found_schema(state: StateDep, name: str, digest: str | None) -> StoredSchema
 
 
 def schema_out(row: StoredSchema, *, created: bool = False) -> SchemaOut:
-    return SchemaOut(name=row.name, hash=row.hash, created_at=row.created_at, created=created, body=json.loads(row.body))
+    return SchemaOut(
+        name=row.name, hash=row.hash, created_at=row.created_at, created=created, body=json.loads(row.body)
+    )
