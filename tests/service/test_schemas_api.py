@@ -6,7 +6,7 @@ backend (no model: the first candidate span of each field, the first option of a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,12 @@ from fastapi.testclient import TestClient
 from parser_service.api import create_app
 from parser_service.db import Job, StoredRecord
 from parser_service.schemas.json_schema import schema_hash
-from parser_service.service import apikeys
+from parser_service.service import apikeys, schemas
 from parser_service.service.jobs import Service
+from parser_service.service.queue import JobQueue
+from parser_service.service.schemas import SchemaRef
 from parser_service.settings import Settings
-from tests.service.conftest import REDIS
+from tests.service.conftest import REDIS, WorkerProcess, wait_for
 
 CONTACT: dict[str, Any] = {
     "title": "contact",
@@ -198,3 +200,27 @@ def test_a_job_runs_again_with_the_latest_version_and_a_new_version_is_a_new_job
     pinned = api.upload(schema="contact", schema_hash=schema_hash(CONTACT)[:10]).json()
     assert (pinned["duplicate"], pinned["job_id"]) == (True, first["job_id"])
     assert api.client.post("/jobs/00000000-0000-0000-0000-000000000000/again").status_code == 404
+
+
+def test_a_real_worker_extracts_into_the_version_the_job_names(
+    service: Service, worker: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
+    """The worker process reads the schema's version back from the database: a newer version
+    stored after the upload does not change what the job extracts."""
+    row, _ = schemas.store(service.db, "contact", CONTACT)
+    letter = tmp_path / "letter.txt"
+    letter.write_bytes(LETTER)
+    with letter.open("rb") as handle:
+        _, job, _ = service.submit(handle, letter.name, schema=SchemaRef(row.name, row.hash))
+    schemas.store(service.db, "contact", _changed(CONTACT, phone={"type": "string", "format": "phone"}))
+    queue = JobQueue.for_settings(service.settings, service)
+    try:
+        worker(service.settings)
+        queue.enqueue(job.id)
+        done = wait_for(lambda: (j := service.job(job.id)).status in ("succeeded", "failed") and j, 60, what="the job")
+    finally:
+        queue.celery.close()
+    assert (done.status, done.plugin_version) == ("succeeded", row.hash[:12]), done.error
+    with service.db.session() as session:
+        (record,) = session.query(StoredRecord).filter_by(job_id=job.id).all()
+    assert record.data is not None and "phone" not in record.data and record.data["iban"] == "DE89370400440532013000"
