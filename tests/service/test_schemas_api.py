@@ -147,6 +147,8 @@ def test_an_upload_naming_a_stored_schema_is_extracted_into_it_and_checked_again
     # the schema requires a website the letter does not give: an issue on the record, not a crash
     assert record.status == "invalid"
     assert [e["field"] for e in record.errors] == ["website"] and "required" in record.errors[0]["message"]
+    header = api.client.get(f"/jobs/{job_id}/export", params={"format": "csv"}).text.splitlines()[0]
+    assert ",".join(CONTACT["properties"]) + ",record_errors" in header  # the columns in the schema's order
     fields = record.provenance["fields"]
     assert {name for name, where in fields.items() if where.get("inferred")} == {"paid", "kind"}
     assert fields["email"]["verbatim"] is True and "inferred" not in fields["email"]
@@ -200,6 +202,8 @@ def test_a_job_runs_again_with_the_latest_version_and_a_new_version_is_a_new_job
     pinned = api.upload(schema="contact", schema_hash=schema_hash(CONTACT)[:10]).json()
     assert (pinned["duplicate"], pinned["job_id"]) == (True, first["job_id"])
     assert api.client.post("/jobs/00000000-0000-0000-0000-000000000000/again").status_code == 404
+    named = api.client.post(f"/documents/{first['document_id']}/jobs", json={"schema_name": "contact"})
+    assert named.status_code == 202 and named.json()["job"]["schema_hash"] == schema_hash(newer)
 
 
 def test_a_real_worker_extracts_into_the_version_the_job_names(
