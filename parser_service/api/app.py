@@ -29,6 +29,7 @@ from parser_service.errors import (
     UnknownDomainError,
     UnsupportedFormatError,
 )
+from parser_service.schemas.json_schema import SchemaError
 from parser_service.service.jobs import Service
 from parser_service.settings import Settings, get_settings
 
@@ -43,6 +44,7 @@ DESCRIPTION = (
 
 #: Errors raised on purpose, most specific first, and the status each answers with.
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (SchemaError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (UnknownDomainError, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (FileTooLargeError, status.HTTP_413_CONTENT_TOO_LARGE),
     (UnsupportedFormatError, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),

@@ -43,6 +43,8 @@ class JobOut(Orm):
     error: str | None = Field(description="why the job failed")
     attempts: int
     document_metadata: dict[str, Any] | None = Field(description="type, language, title, dates, parties")
+    schema_name: str | None = Field(None, description="the stored schema the job extracts into (None: a domain)")
+    schema_hash: str | None = Field(None, description="the version of that schema: its content hash")
     plugin_version: str | None
     model_version: str | None
     adapter_version: str | None
@@ -134,3 +136,31 @@ class Health(BaseModel):
         description="workers of the queue that answered (0: none; null: Redis could not be asked)"
     )
     checks: dict[str, Check] = Field(description="database, redis, workers, backend, plugins, blob_store")
+
+
+class SchemaIn(BaseModel):
+    """A target schema to store under a name."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(description="letters, digits, '_', '.' or '-' (up to 128)", examples=["receipt"])
+    body: dict[str, Any] = Field(alias="schema", description="a JSON Schema whose root is an object")
+
+
+class SchemaOut(BaseModel):
+    """One version of a stored schema."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str
+    hash: str = Field(description="SHA-256 of the schema's canonical JSON: its version")
+    created_at: datetime
+    created: bool = Field(False, description="stored by this request (False: that version was there)")
+    body: dict[str, Any] | None = Field(None, alias="schema", description="the JSON Schema (left out in lists)")
+
+
+class SchemaSummaryOut(Orm):
+    name: str
+    hash: str = Field(description="the latest version")
+    versions: int
+    updated_at: datetime

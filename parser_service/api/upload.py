@@ -27,6 +27,8 @@ SPOOL_MEMORY = 1 << 20
 #: Room for the multipart envelope and the small form fields, on top of the file limit.
 ENVELOPE_BYTES = 64 << 10
 MAX_FIELD_BYTES = 1024
+#: Form fields allowed more than ``MAX_FIELD_BYTES``: a JSON Schema sent with the upload.
+LONG_FIELDS = {"schema_json": 32 << 10}
 MAX_FIELDS = 8
 MAX_FILENAME = 255
 
@@ -121,8 +123,9 @@ class _Reader:
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if not self._is_file:
             self._value += data[start:end]
-            if len(self._value) > MAX_FIELD_BYTES:
-                raise bad_request(f"the form field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes")
+            limit = LONG_FIELDS.get(self._name, MAX_FIELD_BYTES)
+            if len(self._value) > limit:
+                raise bad_request(f"the form field {self._name!r} is longer than {limit} bytes")
             return
         assert self.upload.file is not None
         self.upload.size += end - start

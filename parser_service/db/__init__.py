@@ -11,6 +11,7 @@ from parser_service.db.models import (
     ServiceInfo,
     StoredDocument,
     StoredRecord,
+    StoredSchema,
 )
 from parser_service.db.session import Database
 
@@ -25,5 +26,6 @@ __all__ = [
     "Job",
     "JobStatus",
     "StoredRecord",
+    "StoredSchema",
     "ServiceInfo",
 ]

@@ -103,6 +103,8 @@ class Job(Base):
         String(200), unique=True, doc="document and domain of the upload that made the job: one job per upload"
     )
     document_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    schema_name: Mapped[str | None] = mapped_column(String(128), doc="a stored target schema the job extracts into")
+    schema_hash: Mapped[str | None] = mapped_column(String(64), doc="the version of schema_name it extracts into")
     plugin_version: Mapped[str | None] = mapped_column(String(64))
     model_version: Mapped[str | None] = mapped_column(String(256))
     adapter_version: Mapped[str | None] = mapped_column(String(256))
@@ -212,6 +214,20 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StoredSchema(Base):
+    """A named target schema (JSON Schema), one row per version: its content hash
+    (``schemas.json_schema.schema_hash``). The newest row of a name is its latest version."""
+
+    __tablename__ = "schemas"
+    __table_args__ = (UniqueConstraint("name", "hash", name="uq_schemas_name_hash"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text, doc="the schema's JSON as given: its properties' order is the fields'")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ServiceInfo(Base):

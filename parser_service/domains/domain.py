@@ -12,10 +12,11 @@ import functools
 import json
 import random
 import re
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.fields import FieldInfo
@@ -277,6 +278,26 @@ class SpanRule(BaseModel):
 def span_rule(info: FieldInfo) -> SpanRule | None:
     """The field's ``SpanRule``, if ``extractive()`` marked it."""
     return info.json_schema_extra if isinstance(info.json_schema_extra, SpanRule) else None
+
+
+def inferred(info: FieldInfo) -> bool:
+    """Whether the field's value is chosen rather than copied from the text: a field marked
+    ``{"inferred": True}`` (a schema's ``"x-inferred": true``), an enum (``Literal``) or a
+    boolean. Such a value need not occur in the text; it is marked ``inferred`` and scored
+    on its own (``pipeline.confidence.Evidence``)."""
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and extra.get("inferred") is True:
+        return True
+    annotation = info.annotation
+    union = get_origin(annotation) in (Union, types.UnionType)
+    options = [arg for arg in get_args(annotation) if arg is not type(None)] if union else [annotation]
+    return len(options) == 1 and (options[0] is bool or get_origin(options[0]) is Literal)
+
+
+@functools.cache
+def inferred_fields(schema: type[BaseModel]) -> frozenset[str]:
+    """The names of ``schema``'s fields whose values are chosen, not copied (``inferred``)."""
+    return frozenset(name for name, info in schema.model_fields.items() if inferred(info))
 
 
 def extractive(

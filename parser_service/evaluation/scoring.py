@@ -162,13 +162,16 @@ def invented_fields(data: Mapping[str, Any] | None, provenance: Mapping[str, Any
 
     A value is copied when the record's provenance says it was found verbatim, or
     was read in code (prefill); otherwise the document text is searched for it,
-    ignoring case and runs of whitespace.
+    ignoring case and runs of whitespace. A value the model chose among options
+    (``inferred``: an enum, a boolean) is not copied, so it cannot be invented.
     """
     haystack = _squash(source_text)
     out = set()
     for name, where in (provenance.get("fields") or {}).items():
         value = (data or {}).get(name)
         if value is None or isinstance(value, (list, dict)) or where.get("source", "model") != "model":
+            continue
+        if where.get("inferred"):
             continue
         if not where.get("verbatim") and _squash(str(value)) not in haystack:
             out.add(name)

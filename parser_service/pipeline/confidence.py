@@ -1,5 +1,10 @@
 """Calibrated confidence per field, and the review flag.
 
+A value the model chose among options (an enum, a boolean, a field marked inferred) has
+no place in the source to be found at: its confidence is the probability of the tokens
+that chose it, discounted where the validators rejected it, never calibrated on copied
+values.
+
 A field's evidence is three things: how sure the model was of the tokens that
 wrote the value (geometric mean probability), whether the value occurs verbatim
 in the source, and whether the validators passed it. A logistic map fitted on a
@@ -27,6 +32,8 @@ class Evidence:
     verbatim: bool
     valid: bool
     prefilled: bool = False
+    #: Chosen among options (an enum, a boolean, a field marked inferred), not copied.
+    inferred: bool = False
 
     def features(self) -> list[float]:
         p = min(max(self.token_prob if self.token_prob is not None else 0.5, _EPS), 1 - _EPS)
@@ -35,15 +42,22 @@ class Evidence:
     def raw_score(self) -> float:
         """The uncalibrated rule: token probability, discounted for a value not in the
         source or one the validators rejected."""
+<<<<<<< HEAD
         if self.prefilled:  # token_prob: the splitter's confidence in the field's column
             return round((1.0 if self.token_prob is None else self.token_prob) * (1.0 if self.valid else 0.3), 4)
+=======
+        if self.prefilled:
+            return 1.0 if self.valid else 0.3
+        if self.inferred:  # nothing to find in the text: the choice's own probability
+            return round((self.token_prob if self.token_prob is not None else 0.5) * (1.0 if self.valid else 0.3), 4)
+>>>>>>> wt-api
         p = self.token_prob if self.token_prob is not None else 0.5
         return round(p * (1.0 if self.verbatim else 0.5) * (1.0 if self.valid else 0.3), 4)
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """``P(correct) = sigmoid(w · features)``; prefilled fields keep the fixed rule."""
+    """``P(correct) = sigmoid(w · features)``; prefilled and inferred fields keep the fixed rule."""
 
     weights: tuple[float, ...]
     samples: int = 0
@@ -51,7 +65,7 @@ class Calibration:
     ece_after: float | None = None
 
     def probability(self, evidence: Evidence) -> float:
-        if evidence.prefilled:
+        if evidence.prefilled or evidence.inferred:  # the fit is of copied values
             return evidence.raw_score()
         z = sum(w * x for w, x in zip(self.weights, evidence.features()))
         return round(1 / (1 + math.exp(-max(min(z, 30.0), -30.0))), 4)
@@ -79,7 +93,7 @@ def fit(evidence: Sequence[Evidence], correct: Sequence[bool], *, l2: float = 1.
     never varies (all values verbatim, say) keeps a finite weight."""
     import numpy as np
 
-    rows = [(e, c) for e, c in zip(evidence, correct) if not e.prefilled]
+    rows = [(e, c) for e, c in zip(evidence, correct) if not (e.prefilled or e.inferred)]
     if not rows:
         raise ValueError("no model-written fields to calibrate on")
     x = np.array([e.features() for e, _ in rows])

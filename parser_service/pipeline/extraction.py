@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest
 from parser_service.document import Provenance
-from parser_service.domains.domain import Domain
+from parser_service.domains.domain import Domain, inferred_fields
 from parser_service.pipeline.answers import field_confidence, locate
 from parser_service.pipeline.confidence import Calibration, Evidence, needs_review, score
 from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, generation_schema
@@ -197,7 +197,7 @@ def _validate(state: _State, domain: Domain) -> None:
         state.issues = _issues(exc)
         return
     if domain.extractive:
-        state.issues += _invented(state)
+        state.issues += _invented(state, inferred_fields(domain.schema))
     for check in domain.validators:
         state.issues += check(state.model)
 
@@ -234,12 +234,13 @@ def _context(state: _State) -> dict[str, Any]:
     return {"dayfirst": state.dayfirst if model_written else None}
 
 
-def _invented(state: _State) -> list[FieldIssue]:
-    """Model-written scalar values that do not occur in the record's text."""
+def _invented(state: _State, chosen: frozenset[str]) -> list[FieldIssue]:
+    """Model-written scalar values that do not occur in the record's text; ``chosen``
+    fields (``inferred``) are not copied, and not looked for."""
     haystack = _squash(state.record.text)
     issues = []
     for name, value in state.raw.items():
-        if state.source.get(name) != "model" or value is None or isinstance(value, (list, dict)):
+        if state.source.get(name) != "model" or value is None or isinstance(value, (list, dict)) or name in chosen:
             continue
         if _squash(str(value)) not in haystack:
             issues.append(FieldIssue(name, f"{name}: {value!r} does not occur in the document"))
@@ -280,8 +281,9 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
     else:
         status = "ok" if state.model is not None and not state.issues else "invalid"
         data, errors = _best_data(state, domain), state.issues
-    provenance = _provenance(state)
-    evidence = _evidence(state, provenance["fields"])
+    chosen = inferred_fields(domain.schema)
+    provenance = _provenance(state, chosen)
+    evidence = _evidence(state, provenance["fields"], chosen)
     confidence = {name: score(e, calibration) for name, e in evidence.items()}
     given = {name for name, value in state.raw.items() if value is not None}
     flagged = {i.field for i in errors if i.field} | set(needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold))
@@ -300,8 +302,9 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
     )
 
 
-def _evidence(state: _State, where: dict[str, Any]) -> dict[str, Evidence]:
-    """Per field: the model's token probability, found verbatim, passed validation."""
+def _evidence(state: _State, where: dict[str, Any], chosen: frozenset[str]) -> dict[str, Evidence]:
+    """Per field: the model's token probability, found verbatim, passed validation, and
+    whether it was chosen among options (``inferred``) rather than copied."""
     bad = {i.field for i in state.issues if i.field}
     return {
         name: Evidence(
@@ -309,6 +312,7 @@ def _evidence(state: _State, where: dict[str, Any]) -> dict[str, Evidence]:
             verbatim=bool(where.get(name, {}).get("verbatim")) or state.raw.get(name) is None,
             valid=name not in bad and not state.failure,
             prefilled=state.source.get(name) == "prefill",
+            inferred=name in chosen and state.source.get(name) == "model",
         )
         for name in state.raw
     }
@@ -326,10 +330,14 @@ def _best_data(state: _State, domain: Domain) -> dict[str, Any]:
         return cleaned
 
 
-def _provenance(state: _State) -> dict[str, Any]:
+def _provenance(state: _State, chosen: frozenset[str]) -> dict[str, Any]:
+    """Where each value was found; a value the model chose among options (``chosen``)
+    is marked ``inferred``: it is not a span of the text, whatever it matches there."""
     fields: dict[str, Any] = {}
     for name, value in state.raw.items():
         fields[name] = _field_provenance(state, name, value)
+        if name in chosen and state.source.get(name) == "model":
+            fields[name]["inferred"] = True
     return {"record": [p.to_dict() for p in state.record.provenance], "fields": fields}
 
 

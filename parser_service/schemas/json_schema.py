@@ -3,14 +3,22 @@
 What a schema may use: objects (nested too), arrays of objects and of scalars, strings,
 numbers, integers, booleans, enums and nullables (``"type": ["string", "null"]``), with
 ``description``, ``examples`` and ``title`` on any of them. Strings may carry the formats
-``date``, ``amount`` and ``currency``. Every other keyword, type or format is refused with
+``date``, ``date-time``, ``email``, ``uri`` and the project's ``amount``, ``currency``,
+``iban``, ``phone`` and ``country``, each normalised as it is read (``FORMATS``: ISO 8601,
+lower-cased, absolute, a float, ISO 4217, spaces removed and check digits verified, "+"
+and digits, ISO 3166 alpha-2). Every other keyword, type or format is refused with
 ``SchemaError`` naming it and its JSON path: nothing is silently ignored.
 
-How a value is grounded follows its type: a date, an amount or a currency is decoded as
-one of the spans of that kind in the record's text (as the invoices plugin declares its
-fields), a string as one of the text's lines, a number as an amount; booleans and enums
-are chosen among their options. Every field may be missing from a document, so each is
-nullable in the compiled model; ``required`` must name properties that exist.
+How a value is grounded follows its type: a formatted string is decoded as one of the
+spans of that kind in the record's text (as the invoices plugin declares its fields),
+a plain string as one of the text's lines, a number as an amount. Booleans, enums and
+any scalar the schema marks ``"x-inferred": true`` are not copied: they are chosen among
+their options (a free value for an inferred string or number), need not occur in the
+text, and are marked ``inferred`` in the result with a confidence of their own
+(``domains.domain.inferred``). ``x-inferred`` is refused on objects and arrays (mark their
+fields). Every field may be missing from a document, so each is nullable in the
+compiled model; ``required`` must name properties that exist (the result is checked
+against the whole schema afterwards: ``schemas.validation``).
 """
 
 from __future__ import annotations
@@ -23,10 +31,22 @@ from pydantic import BaseModel, Field, create_model
 
 from parser_service.domains.domain import extractive
 from parser_service.errors import ConfigError
-from parser_service.text.normalize import Amount, CurrencyCode, ISODate
+from parser_service.text.normalize import (
+    IBAN,
+    URI,
+    Amount,
+    CountryCode,
+    CurrencyCode,
+    Email,
+    ISODate,
+    ISODateTime,
+    Phone,
+)
 
+#: The keyword that marks a scalar as chosen, not copied from the text.
+INFERRED = "x-inferred"
 #: Keywords every node may carry; the prompt reads description and examples.
-ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "$comment"})
+ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "$comment", INFERRED})
 #: Keywords each type adds to those.
 BY_TYPE = {
     "object": frozenset({"type", "properties", "required", "additionalProperties"}),
@@ -41,6 +61,12 @@ FORMATS: dict[str, tuple[Any, str, int]] = {
     "date": (ISODate, "date", 40),
     "amount": (Amount, "amount", 24),
     "currency": (CurrencyCode, "currency", 8),
+    "date-time": (ISODateTime, "datetime", 40),
+    "email": (Email, "email", 120),
+    "uri": (URI, "uri", 300),
+    "iban": (IBAN, "iban", 42),
+    "phone": (Phone, "phone", 32),
+    "country": (CountryCode, "country", 40),
 }
 LINE_CHARS = 120
 
@@ -80,8 +106,20 @@ def _field(node: Any, path: str, name: str) -> tuple[Any, Any]:
     if not isinstance(node, dict):
         raise SchemaError(f"{path}: a property's schema is an object")
     annotation, rule = _annotation(node, path, name)
-    info = Field(None, description=_description(node), json_schema_extra=rule)
+    marked = _marked_inferred(node, path)
+    chosen = marked or "enum" in node or _type(node, path) == "boolean"
+    extra = {"inferred": True} if chosen else rule
+    info = Field(None, description=_description(node), json_schema_extra=extra)
     return annotation | None, info
+
+
+def _marked_inferred(node: dict[str, Any], path: str) -> bool:
+    marked = node.get(INFERRED, False)
+    if not isinstance(marked, bool):
+        raise SchemaError(f"{path}.{INFERRED}: true or false, not {marked!r}")
+    if marked and _type(node, path) in ("object", "array"):
+        raise SchemaError(f"{path}.{INFERRED}: only a scalar is inferred; mark the fields of an object or an array")
+    return marked
 
 
 def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
@@ -107,7 +145,7 @@ def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
         return Amount, extractive("amount", 24)
     if kind == "integer":
         return int, extractive("amount", 24)
-    return bool, None
+    return Literal[True, False], None  # chosen between the two, never a free string
 
 
 def _array(node: dict[str, Any], path: str, name: str) -> Any:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from parser_service.domains.domain import Domain
 from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+from parser_service.schemas.validation import schema_check
 from parser_service.tables import prefill_row, table_records
 
 
@@ -31,9 +32,13 @@ def load_schema(path: Path) -> dict[str, Any]:
 
 
 def schema_domain(schema: dict[str, Any], name: str) -> Domain:
-    """A domain extracting one record of ``schema`` from the whole document."""
+    """A domain extracting records of ``schema`` (a mapped table's rows, else the whole
+    document as one); each record is
+    checked against ``schema`` itself after it is normalised (``validation.schema_check``)."""
     model = compile_schema(schema, schema.get("title") or name)
-    return _domain(name, model, schema, schema.get("description") or f"a document read into the schema {name!r}")
+    domain = _domain(name, model, schema, schema.get("description") or f"a document read into the schema {name!r}")
+    domain.validators = (schema_check(schema),)
+    return domain
 
 
 def target_domain(target: str) -> Domain:

@@ -43,7 +43,10 @@ from parser_service.errors import (
 from parser_service.parsers.sniff import detect
 from parser_service.pipeline.run import Pipeline
 from parser_service.records import RecordResult, chunks, expected_count
+from parser_service.schemas.json_schema import SchemaError
+from parser_service.service import schemas
 from parser_service.service.blobs import MARKER, BlobStore, LocalBlobStore
+from parser_service.service.schemas import SchemaRef
 from parser_service.settings import Settings, get_settings
 
 #: ``progress(records_done, records_total)`` after each stored batch.
@@ -172,21 +175,30 @@ class Service:
         return document, True
 
     def submit(
-        self, stream: BinaryIO, filename: str, domain: str | None = None, options: dict[str, Any] | None = None
+        self,
+        stream: BinaryIO,
+        filename: str,
+        domain: str | None = None,
+        options: dict[str, Any] | None = None,
+        *,
+        schema: SchemaRef | None = None,
     ) -> tuple[StoredDocument, Job, bool]:
-        """``add_document`` then a pending job for it. An unknown domain raises ``UnknownDomainError``
-        before anything is stored. A duplicate upload (same bytes, same domain) returns the
-        existing document and its latest job, and ``False``; it creates no new job."""
+        """``add_document`` then a pending job for it, extracting ``domain`` or a stored
+        ``schema`` (one version of it). An unknown domain raises ``UnknownDomainError``
+        before anything is stored. A duplicate upload (same bytes, same domain or schema
+        version) returns the existing document and its latest job, and ``False``; it
+        creates no new job."""
         if domain:
             self.pipeline.host.require(domain)
         document, _ = self.add_document(stream, filename)
-        latest = self._latest_job(document.id, domain)  # a new document too: a racing upload's job
+        latest = self._latest_job(document.id, domain, schema)  # a new document too: a racing upload's job
         if latest is not None:
             return document, latest, False
+        key = _submit_key(document.id, domain, schema)
         try:  # the first job of an upload carries a unique key: of identical uploads at once, one makes it
-            return document, self.new_job(document.id, domain, options, submit_key=_submit_key(document.id, domain)), True
+            return document, self.new_job(document.id, domain, options, submit_key=key, schema=schema), True
         except IntegrityError:
-            raced = self._latest_job(document.id, domain)
+            raced = self._latest_job(document.id, domain, schema)
             if raced is None:
                 raise
             return document, raced, False
@@ -198,10 +210,14 @@ class Service:
         options: dict[str, Any] | None = None,
         *,
         submit_key: str | None = None,
+        schema: SchemaRef | None = None,
     ) -> Job:
-        """An explicit new job for a stored document (processing again after a version change).
-        ``UnknownDomainError`` for a domain not installed, ``LookupError`` for no such document;
+        """An explicit new job for a stored document (processing again after a version change),
+        extracting ``domain`` or that version of a stored ``schema``. ``UnknownDomainError``
+        for a domain not installed, ``LookupError`` for no such document or schema version;
         ``IntegrityError`` when ``submit_key`` (``submit``'s) is taken."""
+        if schema is not None:
+            schemas.resolve(self.db, schema.name, schema.hash)
         if domain:
             self.pipeline.host.require(domain)
         with self.db.session() as session:
@@ -213,6 +229,8 @@ class Service:
                 options=options or {},
                 status=JobStatus.pending,
                 submit_key=submit_key,
+                schema_name=schema.name if schema else None,
+                schema_hash=schema.hash if schema else None,
             )
             session.add(job)
         return job
@@ -304,7 +322,7 @@ class Service:
         self.check_blob_store(claim=False)
         document = self.job_document(job)
         parsed = self.pipeline.parse(self._blob_path(document), document.filename)
-        chosen = self.pipeline.host.domain(job.domain) if job.domain else None
+        chosen = self._chosen_domain(job)
         metadata = job.document_metadata or self.pipeline.metadata(parsed)
         domain = chosen or self.pipeline.host.domain_for_type(str(metadata.get("document_type")))
         if domain is None and self.pipeline.host.broken:  # the plugin for it may be the broken one: wait
@@ -320,6 +338,16 @@ class Service:
             return
         self._store_versions(job.id, domain)
         self._run_records(job.id, parsed, domain, progress)
+
+    def _chosen_domain(self, job: Job) -> Domain | None:
+        """The domain the job names: its stored schema's version, or an installed domain;
+        None: the document type chooses."""
+        if job.schema_name and job.schema_hash:
+            try:
+                return schemas.domain(self.db, SchemaRef(job.schema_name, job.schema_hash))
+            except LookupError as exc:  # the version was removed from the database since
+                raise SchemaError(str(exc)) from exc
+        return self.pipeline.host.domain(job.domain) if job.domain else None
 
     def _run_records(self, job_id: str, parsed: ParsedDocument, domain: Domain, progress: JobProgress | None) -> None:
         """Extract and store, batch by batch, the records not stored yet, drawing them from
@@ -368,6 +396,8 @@ class Service:
         )
 
     def _plugin_version(self, domain: Domain) -> str:
+        if domain.extra.get(schemas.SCHEMA_KEY):  # a stored schema: its own version, whatever a plugin is called
+            return domain.version
         registered = self.pipeline.host.domains.get(domain.name)
         return (registered.version if registered else None) or domain.version
 
@@ -444,15 +474,20 @@ class Service:
         with self.db.session() as session:
             return session.scalar(select(StoredDocument).where(StoredDocument.sha256 == sha256))
 
-    def _latest_job(self, document_id: str, domain: str | None) -> Job | None:
+    def _latest_job(self, document_id: str, domain: str | None, schema: SchemaRef | None = None) -> Job | None:
         same_domain = Job.domain.is_(None) if domain is None else Job.domain == domain
-        query = select(Job).where(Job.document_id == document_id, same_domain)
+        same_schema = (Job.schema_hash.is_(None) if schema is None
+                       else (Job.schema_name == schema.name) & (Job.schema_hash == schema.hash))  # fmt: skip
+        query = select(Job).where(Job.document_id == document_id, same_domain, same_schema)
         with self.db.session() as session:
             return session.scalar(query.order_by(Job.created_at.desc()).limit(1))
 
 
-def _submit_key(document_id: str, domain: str | None) -> str:
-    """What makes two uploads the same: the document and the domain asked for ("*": by type)."""
+def _submit_key(document_id: str, domain: str | None, schema: SchemaRef | None = None) -> str:
+    """What makes two uploads the same: the document and the domain asked for ("*": by type),
+    or the schema version (its hash cut to 40: the key's column holds 200 characters)."""
+    if schema is not None:
+        return f"{document_id}/schema:{schema.hash[:40]}:{schema.name}"
     return f"{document_id}/{domain or '*'}"
 
 

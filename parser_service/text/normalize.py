@@ -28,22 +28,34 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BeforeValidator, ValidationInfo
 
 __all__ = [
+    "IBAN",
     "ISO_CURRENCIES",
+    "URI",
     "Amount",
+    "CountryCode",
     "CurrencyCode",
+    "Email",
     "ISODate",
+    "ISODateTime",
+    "Phone",
     "clean_text",
     "infer_dayfirst",
+    "to_country",
     "to_currency",
     "to_date",
+    "to_datetime",
+    "to_email",
+    "to_iban",
     "to_number",
+    "to_phone",
+    "to_uri",
 ]
 
 # --------------------------------------------------------------------------- dates
@@ -414,6 +426,107 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+# --------------------------------------------------------------------------- formats
+
+_DATETIME = re.compile(r"(.+?)(?:[T\s]+|,\s*)(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([ap]\.?m\.?)?\s*(Z|[+-]\d{2}:?\d{2})?$",
+                       re.IGNORECASE)  # fmt: skip
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]+[^\s]*|www\.[^\s/?#]+\.[A-Za-z]{2,}[^\s]*")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
+def to_datetime(value: object, *, dayfirst: bool | None = None) -> datetime.datetime:
+    """A date with a time of day, in any layout ``to_date`` reads ("13.11.2017 14:05",
+    "2017-11-13T14:05:00Z", "Nov 13, 2017 2:05 pm"); a zone, when written, is kept.
+    A date with no time is refused: a date-time is not a day."""
+    if isinstance(value, datetime.datetime):
+        return value
+    match = _DATETIME.fullmatch(" ".join(value.split())) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"cannot read {value!r} as a date with a time")
+    day, hour, minute, second, half, zone = match.groups()
+    hour = _hour(int(hour), half)
+    stamp = datetime.datetime.combine(to_date(day, dayfirst=dayfirst), datetime.time(hour, int(minute), int(second or 0)))
+    return stamp.replace(tzinfo=_zone(zone)) if zone else stamp
+
+
+def _hour(hour: int, half: str | None) -> int:
+    if half is None:
+        return hour
+    if not 1 <= hour <= 12:
+        raise ValueError(f"{hour} is no hour of a 12-hour clock")
+    return hour % 12 + (12 if half.lower().startswith("p") else 0)
+
+
+def _zone(zone: str) -> datetime.tzinfo:
+    if zone.upper() == "Z":
+        return datetime.UTC
+    digits = zone[1:].replace(":", "")
+    offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return datetime.timezone(-offset if zone[0] == "-" else offset)
+
+
+def to_email(value: object) -> str:
+    """An e-mail address, lower-cased, without "mailto:" or angle brackets."""
+    text = str(value).strip().strip("<>").removeprefix("mailto:").strip() if isinstance(value, str) else ""
+    if not _EMAIL.fullmatch(text):
+        raise ValueError(f"cannot read {value!r} as an e-mail address")
+    return text.casefold()
+
+
+def to_uri(value: object) -> str:
+    """An absolute URI; "www.example.org" gets "https://". Scheme and host lower-cased."""
+    text = value.strip().rstrip(".,;)") if isinstance(value, str) else ""
+    if not _URI.fullmatch(text):
+        raise ValueError(f"cannot read {value!r} as a URI")
+    if text.lower().startswith("www."):
+        text = "https://" + text
+    scheme, _, rest = text.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def to_iban(value: object) -> str:
+    """An IBAN without spaces, upper-cased, its ISO 13616 check digits verified (mod 97)."""
+    text = "".join(value.split()).replace("-", "").upper() if isinstance(value, str) else ""
+    text = text.removeprefix("IBAN:").removeprefix("IBAN")
+    if not _IBAN.fullmatch(text):
+        raise ValueError(f"cannot read {value!r} as an IBAN")
+    moved = text[4:] + text[:4]
+    if int("".join(str(int(c, 36)) for c in moved)) % 97 != 1:
+        raise ValueError(f"{value!r}: the IBAN's check digits do not match")
+    return text
+
+
+def to_phone(value: object) -> str:
+    """A phone number as digits, "+" and the country code first where written ("00"
+    counts as "+"), the trunk "(0)" after it dropped: "+49 (0)30 1234-56" -> "+4930123456".
+    7 to 15 digits (E.164); a number written without its country code stays national."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or re.search(r"[^\d\s()+./-]", text):
+        raise ValueError(f"cannot read {value!r} as a phone number")
+    international = text.startswith(("+", "00"))
+    text = re.sub(r"^(\+|00)", "", text)
+    if international:
+        text = text.replace("(0)", "")
+    digits = re.sub(r"\D", "", text)
+    if not 7 <= len(digits) <= 15:
+        raise ValueError(f"{value!r}: a phone number has 7 to 15 digits")
+    return ("+" if international else "") + digits
+
+
+def to_country(value: object) -> str:
+    """ISO 3166-1 alpha-2 from a code (alpha-2 or alpha-3) or a name in English, German,
+    French, Dutch or Spanish (``parser_service.text.countries``)."""
+    from parser_service.text.countries import by_name
+
+    folded = _fold(" ".join(value.split()).strip(" .,")) if isinstance(value, str) else ""
+    code = by_name().get(folded)
+    if code is None:
+        raise ValueError(f"cannot read {value!r} as a country")
+    return code
+
+
 # --------------------------------------------------------------------------- pydantic
 
 
@@ -441,3 +554,32 @@ Amount = Annotated[float, BeforeValidator(_number_before)]
 
 CurrencyCode = Annotated[str, BeforeValidator(_currency_before)]
 """An ISO 4217 code read with :func:`to_currency`."""
+
+
+def _datetime_before(value: object, info: ValidationInfo) -> object:
+    dayfirst = info.context.get("dayfirst") if isinstance(info.context, dict) else None
+    return value if value is None else to_datetime(value, dayfirst=dayfirst)
+
+
+def _reading(convert: Callable[[object], object]) -> BeforeValidator:
+    """A pydantic step that reads a value with ``convert`` (None stays None)."""
+    return BeforeValidator(lambda value: value if value is None else convert(value))
+
+
+ISODateTime = Annotated[datetime.datetime, BeforeValidator(_datetime_before)]
+"""A date and time read with :func:`to_date`'s layouts; dumps as ISO 8601."""
+
+Email = Annotated[str, _reading(to_email)]
+"""An e-mail address, lower-cased (:func:`to_email`)."""
+
+URI = Annotated[str, _reading(to_uri)]
+"""An absolute URI (:func:`to_uri`)."""
+
+IBAN = Annotated[str, _reading(to_iban)]
+"""An IBAN, spaces removed, check digits verified (:func:`to_iban`)."""
+
+Phone = Annotated[str, _reading(to_phone)]
+"""A phone number as "+" and digits, or national digits (:func:`to_phone`)."""
+
+CountryCode = Annotated[str, _reading(to_country)]
+"""An ISO 3166-1 alpha-2 code (:func:`to_country`)."""

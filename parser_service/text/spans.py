@@ -14,7 +14,18 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 
-from parser_service.text.normalize import ISO_CURRENCIES, to_currency, to_date, to_number
+from parser_service.text.countries import alpha2_codes, by_name
+from parser_service.text.normalize import (
+    ISO_CURRENCIES,
+    to_currency,
+    to_date,
+    to_datetime,
+    to_email,
+    to_iban,
+    to_number,
+    to_phone,
+    to_uri,
+)
 
 MAX_CANDIDATES = 48
 #: Lines found before a field's labels and patterns narrow them to ``MAX_CANDIDATES``:
@@ -187,12 +198,83 @@ def continued(before: str, line: str) -> list[str]:
     return [f"{before.strip()}\n{line.strip()}"] if line.strip() else []
 
 
+_TIME = r"(?:[T \t]|,[ \t]?)\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:[ \t]?[AaPp]\.?[Mm]\.?)?(?:Z|[+-]\d{2}:?\d{2})?(?![\d:])"
+_DATETIME_PATTERNS = [re.compile(p.pattern.removesuffix(r"\b") + _TIME) for p in _DATE_PATTERNS]
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_URI = re.compile(r"(?<![\w@])(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>\"']+")
+_IBAN_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \t()/.-]{5,20}\d(?![\w])")
+_WORDS = re.compile(r"(?<!\w)[^\W\d_][^\W\d_'-]*(?:[ \t-][^\W\d_][^\W\d_'-]*){0,4}(?!\w)")
+
+
+def datetimes(text: str, max_chars: int) -> list[str]:
+    """Dates followed by a time of day ("13.11.2017 14:05", "2017-11-13T14:05:00Z")."""
+    found = sorted(((m.start(), m.group()) for p in _DATETIME_PATTERNS for m in p.finditer(text)), key=lambda x: x[0])
+    return _distinct((s for _, s in found if len(s) <= max_chars), _reads(to_datetime), MAX_CANDIDATES)
+
+
+def emails(text: str, max_chars: int) -> list[str]:
+    return _distinct((m.group() for m in _EMAIL.finditer(text) if len(m.group()) <= max_chars), _reads(to_email),
+                     MAX_CANDIDATES)  # fmt: skip
+
+
+def uris(text: str, max_chars: int) -> list[str]:
+    """Addresses with a scheme ("https://...") or starting "www.", without the sentence's
+    closing punctuation."""
+    spans = (m.group().rstrip(".,;:)]") for m in _URI.finditer(text))
+    return _distinct((s for s in spans if len(s) <= max_chars), _reads(to_uri), MAX_CANDIDATES)
+
+
+def ibans(text: str, max_chars: int) -> list[str]:
+    """IBANs, written in groups of four or not, whose check digits hold."""
+    return _distinct((m.group() for m in _IBAN_SPAN.finditer(text) if len(m.group()) <= max_chars), _reads(to_iban),
+                     MAX_CANDIDATES)  # fmt: skip
+
+
+def phones(text: str, max_chars: int) -> list[str]:
+    """Runs of 7 to 15 digits with the separators phone numbers use, that are no date
+    and no amount with decimals ("1.234,56")."""
+
+    def phone(span: str) -> bool:
+        in_date = any(p.search(span) for p in _DATE_PATTERNS)
+        return not in_date and not _MONEY.fullmatch(span) and _reads(to_phone)(span)
+
+    return _distinct((m.group() for m in _PHONE.finditer(text) if len(m.group()) <= max_chars), phone, MAX_CANDIDATES)
+
+
+def countries(text: str, max_chars: int) -> list[str]:
+    """Country names (EN, DE, FR, NL, ES; up to five words) and upper-case ISO codes."""
+    names = by_name()
+    spans = (
+        words
+        for m in _WORDS.finditer(text)
+        for words in _word_runs(m.group())
+        if len(words) <= max_chars and (folded(words) in names if not words.isupper() or len(words) > 3 else
+                                        words in alpha2_codes() or (len(words) == 3 and words.lower() in names))
+    )  # fmt: skip
+    return _distinct(spans, lambda _: True, MAX_CANDIDATES)
+
+
+def _word_runs(run: str) -> Iterator[str]:
+    """Every run of consecutive words in ``run`` (the words a country name may be)."""
+    words = re.split(r"([ \t-])", run)
+    for start in range(0, len(words), 2):
+        for end in range(start + 1, len(words) + 1, 2):
+            yield "".join(words[start:end])
+
+
 FINDERS: dict[str, Callable[[str, int], list[str]]] = {
     "date": dates,
     "amount": amounts,
     "currency": currencies,
     "code": codes,
     "line": lines,
+    "datetime": datetimes,
+    "email": emails,
+    "uri": uris,
+    "iban": ibans,
+    "phone": phones,
+    "country": countries,
 }
 
 

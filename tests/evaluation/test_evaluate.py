@@ -189,6 +189,8 @@ def test_a_value_is_invented_only_when_the_document_does_not_hold_it():
     }}
     assert invented_fields(data, provenance, text) == {"issuer"}
     assert invented_fields({**data, "issuer": None}, provenance, text) == frozenset()  # no value, nothing invented
+    chosen = {"fields": {**provenance["fields"], "issuer": {"source": "model", "verbatim": False, "inferred": True}}}
+    assert invented_fields(data, chosen, text) == frozenset()  # chosen among options, not copied: not invented
 
 
 def test_records_pair_on_key_fields_then_on_any_key_then_leftovers():

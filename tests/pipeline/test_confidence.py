@@ -78,3 +78,14 @@ def test_a_record_with_a_doubtful_field_is_flagged_for_review():
     assert result.confidence["issuer"] > INVOICES.review_threshold > result.confidence["invoice_number"]
     assert result.review and "invoice_number" in result.review_fields and "issuer" not in result.review_fields
     assert result.to_dict()["review_fields"] == result.review_fields
+
+
+def test_a_chosen_value_is_scored_on_its_own_token_probability_never_on_the_fit_of_copied_ones():
+    """An inferred value (an enum, a boolean) is in no place of the text: not being found
+    there costs it nothing, and a calibration fitted on copied values does not apply."""
+    chosen = Evidence(token_prob=0.9, verbatim=False, valid=True, inferred=True)
+    copied = Evidence(token_prob=0.9, verbatim=False, valid=True)
+    assert chosen.raw_score() == 0.9 and copied.raw_score() == 0.45
+    assert Evidence(token_prob=0.9, verbatim=False, valid=False, inferred=True).raw_score() == pytest.approx(0.27)
+    harsh = Calibration((-5.0, 0.0, 0.0, 0.0))
+    assert score(chosen, harsh) == 0.9 and score(copied, harsh) < 0.01

@@ -56,7 +56,7 @@ def test_copied_fields_are_spans_of_their_kind_and_the_prompt_gets_descriptions(
     ("change", "message"),
     [
         ({"properties": {"a": {"type": "string", "pattern": "^x"}}}, r"\$\.a\.pattern: the keyword is not supported"),
-        ({"properties": {"a": {"type": "string", "format": "email"}}}, r"\$\.a\.format: 'email' is not supported"),
+        ({"properties": {"a": {"type": "string", "format": "hostname"}}}, r"\$\.a\.format: 'hostname' is not supported"),
         ({"properties": {"a": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}},
          r"\$\.a\[\]: arrays of arrays"),
         ({"properties": {"a": {"type": "object", "properties": {"b": {"oneOf": []}}}}}, r"\$\.a\.b\.type: None is not supported"),

@@ -155,7 +155,7 @@ def test_every_protected_route_refuses_a_missing_wrong_or_revoked_key(api: Api):
         ({"Authorization": f"Bearer {revoked}"}, REJECTED),
     ]
     routes = protected_routes(api.app)
-    assert {path.split("/")[1] for _, path in routes} == {"documents", "jobs", "records", "plugins"}
+    assert {path.split("/")[1] for _, path in routes} == {"documents", "jobs", "records", "plugins", "schemas"}
     assert len(routes) >= 9
     anonymous = api.anonymous()
     for method, path in routes:
@@ -349,7 +349,7 @@ def test_bad_uploads_get_clear_errors(api: Api):
 def test_an_unknown_form_field_is_refused_not_ignored(api: Api):
     misspelt = api.upload("gls.csv", BANK_CSV.read_bytes(), plugins="invoices")
     assert misspelt.status_code == 422
-    assert misspelt.json()["detail"] == "unknown form field 'plugins'; an upload takes file, domain, plugin, reprocess"
+    assert misspelt.json()["detail"] == "unknown form field 'plugins'; an upload takes file, domain, plugin, reprocess, schema, schema_hash, schema_json"
     assert api.count(StoredDocument) == 0 and api.sent == []
     fine = api.upload("gls.csv", BANK_CSV.read_bytes(), domain="bank_transactions", reprocess="false")
     assert fine.status_code == 202, fine.text

@@ -45,7 +45,7 @@ def test_round_trip(empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert tables(empty_url) == set()
 
     upgrade(empty_url)
-    assert current(empty_url) == head() == "0005"
+    assert current(empty_url) == head() == "0006"
     assert tables(empty_url) == MODEL_TABLES
 
     downgrade(empty_url)

@@ -2,10 +2,10 @@
 ``system.public`` holds the one route that does not (/health). The documentation pages,
 also open, are added by ``parser_service.api.docs``."""
 
-from parser_service.api.routes import documents, jobs, records, system
+from parser_service.api.routes import documents, jobs, records, schemas, system
 
 #: Routers whose every route needs an API key.
-PROTECTED = (documents.router, jobs.router, records.router, system.router)
+PROTECTED = (documents.router, jobs.router, records.router, schemas.router, system.router)
 #: Routers open to anyone (health probes).
 PUBLIC = (system.public,)
 

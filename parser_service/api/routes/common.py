@@ -4,6 +4,7 @@ schema, a bound on a JSON request body."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request, Response, status
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 from parser_service.api.schemas import Error
 from parser_service.api.state import ApiState
 from parser_service.db import Job
-from parser_service.errors import PluginError
+from parser_service.errors import ParserServiceError, PluginError
+from parser_service.service import schemas
+from parser_service.service.schemas import SchemaRef
 
 T = TypeVar("T")
 
@@ -38,7 +41,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def job_schema(state: ApiState, job: Job) -> type[BaseModel] | None:
     """The schema of the job's domain: the one it names, or the one its document type chose
-    (None: no such domain installed, or none chosen yet)."""
+    (None: no such domain installed, or none chosen yet), or of its stored schema's version."""
+    if job.schema_name and job.schema_hash:
+        with suppress(LookupError, ParserServiceError):  # the version removed since: no order
+            return schemas.domain(state.service.db, SchemaRef(job.schema_name, job.schema_hash)).schema
+        return None
     try:
         if job.domain:
             return state.host.domain(job.domain).schema

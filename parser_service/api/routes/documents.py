@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated, Any
 
@@ -11,10 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from parser_service.api.auth import require_key
 from parser_service.api.routes.common import errors, get_or_404
+from parser_service.api.routes.schemas import found_schema
 from parser_service.api.schemas import DocumentDetail, DocumentOut, JobOut, UploadOut
 from parser_service.api.state import ApiState, SessionDep, StateDep
 from parser_service.api.upload import Upload, read_upload
 from parser_service.db import Job, StoredDocument
+from parser_service.service import schemas
+from parser_service.service.schemas import SchemaRef
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["documents"], dependencies=[Depends(require_key)])
@@ -32,6 +36,21 @@ UPLOAD_BODY: dict[str, Any] = {
                         "domain": {"type": "string", "description": "domain to extract (default: by document type)"},
                         "plugin": {"type": "string", "description": "the old name of domain, still accepted"},
                         "reprocess": {"type": "boolean", "description": "a new job even if these bytes were seen"},
+                        "schema": {
+                            "type": "string",
+                            "description": "a stored schema to extract into (POST /schemas), "
+                            "instead of a domain; with schema_json, the name to store that schema under",
+                        },
+                        "schema_hash": {
+                            "type": "string",
+                            "description": "a version of the stored schema (its hash, "
+                            "8 or more characters of it); default: the latest",
+                        },
+                        "schema_json": {
+                            "type": "string",
+                            "description": "a JSON Schema sent with the upload: stored as "
+                            "a version of 'schema' (default: its title, else 'inline') and extracted into",
+                        },
                     },
                 }
             }
@@ -48,6 +67,8 @@ class JobIn(BaseModel):
 
     domain: str | None = Field(None, description="domain to extract (default: by document type)")
     plugin: str | None = Field(None, description="the old name of domain, still accepted")
+    schema_name: str | None = Field(None, description="a stored schema to extract into, instead of a domain")
+    schema_hash: str | None = Field(None, description="its version (default: the latest)")
 
 
 @router.post(
@@ -83,7 +104,11 @@ async def upload_document(
         reprocess = reprocess or _flag(upload.fields.get("reprocess", ""), "reprocess")
         if domain:
             state.host.require(domain)  # unknown: 422 listing the installed ones, before storing anything
-        document, job, created = await run_in_threadpool(_store, state, upload, domain, reprocess)
+        fields = upload.fields
+        schema = await run_in_threadpool(
+            chosen_schema, state, domain, fields.get("schema"), fields.get("schema_hash"), fields.get("schema_json")
+        )
+        document, job, created = await run_in_threadpool(_store, state, upload, domain, reprocess, schema)
     finally:
         upload.close()
     if not created:
@@ -111,8 +136,72 @@ async def reprocess_document(document_id: str, state: StateDep, body: JobIn | No
     domain = chosen_domain(body.domain, body.plugin) if body else None
     if domain:
         state.host.require(domain)
-    document, job = await run_in_threadpool(_new_job, state, document_id, domain)
+    schema = None
+    if body is not None:
+        schema = await run_in_threadpool(chosen_schema, state, domain, body.schema_name, body.schema_hash, None)
+    document, job = await run_in_threadpool(_new_job, state, document_id, domain, schema)
     return _answer(document, job, duplicate=False, queued=await enqueue(state, job.id))
+
+
+@router.post(
+    "/jobs/{job_id}/again",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Extract a job's document again, with its schema's latest version",
+    response_model=UploadOut,
+    responses=errors(404),
+    tags=["jobs"],
+)
+async def run_again(job_id: str, state: StateDep) -> UploadOut:
+    """A new job for the job's document and the same domain; for a job that extracted into a
+    stored schema, into that schema's latest version (the one ``GET /schemas/{name}`` shows)."""
+    old = await run_in_threadpool(_job, state, job_id)
+    schema = None
+    if old.schema_name:
+        latest = await run_in_threadpool(found_schema, state, old.schema_name, None)
+        schema = SchemaRef(latest.name, latest.hash)
+    document, job = await run_in_threadpool(_new_job, state, old.document_id, old.domain, schema)
+    return _answer(document, job, duplicate=False, queued=await enqueue(state, job.id))
+
+
+def chosen_schema(
+    state: ApiState, domain: str | None, name: str | None, digest: str | None, inline: str | None
+) -> SchemaRef | None:
+    """The schema version an upload extracts into: ``inline`` (a JSON Schema, stored first
+    under ``name``, or its title, or "inline"), or the stored ``name`` at ``digest`` (the
+    latest without one); None: a domain. 422 for a schema beside a domain, an unknown name
+    or version, or one the extraction cannot honour."""
+    name, digest, inline = (name or "").strip() or None, (digest or "").strip() or None, (inline or "").strip() or None
+    if (name or inline) and domain:
+        raise _unprocessable(f"a schema and the domain {domain!r} both given: send one")
+    if digest and (inline or not name):
+        raise _unprocessable("schema_hash names a version of a stored schema: send it with schema, not schema_json")
+    if inline:
+        row, _ = schemas.store(state.service.db, name or _inline_name(_json(inline)), _json(inline))
+        return SchemaRef(row.name, row.hash)
+    if name is None:
+        return None
+    try:
+        row = schemas.resolve(state.service.db, name, digest)
+    except LookupError as exc:
+        raise _unprocessable(str(exc)) from exc
+    return SchemaRef(row.name, row.hash)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _unprocessable(f"schema_json is not JSON: {exc}") from exc
+
+
+def _inline_name(schema: Any) -> str:
+    """An inline schema's name: its title where that is a schema name, else "inline"."""
+    title = str(schema.get("title") or "") if isinstance(schema, dict) else ""
+    return title if schemas.NAME.fullmatch(title) else "inline"
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
 
 
 def chosen_domain(domain: str | None, plugin: str | None) -> str | None:
@@ -137,19 +226,28 @@ def _flag(value: str, name: str) -> bool:
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} must be true or false, not {value!r}")
 
 
-def _store(state: ApiState, upload: Upload, domain: str | None, reprocess: bool) -> tuple[StoredDocument, Job, bool]:
+def _store(
+    state: ApiState, upload: Upload, domain: str | None, reprocess: bool, schema: SchemaRef | None
+) -> tuple[StoredDocument, Job, bool]:
     assert upload.file is not None
     service = state.service
     if not reprocess:
-        return service.submit(upload.file, upload.filename, domain)
+        return service.submit(upload.file, upload.filename, domain, schema=schema)
     document, _ = service.add_document(upload.file, upload.filename)
-    return document, service.new_job(document.id, domain), True
+    return document, service.new_job(document.id, domain, schema=schema), True
 
 
-def _new_job(state: ApiState, document_id: str, domain: str | None) -> tuple[StoredDocument, Job]:
+def _job(state: ApiState, job_id: str) -> Job:
+    with state.service.db.sessions() as session:
+        return get_or_404(session, Job, job_id, "job")
+
+
+def _new_job(
+    state: ApiState, document_id: str, domain: str | None, schema: SchemaRef | None = None
+) -> tuple[StoredDocument, Job]:
     with state.service.db.sessions() as session:
         document = get_or_404(session, StoredDocument, document_id, "document")
-    return document, state.service.new_job(document_id, domain)
+    return document, state.service.new_job(document_id, domain, schema=schema)
 
 
 async def enqueue(state: ApiState, job_id: str) -> bool:
