@@ -33,8 +33,8 @@ def load_schema(path: Path) -> dict[str, Any]:
 
 def schema_domain(schema: dict[str, Any], name: str) -> Domain:
     """A domain extracting records of ``schema`` (a mapped table's rows, else the whole
-    document as one); each record is
-    checked against ``schema`` itself after it is normalised (``validation.schema_check``)."""
+    document as one); each record is checked against ``schema`` itself after it is
+    normalised (``validation.schema_check``)."""
     model = compile_schema(schema, schema.get("title") or name)
     domain = _domain(name, model, schema, schema.get("description") or f"a document read into the schema {name!r}")
     domain.validators = (schema_check(schema),)
