@@ -8,6 +8,12 @@ is the first record with that many columns, most of them filled; records above i
 are preamble. Values stay strings. Rows carry their physical line range and an A1
 cell range whose row number is the record number a spreadsheet would show.
 
+A table may have no header row at all (an export that starts with its first
+transaction): when the first record writes dates or numbers in the key columns (below),
+and no word, as the rows do, it is a row: the table has no header (its records name the columns
+by their place, "column 1", "column 2", ..., as a sheet's without one), and the
+columns' roles come from their values.
+
 A line that leaves the table's key columns empty (those every row of the sample fills
 with a date or a number) and holds only text continues the row above it (a bank
 export that writes each description's second line on a line of its own): its text is
@@ -37,7 +43,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import count, islice
+from itertools import chain, count, islice
 from pathlib import Path
 
 from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
@@ -90,6 +96,8 @@ class _Layout:
     total: int
     #: Columns every row of the sample fills with a date or a number (see ``_continues``).
     keys: tuple[int, ...] = ()
+    #: The record at ``header_index`` is a row, not a header (see ``_is_row``).
+    headless: bool = False
 
     @property
     def is_consistent(self) -> bool:
@@ -320,7 +328,7 @@ def _layout(lines: list[str], delimiter: str, cut: bool = False) -> _Layout | No
     keys = _key_columns(rows, width)
     continuations = sum(_continues(r, keys) for r in tail[1:])
     consistent = len(rows) + _fits(tail[0], width)
-    return _Layout(delimiter, width, header, consistent, len(tail) - continuations, keys)
+    return _Layout(delimiter, width, header, consistent, len(tail) - continuations, keys, _is_row(tail[0], keys))
 
 
 def _header_index(sample: list[_Record], width: int) -> int:
@@ -361,6 +369,15 @@ def _is_value(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_row(record: _Record, keys: tuple[int, ...]) -> bool:
+    """The header candidate writes dates or numbers in the key columns, as the rows under
+    it do (leaving some empty, as a row of a debit/credit pair does), and no word: it is
+    the first row of a table without a header. A header names its columns with words."""
+    cells = [record.values[i].strip() for i in keys if i < len(record.values)]
+    written = [cell for cell in cells if cell]
+    return bool(written) and all(map(_is_value, written))
 
 
 def _continues(record: _Record, keys: tuple[int, ...]) -> bool:
@@ -423,8 +440,11 @@ def _build_table(source: _Source, head: list[str]) -> Table:
     if first is None:
         return Table(header=[], rows=[], provenance=Provenance(), preamble=preamble)
     last: _Record = first
-    header = [value.strip() for value in first.values]
-    count, width = 0, len(header)
+    headless = source.layout.headless
+    header = [] if headless else [value.strip() for value in first.values]
+    if headless:
+        records = chain([first], records)
+    count, width = 0, len(first.values)
     for group in _grouped(records, source.layout.keys):
         last = group[-1]
         count, width = count + 1, max(width, *(len(record.values) for record in group))
@@ -433,8 +453,8 @@ def _build_table(source: _Source, head: list[str]) -> Table:
         line_start=first.line_start,
         line_end=last.line_end,
     )
-    skip = source.layout.header_index + 1
-    rows = Streamed(count, lambda: source.rows(skip, len(header)))
+    skip = source.layout.header_index + (0 if headless else 1)
+    rows = Streamed(count, lambda: source.rows(skip, len(first.values)))
     return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
 
 
