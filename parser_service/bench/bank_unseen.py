@@ -69,9 +69,7 @@ class Score:
 
 def load_exports(folder: Path = DATA) -> list[Export]:
     listed = json.loads((folder / "exports.json").read_text(encoding="utf-8"))
-    return [
-        Export(e["name"], folder / e["document"], folder / e["expected"], e["account"], e["split"]) for e in listed
-    ]
+    return [Export(e["name"], folder / e["document"], folder / e["expected"], e["account"], e["split"]) for e in listed]
 
 
 def beancount_truth(text: str, account: str) -> list[dict[str, Any]]:
@@ -136,7 +134,9 @@ def table(scores: Sequence[Score]) -> str:
     lines = ["| export | split | in truth | records | right date+amount | share | note |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
     for s in scores:
-        lines.append(f"| {s.export.name} | {s.export.split} | {s.truth} | {s.found} | {s.right} | {s.share:.2f} | {s.note} |")
+        lines.append(
+            f"| {s.export.name} | {s.export.split} | {s.truth} | {s.found} | {s.right} | {s.share:.2f} | {s.note} |"
+        )
     for split in ("dev", "held-out", None):
         part = [s for s in scores if split is None or s.export.split == split]
         if part:
@@ -152,11 +152,15 @@ def _total(scores: Sequence[Score], label: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m parser_service.bench.bank_unseen", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m parser_service.bench.bank_unseen", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--backend", help="model backend (default: the settings' backend)")
     parser.add_argument("--split", choices=("dev", "held-out"), help="only this half")
     parser.add_argument("--schema", type=Path, help="a JSON Schema file to extract into instead of the plugin")
-    parser.add_argument("--derive-truth", action="store_true", help="write NAME.truth.json from the journals, then stop")
+    parser.add_argument(
+        "--derive-truth", action="store_true", help="write NAME.truth.json from the journals, then stop"
+    )
     parser.add_argument("--json", type=Path, help="also write the scores here")
     args = parser.parse_args(argv)
     exports = [e for e in load_exports() if args.split in (None, e.split)]
@@ -178,12 +182,13 @@ def run(exports: Sequence[Export], backend: str | None = None, schema: Path | No
     from parser_service.pipeline.run import Pipeline
     from parser_service.settings import Settings
 
-    pipeline = Pipeline(Settings(**({"backend": backend} if backend else {})))
+    overrides: dict[str, Any] = {"backend": backend} if backend else {}
+    pipeline = Pipeline(Settings(**overrides))
     target: Any = DOMAIN
     if schema is not None:
         from parser_service.schemas.request import target_domain
 
-        target = target_domain(schema)
+        target = target_domain(str(schema))
     return [score(export, pipeline, target) for export in exports]
 
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 
 from parser_service.plugin_api import CellValue, to_number
 
@@ -83,17 +84,23 @@ def find_money(columns: Columns, used: set[str], signed_elsewhere: bool) -> Mone
 
 
 def _by_balance(money: list[str], columns: Columns) -> Money | None:
+    """The first reading of the money columns whose amounts keep one of them a running balance."""
+    for found, amount in _readings(money, columns):
+        if found.balance and _balances(columns[found.balance], amount):
+            return found
+    return None
+
+
+def _readings(money: list[str], columns: Columns) -> Iterator[tuple[Money, Callable[[int], float | None]]]:
+    """Each balance column with each other column as the amount, then with each pair of
+    others that are filled on complementary rows as debit and credit."""
     for balance in money:
         others = [n for n in money if n != balance]
         for amount in others:
-            if _balances(columns[balance], _reader(columns, amount)):
-                return Money(amount=amount, balance=balance)
-        for debit in others:
-            for credit in others:
-                if debit != credit and _complementary(columns[debit], columns[credit]):
-                    if _balances(columns[balance], _pair_reader(columns, debit, credit)):
-                        return Money(debit=debit, credit=credit, balance=balance)
-    return None
+            yield Money(amount=amount, balance=balance), _reader(columns, amount)
+        for debit, credit in permutations(others, 2):
+            if _complementary(columns[debit], columns[credit]):
+                yield Money(debit=debit, credit=credit, balance=balance), _pair_reader(columns, debit, credit)
 
 
 def _reader(columns: Columns, name: str) -> Callable[[int], float | None]:
