@@ -332,13 +332,22 @@ def _layout(lines: list[str], delimiter: str, cut: bool = False) -> _Layout | No
 
 
 def _header_index(sample: list[_Record], width: int) -> int:
-    """First record with ``width`` columns, most of them filled (else just ``width``)."""
+    """First record with ``width`` columns, most of them filled (else just ``width``).
+    Where every row of ``width`` ends in an empty field (each row written with a
+    delimiter after its last value), a record one column short is a candidate too: a
+    header written without that delimiter."""
     needed = max(2, math.ceil(_HEADER_FILL * width))
-    candidates = [i for i, record in enumerate(sample) if len(record.values) == width]
+    widths = {width, width - 1} if _empty_last_column(sample, width) else {width}
+    candidates = [i for i, record in enumerate(sample) if len(record.values) in widths]
     for i in candidates:
         if _filled(sample[i]) >= needed:
             return i
     return candidates[0]
+
+
+def _empty_last_column(sample: list[_Record], width: int) -> bool:
+    rows = [record for record in sample if len(record.values) == width]
+    return width > 2 and len(rows) >= 2 and not any(record.values[-1].strip() for record in rows)
 
 
 def _filled(record: _Record) -> int:

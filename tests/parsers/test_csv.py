@@ -565,3 +565,17 @@ def test_a_header_of_words_over_rows_of_values_stays_a_header(tmp_path: Path) ->
     table = table_of(path)
     assert table.header == ["No", "Date", "Amount"]
     assert len(table.rows) == 2
+
+
+def test_a_header_without_the_trailing_delimiter_its_rows_have_is_the_header(tmp_path: Path) -> None:
+    """Rows written with a delimiter after their last value are a column wider than the
+    header over them: the header is still found after the preamble, not taken for text."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Statement download\n\nCard: 1234,Alias: main\n\nDate,Text,Amount,Balance\n"
+        "2023-05-02,Shop,-13.40,100.00,\n2023-05-03,Salary,500.00,600.00,\n2023-05-04,Rent,-300.00,300.00,\n"
+    )
+    table = table_of(path)
+    assert table.header == ["Date", "Text", "Amount", "Balance"]
+    assert table.preamble == ["Statement download", "Card: 1234,Alias: main"]
+    assert [row.values[:3] for row in table.rows][0] == ["2023-05-02", "Shop", "-13.40"]
