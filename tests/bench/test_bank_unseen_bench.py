@@ -37,7 +37,7 @@ def test_the_stored_truth_is_what_the_journals_give() -> None:
 
 
 def test_the_split_is_the_first_half_by_the_hash_of_the_names() -> None:
-    exports = load_exports()
+    exports = [e for e in load_exports() if e.split != "late"]
     order = sorted(exports, key=lambda e: hashlib.sha256(e.name.encode()).hexdigest())
     assert [e.split for e in order] == ["dev"] * (len(order) // 2) + ["held-out"] * (len(order) - len(order) // 2)
     assert len(exports) >= 10
