@@ -10,9 +10,9 @@ cell range whose row number is the record number a spreadsheet would show.
 
 A table may have no header row at all (an export that starts with its first
 transaction): when the first record writes dates or numbers in the key columns (below),
-and no word, as the rows do, it is a row: the table has no header (its records name the columns
-by their place, "column 1", "column 2", ..., as a sheet's without one), and the
-columns' roles come from their values.
+and no word, as the rows do, it is a row. The table then has no header: its records
+name the columns by their place ("column 1", "column 2", ..., as a sheet's without one)
+and the columns' roles come from their values.
 
 A line that leaves the table's key columns empty (those every row of the sample fills
 with a date or a number) and holds only text continues the row above it (a bank

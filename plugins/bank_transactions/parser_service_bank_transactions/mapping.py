@@ -18,8 +18,10 @@ Decisions a caller must know:
   ``to_date``'s day-first default applies.
 * Amounts: one signed amount column, or a debit/credit pair (amount = credit - debit,
   both read as magnitudes). With one amount column, a column of debit/credit markers
-  ("CR", "DR", "Af", "Bij", "S", "H") gives the sign; where only credits are marked,
-  unmarked rows are money out.
+  ("CR", "DR", "Af", "Bij", "S", "H", or a short cell holding one of the strong ones:
+  "借 Dr") gives the sign; where only credits are marked, unmarked rows are money out.
+  Where no header names an amount (a language the lists do not know, a table without
+  a header), the values decide which money column is the amount (``roles``).
 * Payee: when no column names the other party, the description column is the payee
   (what csv2ofx does for these files) and the memo comes from another column.
 * A mapping is ``confident`` when it found a date and an amount. Only then are
