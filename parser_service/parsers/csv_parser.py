@@ -10,7 +10,7 @@ cell range whose row number is the record number a spreadsheet would show.
 
 A table may have no header row at all (an export that starts with its first
 transaction): when the first record writes dates or numbers in the key columns (below),
-and no word, as the rows do, it is a row. The table then has no header: its records
+a date at least and no word, as the rows do, it is a row. The table then has no header: its records
 name the columns by their place ("column 1", "column 2", ..., as a sheet's without one)
 and the columns' roles come from their values.
 
@@ -382,11 +382,20 @@ def _is_value(text: str) -> bool:
 
 def _is_row(record: _Record, keys: tuple[int, ...]) -> bool:
     """The header candidate writes dates or numbers in the key columns, as the rows under
-    it do (leaving some empty, as a row of a debit/credit pair does), and no word: it is
-    the first row of a table without a header. A header names its columns with words."""
+    it do (leaving some empty, as a row of a debit/credit pair does), no word, and one
+    date at least: it is the first row of a table without a header. A header names its
+    columns with words, or with numbers such as years ("Item,2023,2024"), never dates."""
     cells = [record.values[i].strip() for i in keys if i < len(record.values)]
     written = [cell for cell in cells if cell]
-    return bool(written) and all(map(_is_value, written))
+    return bool(written) and all(map(_is_value, written)) and any(map(_is_date, written))
+
+
+def _is_date(text: str) -> bool:
+    try:
+        to_date(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _continues(record: _Record, keys: tuple[int, ...]) -> bool:

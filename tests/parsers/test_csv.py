@@ -579,3 +579,13 @@ def test_a_header_without_the_trailing_delimiter_its_rows_have_is_the_header(tmp
     assert table.header == ["Date", "Text", "Amount", "Balance"]
     assert table.preamble == ["Statement download", "Card: 1234,Alias: main"]
     assert [row.values[:3] for row in table.rows][0] == ["2023-05-02", "Shop", "-13.40"]
+
+
+def test_a_header_of_years_over_numbers_stays_a_header(tmp_path: Path) -> None:
+    """Years are numbers, as the cells under them are, but no header is a date: this one
+    stays the header."""
+    path = tmp_path / "report.csv"
+    path.write_text("Item,2023,2024\nRevenue,100,120\nCosts,80,90\nProfit,20,30\n")
+    table = table_of(path)
+    assert table.header == ["Item", "2023", "2024"]
+    assert len(table.rows) == 3
