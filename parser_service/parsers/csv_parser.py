@@ -8,6 +8,12 @@ is the first record with that many columns, most of them filled; records above i
 are preamble. Values stay strings. Rows carry their physical line range and an A1
 cell range whose row number is the record number a spreadsheet would show.
 
+A table may have no header row at all (an export that starts with its first
+transaction): when the first record writes dates or numbers in the key columns (below),
+a date at least and no word, as the rows do, it is a row. The table then has no header: its records
+name the columns by their place ("column 1", "column 2", ..., as a sheet's without one)
+and the columns' roles come from their values.
+
 A line that leaves the table's key columns empty (those every row of the sample fills
 with a date or a number) and holds only text continues the row above it (a bank
 export that writes each description's second line on a line of its own): its text is
@@ -37,7 +43,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import count, islice
+from itertools import chain, count, islice
 from pathlib import Path
 
 from parser_service.document import CellValue, Page, Provenance, Row, Streamed, Table, column_letter
@@ -90,6 +96,8 @@ class _Layout:
     total: int
     #: Columns every row of the sample fills with a date or a number (see ``_continues``).
     keys: tuple[int, ...] = ()
+    #: The record at ``header_index`` is a row, not a header (see ``_is_row``).
+    headless: bool = False
 
     @property
     def is_consistent(self) -> bool:
@@ -320,17 +328,26 @@ def _layout(lines: list[str], delimiter: str, cut: bool = False) -> _Layout | No
     keys = _key_columns(rows, width)
     continuations = sum(_continues(r, keys) for r in tail[1:])
     consistent = len(rows) + _fits(tail[0], width)
-    return _Layout(delimiter, width, header, consistent, len(tail) - continuations, keys)
+    return _Layout(delimiter, width, header, consistent, len(tail) - continuations, keys, _is_row(tail[0], keys))
 
 
 def _header_index(sample: list[_Record], width: int) -> int:
-    """First record with ``width`` columns, most of them filled (else just ``width``)."""
+    """First record with ``width`` columns, most of them filled (else just ``width``).
+    Where every row of ``width`` ends in an empty field (each row written with a
+    delimiter after its last value), a record one column short is a candidate too: a
+    header written without that delimiter."""
     needed = max(2, math.ceil(_HEADER_FILL * width))
-    candidates = [i for i, record in enumerate(sample) if len(record.values) == width]
+    widths = {width, width - 1} if _empty_last_column(sample, width) else {width}
+    candidates = [i for i, record in enumerate(sample) if len(record.values) in widths]
     for i in candidates:
         if _filled(sample[i]) >= needed:
             return i
     return candidates[0]
+
+
+def _empty_last_column(sample: list[_Record], width: int) -> bool:
+    rows = [record for record in sample if len(record.values) == width]
+    return width > 2 and len(rows) >= 2 and not any(record.values[-1].strip() for record in rows)
 
 
 def _filled(record: _Record) -> int:
@@ -356,6 +373,24 @@ def _is_value(text: str) -> bool:
         return False
     if _NUMBER.fullmatch(text):
         return True
+    try:
+        to_date(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_row(record: _Record, keys: tuple[int, ...]) -> bool:
+    """The header candidate writes dates or numbers in the key columns, as the rows under
+    it do (leaving some empty, as a row of a debit/credit pair does), no word, and one
+    date at least: it is the first row of a table without a header. A header names its
+    columns with words, or with numbers such as years ("Item,2023,2024"), never dates."""
+    cells = [record.values[i].strip() for i in keys if i < len(record.values)]
+    written = [cell for cell in cells if cell]
+    return bool(written) and all(map(_is_value, written)) and any(map(_is_date, written))
+
+
+def _is_date(text: str) -> bool:
     try:
         to_date(text)
     except ValueError:
@@ -423,8 +458,11 @@ def _build_table(source: _Source, head: list[str]) -> Table:
     if first is None:
         return Table(header=[], rows=[], provenance=Provenance(), preamble=preamble)
     last: _Record = first
-    header = [value.strip() for value in first.values]
-    count, width = 0, len(header)
+    headless = source.layout.headless
+    header = [] if headless else [value.strip() for value in first.values]
+    if headless:
+        records = chain([first], records)
+    count, width = 0, len(first.values)
     for group in _grouped(records, source.layout.keys):
         last = group[-1]
         count, width = count + 1, max(width, *(len(record.values) for record in group))
@@ -433,8 +471,8 @@ def _build_table(source: _Source, head: list[str]) -> Table:
         line_start=first.line_start,
         line_end=last.line_end,
     )
-    skip = source.layout.header_index + 1
-    rows = Streamed(count, lambda: source.rows(skip, len(header)))
+    skip = source.layout.header_index + (0 if headless else 1)
+    rows = Streamed(count, lambda: source.rows(skip, len(first.values)))
     return Table(header=header, rows=rows, provenance=provenance, preamble=preamble)
 
 

@@ -42,15 +42,10 @@ class Evidence:
     def raw_score(self) -> float:
         """The uncalibrated rule: token probability, discounted for a value not in the
         source or one the validators rejected."""
-<<<<<<< HEAD
         if self.prefilled:  # token_prob: the splitter's confidence in the field's column
             return round((1.0 if self.token_prob is None else self.token_prob) * (1.0 if self.valid else 0.3), 4)
-=======
-        if self.prefilled:
-            return 1.0 if self.valid else 0.3
         if self.inferred:  # nothing to find in the text: the choice's own probability
             return round((self.token_prob if self.token_prob is not None else 0.5) * (1.0 if self.valid else 0.3), 4)
->>>>>>> wt-api
         p = self.token_prob if self.token_prob is not None else 0.5
         return round(p * (1.0 if self.verbatim else 0.5) * (1.0 if self.valid else 0.3), 4)
 

@@ -5,10 +5,11 @@ module turns them into typed values. Pure Python: stdlib and pydantic only.
 
 Decisions a caller must know:
 
-* Dates: numeric dates with the year last ("05/03/2021", "05.03.2021",
-  "05-03-2021") are read day-first unless ``dayfirst=False`` is given. A part
-  above 12 always decides the order, whatever ``dayfirst`` says, because only
-  one reading is possible. To read a US-style column consistently, call
+* Dates: compact dates are year-month-day ("20240131"), also with a time after
+  them ("20091224120000", "200912241200"). Numeric dates with the year last
+  ("05/03/2021", "05.03.2021", "05-03-2021") are read day-first unless
+  ``dayfirst=False`` is given. A part above 12 always decides the order,
+  whatever ``dayfirst`` says, because only one reading is possible. To read a US-style column consistently, call
   :func:`infer_dayfirst` on the whole column and pass the result on.
   Year-first dates ("2017-11-13", "2017/11/13") are always year-month-day.
   Two-digit years: 00-69 are 2000-2069, 70-99 are 1970-1999.
@@ -101,7 +102,9 @@ _TIME_SUFFIX = re.compile(
 )
 _YMD = re.compile(r"^(\d{4})([./-])(\d{1,2})\2(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
-_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20240131; 47110818 is a number
+#: 20240131, and a timestamp written the same way (202401311230, 20240131123000); 47110818
+#: is a number. The time must be one too (hour below 24, minutes and seconds below 60).
+_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})(?:([01]\d|2[0-3])([0-5]\d)([0-5]\d)?)?$")
 _DAY_TOKEN = re.compile(r"^(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a)?$")
 
 

@@ -541,3 +541,51 @@ def test_text_with_one_long_line_stays_text(tmp_path: Path) -> None:
     prose = "lorem ipsum, dolor sit amet " * (3 * MAX_CSV_RECORD_CHARS // 28)
     path = write(tmp_path, "letter.txt", f"Dear Sir, hello, world\n{prose}\n".encode())
     assert not sniff(path)
+
+
+def test_an_export_without_a_header_row_starts_with_a_row(tmp_path: Path) -> None:
+    """Its first line fills the date and balance columns as every row does: no header,
+    four rows, each with its own line (the records name the columns by place)."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "05/01/2023,SHOP 845,1.96,,13.04\n05/01/2023,MARKET 12,12.10,,1.08\n"
+        "05/02/2023,SALARY,,332.22,333.30\n05/03/2023,RENT,100.00,,233.30\n\n"
+    )
+    table = table_of(path)
+    assert table.header == []
+    rows = list(table.rows)
+    assert [row.values[0] for row in rows] == ["05/01/2023", "05/01/2023", "05/02/2023", "05/03/2023"]
+    assert [row.provenance.line_start for row in rows] == [1, 2, 3, 4]
+    assert table.provenance.cell_range == "A1:E4"
+
+
+def test_a_header_of_words_over_rows_of_values_stays_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("No,Date,Amount\n1,2024-03-01,-12.50\n2,2024-03-02,2000.00\n")
+    table = table_of(path)
+    assert table.header == ["No", "Date", "Amount"]
+    assert len(table.rows) == 2
+
+
+def test_a_header_without_the_trailing_delimiter_its_rows_have_is_the_header(tmp_path: Path) -> None:
+    """Rows written with a delimiter after their last value are a column wider than the
+    header over them: the header is still found after the preamble, not taken for text."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Statement download\n\nCard: 1234,Alias: main\n\nDate,Text,Amount,Balance\n"
+        "2023-05-02,Shop,-13.40,100.00,\n2023-05-03,Salary,500.00,600.00,\n2023-05-04,Rent,-300.00,300.00,\n"
+    )
+    table = table_of(path)
+    assert table.header == ["Date", "Text", "Amount", "Balance"]
+    assert table.preamble == ["Statement download", "Card: 1234,Alias: main"]
+    assert [row.values[:3] for row in table.rows][0] == ["2023-05-02", "Shop", "-13.40"]
+
+
+def test_a_header_of_years_over_numbers_stays_a_header(tmp_path: Path) -> None:
+    """Years are numbers, as the cells under them are, but no header is a date: this one
+    stays the header."""
+    path = tmp_path / "report.csv"
+    path.write_text("Item,2023,2024\nRevenue,100,120\nCosts,80,90\nProfit,20,30\n")
+    table = table_of(path)
+    assert table.header == ["Item", "2023", "2024"]
+    assert len(table.rows) == 3

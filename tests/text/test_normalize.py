@@ -504,3 +504,14 @@ def test_a_compact_date_needs_a_plausible_year() -> None:
     assert to_date("20240131") == datetime.date(2024, 1, 31)
     with pytest.raises(ValueError):
         to_date("47110818")  # an invoice number, not the 18th of August 4711
+
+
+@pytest.mark.parametrize("text", ["20091224120000", "200912241200", "20091224235959"])
+def test_a_compact_timestamp_is_its_date(text: str) -> None:
+    assert to_date(text) == datetime.date(2009, 12, 24)
+
+
+@pytest.mark.parametrize("text", ["20091224250000", "20091224126000", "20091324120000", "2009122412", "202404311230"])
+def test_a_compact_timestamp_with_an_impossible_part_is_no_date(text: str) -> None:
+    with pytest.raises(ValueError):
+        to_date(text)

@@ -18,8 +18,10 @@ Decisions a caller must know:
   ``to_date``'s day-first default applies.
 * Amounts: one signed amount column, or a debit/credit pair (amount = credit - debit,
   both read as magnitudes). With one amount column, a column of debit/credit markers
-  ("CR", "DR", "Af", "Bij", "S", "H") gives the sign; where only credits are marked,
-  unmarked rows are money out.
+  ("CR", "DR", "Af", "Bij", "S", "H", or a short cell holding one of the strong ones:
+  "借 Dr") gives the sign; where only credits are marked, unmarked rows are money out.
+  Where no header names an amount (a language the lists do not know, a table without
+  a header), the values decide which money column is the amount (``roles``).
 * Payee: when no column names the other party, the description column is the payee
   (what csv2ofx does for these files) and the memo comes from another column.
 * A mapping is ``confident`` when it found a date and an amount. Only then are
@@ -46,6 +48,7 @@ from parser_service.plugin_api import (
     to_date,
     to_number,
 )
+from parser_service_bank_transactions.roles import find_money
 from parser_service_bank_transactions.schema import Transaction
 
 #: Most of a column's non-empty cells must read as its type.
@@ -354,7 +357,7 @@ def infer_mapping(columns: dict[str, list[CellValue]]) -> Mapping:
 
     _pick_amount(mapping, columns, headers, used)
     _general_fallback(mapping, columns, used)
-    mapping.balance = _pick(BALANCE, columns, headers, used, _reads_as_numbers)
+    mapping.balance = mapping.balance or _pick(BALANCE, columns, headers, used, _reads_as_numbers)
     used.update(c for c in (mapping.amount, mapping.debit, mapping.credit, mapping.balance) if c)
 
     _pick_text(mapping, columns, headers, used)
@@ -412,16 +415,11 @@ def _pick_amount(mapping: Mapping, columns: dict[str, list[CellValue]], headers:
         mapping.debit, mapping.credit = debit, credit
         used.update((debit, credit))
         return
-    # No header names an amount: a single column of numbers with decimals.
-    found = [
-        name for name, values in columns.items()
-        if name not in used and _has_text(values) and _fraction(values, read_number) == 1.0
-        and sum(bool(re.search(r"[.,]\d{2}\b", str(v))) for v in values if not is_empty(v)) * 2
-        >= sum(not is_empty(v) for v in values)
-    ]
-    if len(found) == 1:
-        mapping.amount = found[0]
-        used.add(found[0])
+    # No header names an amount: the values decide (see ``roles``).
+    found = find_money(columns, used, signed_elsewhere=_indicator(columns, headers, used) is not None)
+    if found is not None:
+        mapping.amount, mapping.debit, mapping.credit, mapping.balance = found.amount, found.debit, found.credit, found.balance
+        used.update(c for c in (found.amount, found.debit, found.credit, found.balance) if c)
 
 
 def _pick_text(mapping: Mapping, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> None:
@@ -443,19 +441,46 @@ def _is_description(header: str) -> bool:
 
 
 def _pick_indicator(mapping: Mapping, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> None:
+    found = _indicator(columns, headers, used)
+    if found is not None:
+        mapping.indicator, mapping.unmarked_sign = found
+        used.add(found[0])
+
+
+def _indicator(columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> tuple[str, int] | None:
+    """A column of debit/credit markers, and the sign of its unmarked rows."""
     for name, values in columns.items():
         if name in used:
             continue
-        marks = {str(v).strip().casefold().rstrip(".") for v in values if not is_empty(v)}
-        if not marks or not marks <= (CREDIT_MARKS | DEBIT_MARKS):
+        filled = [v for v in values if not is_empty(v)]
+        worded = len(set(map(str, filled))) <= _MARK_WORDS
+        marks = {cell_mark(v, worded) for v in filled}
+        if not marks or None in marks:
             continue
         if not (marks <= _STRONG_MARKS or headers[name] in _MARK_HEADERS):
             continue
         credits, debits = marks & CREDIT_MARKS, marks & DEBIT_MARKS
-        mapping.indicator = name
-        mapping.unmarked_sign = -1 if credits and not debits else 1
-        used.add(name)
-        return
+        return name, -1 if credits and not debits else 1
+    return None
+
+
+#: A marker column written in two languages ("借 Dr", "贷 Cr") has this many distinct
+#: cells at most, and each this many words at most, one of them a strong marker.
+_MARK_WORDS = 3
+
+
+def cell_mark(value: CellValue, worded: bool = True) -> str | None:
+    """The debit/credit marker a cell holds: the whole cell ("CR", "Af", "S"), or, in a
+    short cell of a few words (``worded``: the column has few distinct cells), its one
+    strong marker ("借 Dr" is "dr")."""
+    if is_empty(value):
+        return None
+    text = str(value).strip().casefold().rstrip(".")
+    if text in CREDIT_MARKS or text in DEBIT_MARKS:
+        return text
+    words = re.findall(r"\w+", text)
+    strong = {w for w in words if w in _STRONG_MARKS}
+    return strong.pop() if worded and len(words) <= _MARK_WORDS and len(strong) == 1 else None
 
 
 def _dayfirst(
@@ -491,7 +516,7 @@ _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", "T%H:%M", " %I:%M %p",
 
 
 def _date_formats() -> Iterable[str]:
-    yield "%Y%m%d"
+    yield from ("%Y%m%d", "%Y%m%d%H%M%S", "%Y%m%d%H%M")
     for order in _DATE_ORDERS:
         for sep in _DATE_SEPARATORS:
             base = sep.join(order)

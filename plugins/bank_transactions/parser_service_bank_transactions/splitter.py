@@ -29,6 +29,7 @@ from parser_service_bank_transactions.mapping import (
     CREDIT_MARKS,
     DEBIT_MARKS,
     Mapping,
+    cell_mark,
     infer_mapping,
     is_empty,
     normalise_header,
@@ -167,8 +168,7 @@ def _signed_amount(cells: dict[str, CellValue], column: str, mapping: Mapping) -
     amount = _read(cells.get(column), read_number)
     if not mapping.indicator or amount in (None, UNREADABLE):
         return amount
-    mark = cells.get(mapping.indicator)
-    mark = "" if is_empty(mark) else str(mark).strip().casefold().rstrip(".")
+    mark = cell_mark(cells.get(mapping.indicator))
     if mark in CREDIT_MARKS:
         return abs(amount)
     if mark in DEBIT_MARKS:
