@@ -37,7 +37,8 @@ class KindReport:
     kind: str
     fields: dict[str, FieldTally]
     documents: int = 0
-    failed: list[str] = field(default_factory=list)
+    #: Documents whose record is not ``ok`` (invalid or failed), with the status.
+    not_ok: list[str] = field(default_factory=list)
     seconds: float = 0.0
     details: list[dict[str, Any]] = field(default_factory=list)
 
@@ -120,19 +121,29 @@ def run_kind(pipeline: Any, folder: Path, limit: int | None) -> KindReport:
         extraction = pipeline.extract(path, domain=domain)
         report.seconds += time.perf_counter() - started
         result = extraction.records[0] if extraction.records else None
-        if result is None or result.status == "failed":
-            report.failed.append(path.name)
+        if result is None or result.status != "ok":
+            report.not_ok.append(f"{path.name} ({result.status if result else 'failed'})")
         text = whole_document(extraction.document)[0].text
         source = path.read_text(encoding="utf-8") if path.suffix.lower() == ".txt" else text
         expected = json.loads(expected_path.read_text(encoding="utf-8"))
         for name, tally in score_document(properties, expected, result, text, source).items():
             report.fields[name].add(tally)
         report.documents += 1
-        report.details.append({"document": path.name, "data": result.data if result else None,
-                               "provenance": result.provenance if result else None,
-                               "expected": {k: expected.get(k) for k in properties}})  # fmt: skip
+        report.details.append(_detail(path, result, expected, properties))
         print(f"  {folder.name}: {path.name} done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return report
+
+
+def _detail(path: Path, result: Any, expected: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
+    """What one document gave, beside its truth, for reading the figures' causes."""
+    return {
+        "document": path.name,
+        "status": result.status if result else "failed",
+        "errors": [issue.to_dict() for issue in result.errors] if result else [],
+        "data": result.data if result else None,
+        "provenance": result.provenance if result else None,
+        "expected": {name: expected.get(name) for name in properties},
+    }
 
 
 def _figure(value: float | None) -> str:
@@ -143,7 +154,7 @@ def table(report: KindReport) -> str:
     """The kind's figures as a Markdown table, one row per field and one for all."""
     lines = [
         f"### {report.kind}: {report.documents} documents, schema only "
-        f"({len(report.failed)} failed, {report.seconds / max(report.documents, 1):.1f} s per document)",
+        f"({len(report.not_ok)} not ok, {report.seconds / max(report.documents, 1):.1f} s per document)",
         "",
         "| field | precision | recall | F1 | invented | location match | located by |",
         "|---|---:|---:|---:|---:|---:|---|",
@@ -196,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def to_dict(report: KindReport) -> dict[str, Any]:
     fields = {name: tally_dict(t) for name, t in report.fields.items()} | {"all fields": tally_dict(report.total())}
-    return {"kind": report.kind, "documents": report.documents, "failed": report.failed,
+    return {"kind": report.kind, "documents": report.documents, "not_ok": report.not_ok,
             "seconds": round(report.seconds, 1), "fields": fields, "details": report.details}  # fmt: skip
 
 
