@@ -126,3 +126,25 @@ def test_held_out_sets_are_refused_as_training_data() -> None:
     with pytest.raises(ConfigError, match="never used for training"):
         refuse_heldout(HELDOUT / "receipts")
     refuse_heldout(HELDOUT.parent)  # the other test documents stay usable
+
+
+def test_the_table_names_the_documents_not_ok_and_each_figure() -> None:
+    truth, text = _read(RECEIPT)
+    result = SimpleNamespace(data={"company": None, "date": "2018-03-09", "address": None, "total": 65.2},
+                             provenance={"fields": {}})  # fmt: skip
+    report = bench.KindReport("receipts", bench.score_document(_schema("receipts"), truth, result, text, text), 1)
+    report.not_ok.append("sroie_065.txt (invalid)")
+    shown = bench.table(report)
+    assert "1 not ok" in shown
+    assert "| date | 1.00 | 1.00 | 1.00 | 0/1 | - | - |" in shown
+    assert "| all fields | 1.00 | 0.50 | 0.67 | 0/2 | - | - |" in shown
+
+
+@pytest.mark.model
+def test_the_bench_extracts_a_held_out_receipt_into_its_schema_with_the_real_model(pipeline) -> None:
+    report = bench.run_kind(pipeline, HELDOUT / "receipts", limit=1)
+    assert report.documents == 1 and report.details[0]["document"] == "sroie_065.txt"
+    assert set(report.fields) == {"company", "date", "address", "total"}
+    # every field of the truth is counted once: right, or missed (and wrong where a value was given)
+    assert all(t.tp + t.fn == 1 for t in report.fields.values())
+    assert report.total().invented == 0  # string fields are copied from the text's spans
