@@ -42,6 +42,8 @@ from parser_service.training.targets import Dropped
 Truncate = Callable[[str, int], str]
 #: How many distinct missed surfaces are kept per field, as examples in the report.
 MISSED_EXAMPLES = 3
+#: A folder of this name holds held-out evaluation sets: never training data.
+HELDOUT = "heldout"
 
 
 @dataclass(slots=True)
@@ -117,11 +119,19 @@ def synthetic(folder: Path) -> list[Labelled]:
     return [Labelled(doc.path, "synthetic", doc.records) for doc in find_truths(folder)]
 
 
+def refuse_heldout(path: Path) -> None:
+    """A held-out set (a folder named ``heldout``, or anything in one) measures accuracy
+    only while nothing learns from it: it is refused as training data (``ConfigError``)."""
+    if HELDOUT in Path(path).resolve().parts:
+        raise ConfigError(f"{path}: a held-out evaluation set; it is never used for training")
+
+
 def public(domain: Domain, paths: Iterable[Path]) -> list[Labelled]:
     """Public examples: each path a document with its expected output beside it (by the
     plugin's naming rules), or a folder of such. Documents without one are skipped."""
     out: list[Labelled] = []
     for path in paths:
+        refuse_heldout(Path(path))
         documents = sorted(p for p in Path(path).iterdir() if p.is_file()) if Path(path).is_dir() else [Path(path)]
         for document in documents:
             expected = domain.expected_for(document)
