@@ -70,7 +70,8 @@ def test_a_job_runs_through_a_real_worker(
     assert done.status == JobStatus.succeeded, done.error
     assert done.task_id == task_id and done.records_done == ROWS and done.attempts == 1
     assert [index for index, _ in stored(service, job.id)] == list(range(ROWS))
-    assert not queue.live.alive(job.id)  # released when the task ended
+    # released as the task ends, just after the job's status is written
+    wait_for(lambda: not queue.live.alive(job.id), 10, what="the job's liveness to be released")
 
 
 def test_bad_input_through_a_worker_fails_the_job_without_retrying(
