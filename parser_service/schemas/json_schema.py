@@ -8,7 +8,8 @@ numbers, integers, booleans, enums and nullables (``"type": ["string", "null"]``
 
 How a value is grounded follows its type: a date, an amount or a currency is decoded as
 one of the spans of that kind in the record's text (as the invoices plugin declares its
-fields), a string as one of the text's lines, a number as an amount; booleans and enums
+fields), a string as any stretch of the text (over several lines too, at most its
+``maxLength`` characters, else ``SPAN_CHARS``), a number as an amount; booleans and enums
 are chosen among their options. Every field may be missing from a document, so each is
 nullable in the compiled model; ``required`` must name properties that exist.
 """
@@ -24,6 +25,7 @@ from pydantic import BaseModel, Field, create_model
 from parser_service.domains.domain import extractive
 from parser_service.errors import ConfigError
 from parser_service.text.normalize import Amount, CurrencyCode, ISODate
+from parser_service.text.spans import ANY_SPAN
 
 #: Keywords every node may carry; the prompt reads description and examples.
 ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "$comment"})
@@ -31,7 +33,7 @@ ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "
 BY_TYPE = {
     "object": frozenset({"type", "properties", "required", "additionalProperties"}),
     "array": frozenset({"type", "items"}),
-    "string": frozenset({"type", "format", "enum"}),
+    "string": frozenset({"type", "format", "enum", "maxLength"}),
     "number": frozenset({"type", "enum"}),
     "integer": frozenset({"type", "enum"}),
     "boolean": frozenset({"type"}),
@@ -42,7 +44,8 @@ FORMATS: dict[str, tuple[Any, str, int]] = {
     "amount": (Amount, "amount", 24),
     "currency": (CurrencyCode, "currency", 8),
 }
-LINE_CHARS = 120
+#: The most characters of a plain string without ``maxLength`` (an address over four lines).
+SPAN_CHARS = 160
 
 
 class SchemaError(ConfigError):
@@ -98,7 +101,7 @@ def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
     if kind == "string":
         fmt = node.get("format")
         if fmt is None:
-            return str, extractive("line", LINE_CHARS)
+            return str, extractive(ANY_SPAN, _max_length(node, path))
         if fmt not in FORMATS:
             raise SchemaError(f"{path}.format: {fmt!r} is not supported; use one of: {', '.join(FORMATS)}")
         annotation, span_kind, max_chars = FORMATS[fmt]
@@ -108,6 +111,13 @@ def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
     if kind == "integer":
         return int, extractive("amount", 24)
     return bool, None
+
+
+def _max_length(node: dict[str, Any], path: str) -> int:
+    bound = node.get("maxLength", SPAN_CHARS)
+    if not isinstance(bound, int) or isinstance(bound, bool) or bound < 1:
+        raise SchemaError(f"{path}.maxLength: a positive integer")
+    return bound
 
 
 def _array(node: dict[str, Any], path: str, name: str) -> Any:

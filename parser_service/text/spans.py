@@ -187,6 +187,10 @@ def continued(before: str, line: str) -> list[str]:
     return [f"{before.strip()}\n{line.strip()}"] if line.strip() else []
 
 
+#: The kind of a field decoded as any substring of the text (a grammar, not candidates:
+#: ``backends/span_grammar.py``), an address over several lines included; it has no finder.
+ANY_SPAN = "any"
+
 FINDERS: dict[str, Callable[[str, int], list[str]]] = {
     "date": dates,
     "amount": amounts,
