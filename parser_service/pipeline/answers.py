@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from parser_service.backends.base import TokenLogprob
@@ -55,6 +56,11 @@ def field_confidence(
     return out
 
 
+#: Occurrences of a value weighed against its labels, at most (a number written on every
+#: line of a long export is placed among its first ones).
+MAX_OCCURRENCES = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Placed:
     """Where a value sits in its record's text: characters ``start`` to ``end`` (the
@@ -86,12 +92,13 @@ def place(record: Record, value: Any, labels: Iterable[str] = ()) -> Placed | No
 
 
 def occurrences(text: str, needle: str) -> list[tuple[int, int]]:
-    """(start, end) of each place ``needle`` is written in ``text``: verbatim, else in
-    another case, else with any whitespace between its words; none for an empty needle."""
+    """(start, end) of each place ``needle`` is written in ``text`` (the first
+    ``MAX_OCCURRENCES``): verbatim, else in another case, else with any whitespace
+    between its words; none for an empty needle."""
     if not needle:
         return []
     for pattern in (re.escape(needle), "(?i)" + re.escape(needle), r"(?i)" + r"\s+".join(map(re.escape, needle.split()))):
-        found = [m.span() for m in re.finditer(pattern, text)]
+        found = [m.span() for m in islice(re.finditer(pattern, text), MAX_OCCURRENCES)]
         if found:
             return found
     return []
@@ -100,7 +107,7 @@ def occurrences(text: str, needle: str) -> list[tuple[int, int]]:
 def _nearest_label(text: str, found: list[tuple[int, int]], labels: Iterable[str]) -> tuple[int, int]:
     if len(found) == 1:
         return found[0]
-    lowered = folded(text)
+    lowered = folded(text[: found[-1][0]])  # the labels before the last occurrence, not a 40 MB text's
     ends = [m.end() for label in label_forms(labels) if label for m in re.finditer(r"(?<!\w)" + re.escape(label), lowered)]
     after = [(start - end, (start, stop)) for start, stop in found for end in ends if start >= end]
     return min(after)[1] if after else found[0]
