@@ -60,6 +60,7 @@ class Tally:
     seconds: float = 0.0
     generate_s: float = 0.0
     tokens: int = 0
+    passes: int = 0
     records: int = 0
     right: dict[str, int] = field(default_factory=dict)
     overlap: dict[str, float] = field(default_factory=dict)
@@ -67,7 +68,8 @@ class Tally:
 
 
 class Counting:
-    """Wraps a backend's ``generate`` to count its seconds and output tokens."""
+    """Wraps a backend's ``generate`` to count its seconds and output tokens (and the
+    in-process decoder's forward passes, where it has one)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend, self.seconds, self.tokens = backend, 0.0, 0
@@ -80,6 +82,11 @@ class Counting:
         self.seconds += time.perf_counter() - started
         self.tokens += sum(answer.n_tokens for answer in answers)
         return answers
+
+    @property
+    def passes(self) -> int:
+        decoder = getattr(self.backend, "decoder", None)
+        return int(getattr(decoder, "forward_passes", 0))
 
 
 def line_grounded(domain: Domain) -> Domain:
@@ -143,12 +150,13 @@ def run(paths: Sequence[Path], schema: dict[str, Any]) -> dict[str, Tally]:
 
 
 def _measure(pipeline: Any, counting: Counting, domain: Domain, path: Path, tally: Tally) -> None:
-    seconds, tokens = counting.seconds, counting.tokens
+    seconds, tokens, passes = counting.seconds, counting.tokens, counting.passes
     started = time.perf_counter()
     (record,) = pipeline.extract(path, domain=domain).all_records()
     tally.seconds += time.perf_counter() - started
     tally.generate_s += counting.seconds - seconds
     tally.tokens += counting.tokens - tokens
+    tally.passes += counting.passes - passes
     tally.records += 1
     truth = path.with_name(path.stem + ".expected.json")
     if truth.is_file():
@@ -169,6 +177,7 @@ def report(tallies: dict[str, Tally]) -> str:
         f"| s/record, extraction | {_per(kind.seconds, kind)} | {_per(any_.seconds, any_)} |",
         f"| s/record, generation | {_per(kind.generate_s, kind)} | {_per(any_.generate_s, any_)} |",
         f"| output tokens/record | {_per(kind.tokens, kind, 1)} | {_per(any_.tokens, any_, 1)} |",
+        f"| forward passes/record | {_per(kind.passes, kind, 1)} | {_per(any_.passes, any_, 1)} |",
     ]
     for name in dict.fromkeys([*kind.right, *any_.right]):
         rows.append(f"| {name}, share right | {_share(kind, name)} | {_share(any_, name)} |")
