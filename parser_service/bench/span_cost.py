@@ -12,6 +12,14 @@ equal to the expected one after normalising (``same``), and the mean F1 of the w
 they share (``word_f1``: a part of an address scores a part).
 
     python -m parser_service.bench.span_cost [--schema FILE] DOC...
+
+Measured (embedded 135M model, transformers backend, bfloat16 on a shared 2-core CPU,
+one thread; the receipts schema with no descriptions): on the 6 SROIE receipts of
+tests/data, 4.0 s/record with line candidates against 6.3 s with any span (120 and 118
+output tokens, 23.0 and 26.3 forward passes a record); on 20 held-out SROIE receipts,
+15.8 against 18.7 s/record. Any span lets no candidate force the rest of a value once
+it starts, so a copied value costs a pass per token or draft; the grammar's own mask
+costs about 40 µs a token (20 µs for an enum), nothing beside a forward pass.
 """
 
 from __future__ import annotations
