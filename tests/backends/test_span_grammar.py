@@ -145,3 +145,13 @@ def test_vllm_gets_the_same_grammar() -> None:
     body = VllmServerBackend.body(None, request, "m", False)  # type: ignore[arg-type]
     assert body["structured_outputs"] == {"grammar": lark_grammar(schema())} and "response_format" not in body
     assert StructuredOutputsParams(**body["structured_outputs"]).grammar
+
+
+def test_a_text_with_the_grammars_own_signs_is_copied_as_it_is(grammars: Grammars) -> None:
+    """Braces, comment and directive signs, a control character: the text is data in the
+    grammar, never syntax."""
+    text = 'Total {net} } { "x" // # %json %regex /a/ \\ end\u2028 ok\ttab \x07 bell'
+    assert accepts(
+        grammars, schema(text, 200), answer('{net} } { "x" // # %json %regex /a/ \\ end\u2028 ok\ttab \x07 bell')
+    )
+    assert not accepts(grammars, schema(text, 200), answer("{net}}"))
