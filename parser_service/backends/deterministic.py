@@ -3,7 +3,8 @@
 It exists so the service (queue, workers, persistence) can be tested end to end
 without loading a language model. Each answer is deterministic and valid against the
 request's schema: the first enum value (the first candidate span, the first document
-type), null where null is allowed, and the smallest value otherwise. Never use it to
+type), the text's first word for an any-span string, null where null is allowed, and
+the smallest value otherwise. Never use it to
 extract anything real.
 
 ``PARSER_SERVICE_TEST_DELAY_S`` (seconds, default 0) makes every ``generate`` call
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest, cut_between_words
+from parser_service.backends.span_grammar import SPAN_KEY, first_span
 from parser_service.errors import ConfigError
 from parser_service.settings import Settings
 
@@ -56,7 +58,10 @@ class DeterministicBackend(Backend):
 
 
 def answer(schema: dict[str, Any]) -> Any:
-    """The deterministic value for ``schema``: first enum value, else null, else the smallest value."""
+    """The deterministic value for ``schema``: first enum value, else the first word of an
+    any-span's text, else null, else the smallest value."""
+    if SPAN_KEY in schema:
+        return first_span(schema[SPAN_KEY], int(schema["maxLength"]))
     if "enum" in schema:
         return schema["enum"][0] if schema["enum"] else None
     if "anyOf" in schema:
@@ -70,10 +75,13 @@ def answer(schema: dict[str, Any]) -> Any:
 
 
 def _first_of(options: list[dict[str, Any]]) -> Any:
-    """An enum option first (a candidate copied from the text), else null, else the first option."""
+    """An enum option first (a candidate copied from the text), else an any-span's first
+    word, else null, else the first option."""
     for option in options:
         if option.get("enum"):
             return option["enum"][0]
+        if SPAN_KEY in option and (word := answer(option)) is not None:
+            return word
     if any(option.get("type") == "null" for option in options):
         return None
     return answer(options[0])

@@ -41,6 +41,7 @@ from transformers.cache_utils import Cache, DynamicCache
 
 from parser_service.backends.drafts import SourceDrafts
 from parser_service.backends.kv_cache import PrefixCache, common_length, stack_caches
+from parser_service.backends.span_grammar import closed, has_spans, lark_grammar
 
 #: Grammars kept per schema (building one takes about a millisecond; this only saves
 #: re-serialising the same schema for every record of a spreadsheet).
@@ -100,7 +101,8 @@ class Step:
 class Grammars:
     """JSON-schema grammars for one tokenizer: compact JSON (no optional whitespace),
     as the adapters were trained to write it, and objects closed (no property the
-    schema does not name) unless the schema sets ``additionalProperties`` itself."""
+    schema does not name) unless the schema sets ``additionalProperties`` itself. A
+    schema with any-span nodes becomes a lark grammar (``span_grammar.py``)."""
 
     def __init__(self, tokenizer: Any) -> None:
         import llguidance.hf
@@ -109,16 +111,12 @@ class Grammars:
         self._grammars: OrderedDict[str, str] = OrderedDict()
 
     def grammar(self, schema: dict[str, Any]) -> str:
-        import llguidance
-
         key = json.dumps(schema)
         if key in self._grammars:
             self._grammars.move_to_end(key)
             return self._grammars[key]
         try:
-            grammar = llguidance.LLMatcher.grammar_from_json_schema(
-                json.dumps(closed(schema)), defaults={"whitespace_flexible": False}
-            )
+            grammar = schema_grammar(schema)
         except ValueError as exc:
             raise GrammarError(f"the schema cannot be turned into a grammar: {exc}") from exc
         problem = _problem(grammar, self.tokenizer)
@@ -135,16 +133,16 @@ class Grammars:
         return llguidance.LLMatcher(self.tokenizer, self.grammar(schema))
 
 
-def closed(schema: Any) -> Any:
-    """``schema`` with ``additionalProperties: false`` on every object that leaves it unset."""
-    if isinstance(schema, list):
-        return [closed(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: closed(value) for key, value in schema.items()}
-    if (schema.get("type") == "object" or "properties" in schema) and "additionalProperties" not in schema:
-        out["additionalProperties"] = False
-    return out
+def schema_grammar(schema: dict[str, Any]) -> str:
+    """llguidance's grammar for ``schema``: its JSON schema as it is, or the lark grammar of
+    a schema with any-span nodes."""
+    import llguidance
+
+    if has_spans(schema):
+        return str(llguidance.LLMatcher.grammar_from_lark(lark_grammar(schema)))
+    return str(
+        llguidance.LLMatcher.grammar_from_json_schema(json.dumps(closed(schema)), defaults={"whitespace_flexible": False})
+    )
 
 
 def _problem(grammar: str, tokenizer: Any) -> str | None:

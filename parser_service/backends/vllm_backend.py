@@ -29,6 +29,7 @@ from typing import Any
 from parser_service.backends.adapters import Adapter, describe_adapters
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
+from parser_service.backends.span_grammar import has_spans, lark_grammar
 from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError, ModelLoadError
 from parser_service.settings import Settings
@@ -81,6 +82,13 @@ def structured_outputs_config(settings: Settings) -> dict[str, Any]:
     # compact JSON, as the transformers backend writes it: a small model given the
     # freedom of whitespace can spend its whole token budget on it
     return {"backend": settings.vllm_structured_backend, "disable_any_whitespace": True}
+
+
+def structured_output(schema: dict[str, Any]) -> dict[str, Any]:
+    """The structured-output constraint of a request's schema: the JSON schema, or for one
+    with any-span nodes the lark grammar the in-process decoder reads too (vLLM's guidance
+    backend takes it as it is; ``span_grammar.py``)."""
+    return {"grammar": lark_grammar(schema)} if has_spans(schema) else {"json": schema}
 
 
 def max_lora_rank(settings: Settings, adapters: Sequence[Adapter] = ()) -> int:
@@ -170,7 +178,7 @@ class VllmBackend(TokenizedBackend):
         return SamplingParams(
             temperature=0.0,
             max_tokens=request.max_new_tokens,  # vLLM's default is 16: always set
-            structured_outputs=StructuredOutputsParams(json=request.schema),
+            structured_outputs=StructuredOutputsParams(**structured_output(request.schema)),
             logprobs=0 if logprobs else None,  # 0: the sampled token's own log probability
         )
 

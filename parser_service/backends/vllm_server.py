@@ -2,7 +2,8 @@
 
 Each request goes to ``/v1/chat/completions`` with the JSON schema as
 ``response_format`` (``json_schema``), never the removed ``guided_*`` fields that
-current servers ignore. A plugin's adapter is asked for by name in ``model`` (the
+current servers ignore; a schema with any-span nodes goes as the lark grammar of
+``span_grammar.py`` in ``structured_outputs.grammar`` (vLLM's guidance backend reads it). A plugin's adapter is asked for by name in ``model`` (the
 server serves it with ``--lora-modules NAME=PATH``, see ``adapters.py``); without
 one, the server's base model answers. Requests run side by side up to
 ``vllm_concurrency``; a lost connection, a timeout, 429 and 5xx answers are retried
@@ -26,6 +27,7 @@ import httpx
 from parser_service.backends.adapters import Adapter, describe_adapters
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.model_source import load_tokenizer
+from parser_service.backends.span_grammar import has_spans, lark_grammar
 from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError
 from parser_service.settings import Settings
@@ -87,11 +89,14 @@ class VllmServerBackend(TokenizedBackend):
             "messages": request.messages,
             "max_tokens": request.max_new_tokens,
             "temperature": 0.0,
-            "response_format": {
+        }
+        if has_spans(request.schema):  # vLLM's own field: the lark grammar the other engines read
+            body["structured_outputs"] = {"grammar": lark_grammar(request.schema)}
+        else:
+            body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "record", "schema": request.schema, "strict": True},
-            },
-        }
+            }
         if logprobs:  # token ids, so that tokens split inside a character are placed exactly
             body.update(logprobs=True, top_logprobs=0, return_tokens_as_token_ids=True)
         return body

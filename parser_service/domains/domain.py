@@ -207,7 +207,9 @@ class SpanRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     #: The kind of span: ``date``, ``amount``, ``currency``, ``code`` (identifier-like
-    #: tokens) or ``line`` (whole short lines). The value is copied, never invented.
+    #: tokens), ``line`` (whole short lines) or ``any`` (any stretch of the text, over
+    #: several lines too: decoded under a substring grammar, not from candidates, so
+    #: the options below do not apply to it). The value is copied, never invented.
     kind: str
     #: The most characters a span, and so the model's answer, may have.
     max_chars: int = Field(ge=1)
@@ -248,10 +250,10 @@ class SpanRule(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, kind: str) -> str:
-        from parser_service.text.spans import FINDERS
+        from parser_service.text.spans import ANY_SPAN, FINDERS
 
-        if kind not in FINDERS:
-            raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join(FINDERS)}")
+        if kind not in FINDERS and kind != ANY_SPAN:
+            raise ValueError(f"unknown span kind {kind!r}; choose one of: {', '.join([*FINDERS, ANY_SPAN])}")
         return kind
 
     @field_validator("prefer")

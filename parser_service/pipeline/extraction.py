@@ -22,9 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest
-from parser_service.document import Provenance
-from parser_service.domains.domain import Domain, inferred_fields
-from parser_service.pipeline.answers import field_confidence, locate
+from parser_service.domains.domain import Domain, inferred_fields, span_rule
+from parser_service.pipeline.answers import field_confidence, place
 from parser_service.pipeline.confidence import Calibration, Evidence, needs_review, score
 from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, generation_schema
 from parser_service.records import FieldIssue, Record, RecordResult
@@ -282,7 +281,7 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
         status = "ok" if state.model is not None and not state.issues else "invalid"
         data, errors = _best_data(state, domain), state.issues
     chosen = inferred_fields(domain.schema)
-    provenance = _provenance(state, chosen)
+    provenance = _provenance(state, domain, chosen)
     evidence = _evidence(state, provenance["fields"], chosen)
     confidence = {name: score(e, calibration) for name, e in evidence.items()}
     given = {name for name, value in state.raw.items() if value is not None}
@@ -330,25 +329,30 @@ def _best_data(state: _State, domain: Domain) -> dict[str, Any]:
         return cleaned
 
 
-def _provenance(state: _State, chosen: frozenset[str]) -> dict[str, Any]:
+def _provenance(state: _State, domain: Domain, chosen: frozenset[str]) -> dict[str, Any]:
     """Where each value was found; a value the model chose among options (``chosen``)
     is marked ``inferred``: it is not a span of the text, whatever it matches there."""
     fields: dict[str, Any] = {}
     for name, value in state.raw.items():
-        fields[name] = _field_provenance(state, name, value)
+        fields[name] = _field_provenance(state, name, value, _labels(domain, name))
         if name in chosen and state.source.get(name) == "model":
             fields[name]["inferred"] = True
     return {"record": [p.to_dict() for p in state.record.provenance], "fields": fields}
 
 
-def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
+def _labels(domain: Domain, name: str) -> list[str]:
+    """What labels a field's value in a document: its name in words, and its span rule's labels."""
+    info = domain.schema.model_fields.get(name)
+    rule = span_rule(info) if info is not None else None
+    return [name.replace("_", " "), *(rule.first_near + rule.near if rule else ())]
+
+
+def _field_provenance(state: _State, name: str, value: Any, labels: list[str]) -> dict[str, Any]:
+    """Where the field's value came from: its cell (a splitter that knows the column), or
+    where it occurs in the record's text, offsets included (``answers.place``)."""
     column = state.record.field_columns.get(name)
-    where: Provenance | None
+    out: dict[str, Any] = {"source": state.source.get(name, "model")}
     if column is not None and column in state.record.cell_provenance:
-        where, verbatim = state.record.cell_provenance[column], True
-    else:
-        where, verbatim = locate(state.record, value)
-    out: dict[str, Any] = {"source": state.source.get(name, "model"), "verbatim": verbatim}
-    if where is not None:
-        out.update(where.to_dict())
-    return out
+        return out | {"verbatim": True} | state.record.cell_provenance[column].to_dict()
+    placed = place(state.record, value, labels)
+    return out | {"verbatim": placed is not None} | (placed.to_dict() if placed else {})

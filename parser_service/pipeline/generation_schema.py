@@ -20,8 +20,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from parser_service.backends.span_grammar import span_node
 from parser_service.domains.domain import SpanRule, span_rule
 from parser_service.text.spans import (
+    ANY_SPAN,
     FINDERS,
     MAX_CANDIDATES,
     far_from,
@@ -56,7 +58,9 @@ def generation_schema(
     """The raw-text schema for ``fields`` of ``model`` (all fields by default).
 
     With ``text``, fields marked ``extractive(kind)`` become an enum of the spans of
-    that kind found in ``text`` (or null): the model can only copy, never invent.
+    that kind found in ``text`` (or null), and those marked ``extractive("any")`` a
+    string that is any substring of ``text`` (or null; ``span_grammar.py``): the model
+    can only copy, never invent.
     ``extractive_decoding=False`` turns that off (free bounded strings instead), so
     an evaluation can measure what it is worth.
     """
@@ -93,6 +97,11 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
     if get_origin(annotation) is Literal:
         return {"anyOf": [{"enum": list(get_args(annotation))}, {"type": "null"}]}
     rule = span_rule(info)
+    if rule is not None and text is not None and rule.kind == ANY_SPAN:
+        if not text.strip():
+            return {"type": "null"}
+        span = span_node(text, rule.max_chars)
+        return {"anyOf": [span, {"type": "null"}]} if rule.nullable else span
     if rule is not None and text is not None:
         return _candidates_schema(offered_spans(rule, text), rule.nullable)
     return _nullable_string(_max_chars(info, annotation))

@@ -368,7 +368,7 @@ def plugin_evidence(domain: Domain, document: Document) -> float | None:
     fields = domain.schema.model_fields
     names = list(domain.key_fields) or [n for n, info in fields.items() if not is_list_field(info)]
     if domain.prefill is None:
-        names = [n for n in names if _span_kind(fields[n]) not in (None, "line")]
+        names = [n for n in names if _span_kind(fields[n]) not in (None, "line", spans.ANY_SPAN)]
     if not names:
         return None
     try:

@@ -11,7 +11,8 @@ and digits, ISO 3166 alpha-2). Every other keyword, type or format is refused wi
 
 How a value is grounded follows its type: a formatted string is decoded as one of the
 spans of that kind in the record's text (as the invoices plugin declares its fields),
-a plain string as one of the text's lines, a number as an amount. Booleans, enums and
+a plain string as any stretch of the text (over several lines too, at most its
+``maxLength`` characters, else ``SPAN_CHARS``), a number as an amount. Booleans, enums and
 any scalar the schema marks ``"x-inferred": true`` are not copied: they are chosen among
 their options (a free value for an inferred string or number), need not occur in the
 text, and are marked ``inferred`` in the result with a confidence of their own
@@ -42,6 +43,7 @@ from parser_service.text.normalize import (
     ISODateTime,
     Phone,
 )
+from parser_service.text.spans import ANY_SPAN
 
 #: The keyword that marks a scalar as chosen, not copied from the text.
 INFERRED = "x-inferred"
@@ -51,7 +53,7 @@ ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "
 BY_TYPE = {
     "object": frozenset({"type", "properties", "required", "additionalProperties"}),
     "array": frozenset({"type", "items"}),
-    "string": frozenset({"type", "format", "enum"}),
+    "string": frozenset({"type", "format", "enum", "maxLength"}),
     "number": frozenset({"type", "enum"}),
     "integer": frozenset({"type", "enum"}),
     "boolean": frozenset({"type"}),
@@ -68,7 +70,8 @@ FORMATS: dict[str, tuple[Any, str, int]] = {
     "phone": (Phone, "phone", 32),
     "country": (CountryCode, "country", 40),
 }
-LINE_CHARS = 120
+#: The most characters of a plain string without ``maxLength`` (an address over four lines).
+SPAN_CHARS = 160
 
 
 class SchemaError(ConfigError):
@@ -136,7 +139,7 @@ def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
     if kind == "string":
         fmt = node.get("format")
         if fmt is None:
-            return str, extractive("line", LINE_CHARS)
+            return str, extractive(ANY_SPAN, _max_length(node, path))
         if fmt not in FORMATS:
             raise SchemaError(f"{path}.format: {fmt!r} is not supported; use one of: {', '.join(FORMATS)}")
         annotation, span_kind, max_chars = FORMATS[fmt]
@@ -146,6 +149,13 @@ def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
     if kind == "integer":
         return int, extractive("amount", 24)
     return Literal[True, False], None  # chosen between the two, never a free string
+
+
+def _max_length(node: dict[str, Any], path: str) -> int:
+    bound = node.get("maxLength", SPAN_CHARS)
+    if not isinstance(bound, int) or isinstance(bound, bool) or bound < 1:
+        raise SchemaError(f"{path}.maxLength: a positive integer")
+    return bound
 
 
 def _array(node: dict[str, Any], path: str, name: str) -> Any:

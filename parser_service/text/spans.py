@@ -263,6 +263,10 @@ def _word_runs(run: str) -> Iterator[str]:
             yield "".join(words[start:end])
 
 
+#: The kind of a field decoded as any substring of the text (a grammar, not candidates:
+#: ``backends/span_grammar.py``), an address over several lines included; it has no finder.
+ANY_SPAN = "any"
+
 FINDERS: dict[str, Callable[[str, int], list[str]]] = {
     "date": dates,
     "amount": amounts,

@@ -303,7 +303,7 @@ class Builder:
     def _found_far_from_label(self, info: Any, record: Record, surface: Any) -> bool:
         """Whether the span finder has ``surface`` and only the ``near`` filter left it out."""
         rule = span_rule(info)
-        if surface is None or rule is None or not rule.near:
+        if surface is None or rule is None or not rule.near or rule.kind not in FINDERS:
             return False
         text = self.truncate(record.text, self.max_prompt_tokens)
         return str(surface) in FINDERS[rule.kind](text, rule.max_chars)

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from parser_service.backends.span_grammar import SPAN_KEY
 from parser_service.records import Record
 from parser_service.text.spans import FINDERS
 
@@ -49,6 +50,8 @@ class _Options:
     enum: list[Any] | None
     max_length: int | None
     nullable: bool
+    #: An any-span string's text: the answer must be a stretch of it (``span_grammar.py``).
+    within: str | None = None
 
 
 def _options(prop: dict[str, Any]) -> _Options:
@@ -56,7 +59,8 @@ def _options(prop: dict[str, Any]) -> _Options:
     enum = next((p["enum"] for p in parts if "enum" in p), None)
     string = next((p for p in parts if p.get("type") == "string"), None)
     max_length = int(string.get("maxLength", 10**6)) if string is not None else None
-    return _Options(enum, max_length, any(p.get("type") == "null" for p in parts))
+    within = string.get(SPAN_KEY) if string is not None else None
+    return _Options(enum, max_length, any(p.get("type") == "null" for p in parts), within)
 
 
 # --------------------------------------------------------------------------- normalising
@@ -138,6 +142,8 @@ def scalar_target(field: str, prop: dict[str, Any], truth: Any, surface: Any, re
         if surface is None:
             raise Dropped(field, NOT_FOUND)
     text = str(surface)
+    if options.within is not None and text not in options.within:  # the grammar would not let it be written
+        raise Dropped(field, NOT_A_CANDIDATE, text)
     if len(text) > options.max_length:
         raise Dropped(field, TOO_LONG, text)
     return text

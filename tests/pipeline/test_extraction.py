@@ -45,7 +45,7 @@ def test_values_are_normalised_and_invented_ones_flagged():
     assert result.status == "invalid"
     assert [issue.field for issue in result.errors] == ["invoice_number"]  # "INV-9" is not in the text
     assert extraction._retry_fields(state) == ["invoice_number"]  # only that field is asked again
-    assert result.provenance["fields"]["issuer"] == {"source": "model", "verbatim": True, "page": 1}
+    assert result.provenance["fields"]["issuer"] == {"source": "model", "verbatim": True, "start": 0, "end": 9, "page": 1}
 
 
 def _state_with(text: str, answer: str) -> extraction._State:
@@ -81,15 +81,54 @@ def test_a_record_whose_dates_show_month_first_reads_its_date_month_first():
 
 def test_a_value_cleaned_of_its_line_break_is_still_located_verbatim() -> None:
     from parser_service.document import Provenance
-    from parser_service.pipeline.answers import locate
+    from parser_service.pipeline.answers import place
     from parser_service.records import Record
 
     first, second = Provenance(page=1, line_start=1), Provenance(page=1, line_start=2)
     text = "MVM Musterhafter\nVersicherungsverein Musterstadt a.G.\nHerrn"
     record = Record(index=0, text=text, provenance=[first], spans=[(0, 17, first), (17, len(text), second)])
-    assert locate(record, "MVM Musterhafter Versicherungsverein Musterstadt a.G.") == (first, True)
-    assert locate(record, "Versicherungsverein Musterstadt a.G.") == (second, True)
-    assert locate(record, "MVM Versicherungsverein") == (None, False)
+    both = place(record, "MVM Musterhafter Versicherungsverein Musterstadt a.G.")
+    assert both is not None and (both.start, both.end) == (0, text.index("\nHerrn"))
+    assert both.where == Provenance(page=1, line_start=1, line_end=2)
+    alone = place(record, "Versicherungsverein Musterstadt a.G.")
+    assert alone is not None and alone.where == second and alone.start == 17
+    assert place(record, "MVM Versicherungsverein") is None
+
+
+def test_a_span_over_lines_of_a_pdf_is_placed_in_the_box_around_them() -> None:
+    """Offsets into the record's text, the page, and the box around the lines it covers."""
+    from parser_service.document import Provenance
+    from parser_service.pipeline.answers import place
+
+    lines = [("ACME SDN BHD", (10.0, 10.0, 90.0, 20.0)), ("NO. 12, JALAN BESAR,", (12.0, 22.0, 120.0, 32.0)),
+             ("81100 JOHOR.", (11.0, 34.0, 70.0, 44.0)), ("TOTAL 9.00", (10.0, 50.0, 60.0, 60.0))]  # fmt: skip
+    page = Page(1, blocks=[Block(text, Provenance(page=1, bbox=box)) for text, box in lines])
+    (record,) = whole_document(Document("0" * 64, "r.pdf", "application/pdf", [page]))
+    address = "NO. 12, JALAN BESAR,\n81100 JOHOR."
+    placed = place(record, address)
+    assert placed is not None and record.text[placed.start : placed.end] == address
+    assert placed.to_dict() == {"start": 13, "end": 13 + len(address), "page": 1, "bbox": [11.0, 22.0, 120.0, 44.0]}
+
+
+def test_a_value_written_twice_is_placed_after_its_label() -> None:
+    from parser_service.pipeline.answers import place
+    from parser_service.records import Record
+
+    text = "Subtotal 9.00\nRounding 0.00\nTotal: 9.00\nCash 10.00"
+    record = Record(index=0, text=text, provenance=[])
+    assert place(record, "9.00").start == text.index("9.00")  # no label: the first
+    assert place(record, "9.00", ["total"]).start == text.rindex("9.00")  # "total" starts no word in "Subtotal"
+
+
+def test_a_value_over_cells_names_the_cells_from_first_to_last() -> None:
+    from parser_service.document import Provenance
+    from parser_service.pipeline.answers import span_provenance
+    from parser_service.records import Record
+
+    cells = [Provenance(sheet="S", cell_range=f"{c}2") for c in "ABC"]
+    record = Record(index=0, text="a: x\nb: y\nc: z", provenance=[], spans=[(0, 4, cells[0]), (5, 9, cells[1]), (10, 14, cells[2])])
+    assert span_provenance(record, 3, 9) == Provenance(sheet="S", cell_range="A2:B2")
+    assert span_provenance(record, 11, 13) == cells[2]
 
 
 def test_the_repairs_of_a_huge_document_read_a_bounded_start_of_it():

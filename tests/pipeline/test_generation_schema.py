@@ -8,6 +8,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
+from parser_service.backends.span_grammar import span_node
+from parser_service.domains.domain import extractive
 from parser_service.pipeline.generation_schema import generation_schema, max_json_chars
 from parser_service.text.normalize import Amount, ISODate
 
@@ -66,3 +68,27 @@ def test_budget_covers_the_longest_compact_answer(fields):
     longest = json.dumps(_longest(gen.json_schema), separators=(", ", ": "))
     assert len(longest) <= max_json_chars(gen.json_schema)
     assert gen.max_new_tokens > max_json_chars(gen.json_schema)
+
+
+class Addressed(BaseModel):
+    address: str | None = Field(None, json_schema_extra=extractive("any", 90))
+    street: str | None = Field(None, json_schema_extra=extractive("any", 30, nullable=False))
+
+
+def test_an_any_span_field_is_a_substring_node_of_the_text():
+    """``extractive("any")``: a string node marked with the record's text and bounded by
+    its characters (``span_grammar.py`` turns it into a substring grammar), or null."""
+    text = "ACME\nNO. 12, JALAN BESAR,\n81100 JOHOR"
+    schema = generation_schema(Addressed, text=text)
+    props = schema.json_schema["properties"]
+    assert props["address"] == {"anyOf": [span_node(text, 90), {"type": "null"}]}
+    assert props["street"] == span_node(text, 30)  # not nullable: the model must copy something
+    assert schema.max_new_tokens >= max_json_chars(schema.json_schema) > 90 + 30
+    assert generation_schema(Addressed, text=" \n ").json_schema["properties"]["address"] == {"type": "null"}
+    free = generation_schema(Addressed, text=text, extractive_decoding=False).json_schema["properties"]["address"]
+    assert free == {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 90}, {"type": "null"}]}
+
+
+def test_an_unknown_span_kind_is_refused_where_it_is_written():
+    with pytest.raises(ValueError, match="unknown span kind 'anywhere'.*any"):
+        extractive("anywhere", 10)

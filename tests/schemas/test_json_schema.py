@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from parser_service.cli.entry import EXIT_CONFIG, main
 from parser_service.domains.domain import extractive, span_rule
-from parser_service.schemas.json_schema import SchemaError, compile_schema, schema_hash
+from parser_service.schemas.json_schema import SPAN_CHARS, SchemaError, compile_schema, schema_hash
 from parser_service.text.normalize import ISODate
 from tests.conftest import ROOT
 
@@ -21,6 +21,7 @@ RECEIPT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "company": {"type": "string", "description": "the shop that issued it", "examples": ["ACME Ltd"]},
+        "address": {"type": "string", "maxLength": 200},
         "date": {"type": "string", "format": "date"},
         "total": {"type": ["string", "null"], "format": "amount"},
         "paid_by": {"type": "string", "enum": ["cash", "card"]},
@@ -37,7 +38,7 @@ def test_a_schema_becomes_a_model_that_reads_normalised_values() -> None:
     model = compile_schema(RECEIPT)
     record = model.model_validate({"company": "ACME", "date": "23-01-2019", "total": "20,00", "paid_by": "card",
                                    "items": [{"name": "tea", "price": "3.50"}], "tags": ["x"], "member": True})  # fmt: skip
-    assert record.model_dump(mode="json") == {"company": "ACME", "date": "2019-01-23", "total": 20.0, "paid_by": "card",
+    assert record.model_dump(mode="json") == {"company": "ACME", "address": None, "date": "2019-01-23", "total": 20.0, "paid_by": "card",
                                               "items": [{"name": "tea", "price": 3.5}], "tags": ["x"], "member": True}  # fmt: skip
     assert model.model_validate({}).model_dump() == dict.fromkeys(RECEIPT["properties"])  # every field may be missing
     with pytest.raises(ValueError):
@@ -47,9 +48,11 @@ def test_a_schema_becomes_a_model_that_reads_normalised_values() -> None:
 def test_copied_fields_are_spans_of_their_kind_and_the_prompt_gets_descriptions() -> None:
     fields = compile_schema(RECEIPT).model_fields
     kinds = {name: (rule.kind if (rule := span_rule(info)) else None) for name, info in fields.items()}
-    assert kinds == {"company": "line", "date": "date", "total": "amount", "paid_by": None, "items": None,
-                     "tags": None, "member": None}  # fmt: skip
+    assert kinds == {"company": "any", "address": "any", "date": "date", "total": "amount", "paid_by": None,
+                     "items": None, "tags": None, "member": None}  # fmt: skip
     assert fields["company"].description == "the shop that issued it; e.g. ACME Ltd"
+    bounds = {name: span_rule(fields[name]).max_chars for name in ("company", "address")}  # type: ignore[union-attr]
+    assert bounds == {"company": SPAN_CHARS, "address": 200}  # maxLength where the schema gives one
 
 
 @pytest.mark.parametrize(
@@ -63,6 +66,7 @@ def test_copied_fields_are_spans_of_their_kind_and_the_prompt_gets_descriptions(
         ({"properties": {"a": {"type": "string"}}, "required": ["b"]}, r"\$\.required: .* do not exist: b"),
         ({"properties": {"a": {"type": "string"}}, "additionalProperties": True}, r"\$\.additionalProperties"),
         ({"properties": {}}, r"\$: an object needs 'properties'"),
+        ({"properties": {"a": {"type": "string", "maxLength": 0}}}, r"\$\.a\.maxLength: a positive integer"),
     ],
 )
 def test_what_the_path_cannot_honour_is_refused_with_its_path(change: dict[str, Any], message: str) -> None:
