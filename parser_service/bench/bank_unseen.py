@@ -38,8 +38,9 @@ from parser_service.errors import ParserServiceError
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "bank_unseen"
 DOMAIN = "bank_transactions"
-#: The parts of the set: developed on, held out, and collected after development ended.
-SPLITS = ("dev", "held-out", "late")
+#: The parts of the set: developed on, held out, collected after development ended, and
+#: the fresh held-out part collected before the second round of development began.
+SPLITS = ("dev", "held-out", "late", "fresh")
 _TRANSACTION = re.compile(r"^(\d{4}-\d{2}-\d{2})\s+[*!]")
 _POSTING = re.compile(r"^\s+([A-Z][\w:-]*)\s+(-?\d+(?:\.\d+)?)\s+[A-Z]{3}\b")
 
@@ -48,7 +49,9 @@ _POSTING = re.compile(r"^\s+([A-Z][\w:-]*)\s+(-?\d+(?:\.\d+)?)\s+[A-Z]{3}\b")
 class Export:
     name: str
     document: Path
-    expected: Path
+    #: The converter's journal; None where the truth is the converter's test assertions,
+    #: transcribed into ``NAME.truth.json`` with the test each value comes from.
+    expected: Path | None
     account: str
     split: str
 
@@ -72,7 +75,11 @@ class Score:
 
 def load_exports(folder: Path = DATA) -> list[Export]:
     listed = json.loads((folder / "exports.json").read_text(encoding="utf-8"))
-    return [Export(e["name"], folder / e["document"], folder / e["expected"], e["account"], e["split"]) for e in listed]
+    return [Export(e["name"], folder / e["document"], _path(folder, e["expected"]), e["account"], e["split"]) for e in listed]
+
+
+def _path(folder: Path, name: str | None) -> Path | None:
+    return folder / name if name else None
 
 
 def beancount_truth(text: str, account: str) -> list[dict[str, Any]]:
@@ -89,7 +96,7 @@ def beancount_truth(text: str, account: str) -> list[dict[str, Any]]:
 
 
 def derive_truth(exports: Iterable[Export]) -> None:
-    for export in exports:
+    for export in (e for e in exports if e.expected is not None):
         truth = beancount_truth(export.expected.read_text(encoding="utf-8"), export.account)
         export.truth_path.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
 
