@@ -75,7 +75,10 @@ class Score:
 
 def load_exports(folder: Path = DATA) -> list[Export]:
     listed = json.loads((folder / "exports.json").read_text(encoding="utf-8"))
-    return [Export(e["name"], folder / e["document"], _path(folder, e["expected"]), e["account"], e["split"]) for e in listed]
+    return [
+        Export(e["name"], folder / e["document"], _path(folder, e["expected"]), e["account"], e["split"])
+        for e in listed
+    ]
 
 
 def _path(folder: Path, name: str | None) -> Path | None:

@@ -11,9 +11,10 @@ order, and recorded in the mapping as ``sign_convention``:
    owed grows with each charge), the charges are positive; when it moves by the amount,
    the column is the holder's already.
 2. Purchases outnumber payments in (almost) every personal account, so the sign most
-   amounts carry is money out. A column whose amounts are mostly positive writes
-   charges positive, when it also holds negative ones (payments, refunds), or when the
-   table's header or preamble speaks of a card ("Card #", "卡号", "Kreditkarte").
+   amounts carry is money out. Where the table's header or preamble speaks of a card
+   ("Card #", "卡号", "Kreditkarte"), a column whose amounts are mostly positive writes
+   charges positive; without that word, one whose amounts are positive two times in
+   three at least and negative on the other rows (payments, refunds) does.
 3. Otherwise the amounts are read as written.
 
 Only a single signed amount column is read this way: a debit/credit pair, or a column
@@ -29,8 +30,12 @@ from parser_service_bank_transactions.roles import BALANCED_SHARE, MIN_PAIRS
 
 AS_WRITTEN = "as_written"
 CHARGES_POSITIVE = "charges_positive"
-#: Share of the non-zero amounts above which the positive sign is the common one.
+#: Share of the non-zero amounts above which the positive sign is the common one, on a
+#: table that speaks of a card ...
 MAJORITY = 0.5
+#: ... and from which it is, without one: twice as many charges as payments (a journal's
+#: legs, half positive, half negative, are not a card's).
+CLEAR_MAJORITY = 2 / 3
 #: "Card" in the languages the header lists know, and in scripts without spaces.
 _CARD_WORDS = re.compile(
     r"\b(?:card|cards|karte|kreditkarte|carte|tarjeta|kaart|creditcard|carta|cartao|kort|карта)\b|卡|カード|카드",
@@ -48,11 +53,10 @@ def sign_convention(amounts: Sequence[float | None], balances: Sequence[float | 
     filled = [a for a in amounts if a]
     if not filled:
         return AS_WRITTEN
-    positive = sum(a > 0 for a in filled)
-    if positive <= MAJORITY * len(filled):
-        return AS_WRITTEN
-    mixed = positive < len(filled)
-    return CHARGES_POSITIVE if mixed or names_card(context) else AS_WRITTEN
+    share = sum(a > 0 for a in filled) / len(filled)
+    if names_card(context):
+        return CHARGES_POSITIVE if share > MAJORITY else AS_WRITTEN
+    return CHARGES_POSITIVE if CLEAR_MAJORITY <= share < 1 else AS_WRITTEN
 
 
 def names_card(text: str) -> bool:
