@@ -20,7 +20,10 @@ Decisions a caller must know:
   column is read month-first, as US exports write it. Otherwise ``to_date``'s day-first
   default applies.
 * Amounts: one signed amount column, or a debit/credit pair (amount = credit - debit,
-  both read as magnitudes). With one amount column, a column of debit/credit markers
+  both read as magnitudes; "-" on the empty side is an empty cell). Headers are
+  matched in any script: the role lists hold the meaning "money out"/"money in"/
+  "balance" in Chinese, Japanese, Korean and Russian too ("交易金额(支出)" is a debit);
+  of two pairs named alike (two currencies), the filled one is read. With one amount column, a column of debit/credit markers
   ("CR", "DR", "Af", "Bij", "S", "H", or a short cell holding one of the strong ones:
   "借 Dr") gives the sign; where only credits are marked, unmarked rows are money out.
   Where no header names an amount (a language the lists do not know, a table without
