@@ -349,6 +349,8 @@ def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
     else:
         where, verbatim = locate(state.record, value)
     out: dict[str, Any] = {"source": state.source.get(name, "model"), "verbatim": verbatim}
+    if name in state.record.field_readings:
+        out["reading"] = state.record.field_readings[name]
     if where is not None:
         out.update(where.to_dict())
     return out

@@ -182,3 +182,15 @@ def test_the_former_held_out_exports_of_each_failure_class_give_their_truth(name
     export = next(e for e in load_exports(DATA) if e.name == name)
     truth = read_truth(export)
     assert matched(truth, _values(export.document)) == len(truth)  # type: ignore[arg-type]
+
+
+def test_a_card_statements_negated_amounts_say_so_in_their_provenance(tmp_path: Path) -> None:
+    path = tmp_path / "card.csv"
+    path.write_text(EXPORTS["card statement, charges positive"][0], encoding="utf-8")
+    records = _pipeline().extract(path, domain=DOMAIN.name).all_records()
+    assert [r.data["amount"] for r in records if r.data] == [-3.5, -20.0, 100.0, -12.0]
+    readings = {r.provenance["fields"]["amount"].get("reading") for r in records}
+    assert len(readings) == 1 and "charges_positive" in str(readings.pop())
+    plain = tmp_path / "plain.csv"
+    plain.write_text(EXPORTS["currency signs"][0], encoding="utf-8")
+    assert all("reading" not in r.provenance["fields"]["amount"] for r in _pipeline().extract(plain, domain=DOMAIN.name).all_records())

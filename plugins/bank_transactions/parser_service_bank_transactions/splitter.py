@@ -48,6 +48,10 @@ _TOTAL_LABELS = re.compile(
 )
 
 
+#: The amount's reading on a card statement that writes charges positive (``signs``).
+CHARGES_NEGATED = "negated: a card statement's charges are written positive (sign_convention charges_positive)"
+
+
 class _Unreadable:
     """A cell the mapping cannot read: the field is left to the model."""
 
@@ -77,6 +81,8 @@ def split_transactions(document: Document) -> Iterator[Record]:
             index += 1
             record.context["mapping"] = saved
             record.field_columns = _field_columns(record, mapping)
+            if mapping.sign_convention == CHARGES_POSITIVE:
+                record.field_readings["amount"] = CHARGES_NEGATED
             record.context["values"] = values
             yield record
 
