@@ -51,6 +51,9 @@ class Record:
     #: Schema field -> how sure the splitter is of that field's column (0..1): a
     #: prefilled field's confidence, where set (else 1.0).
     field_confidence: dict[str, float] = field(default_factory=dict)
+    #: Schema field -> how its value was read from its cell, where not as written (a card
+    #: statement's charge, negated): the output's provenance says so (``reading``).
+    field_readings: dict[str, str] = field(default_factory=dict)
 
     def provenance_at(self, offset: int) -> Provenance | None:
         """The provenance of the piece of ``text`` holding character ``offset``."""

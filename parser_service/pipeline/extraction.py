@@ -352,6 +352,8 @@ def _field_provenance(state: _State, name: str, value: Any, labels: list[str]) -
     where it occurs in the record's text, offsets included (``answers.place``)."""
     column = state.record.field_columns.get(name)
     out: dict[str, Any] = {"source": state.source.get(name, "model")}
+    if name in state.record.field_readings:
+        out["reading"] = state.record.field_readings[name]
     if column is not None and column in state.record.cell_provenance:
         return out | {"verbatim": True} | state.record.cell_provenance[column].to_dict()
     placed = place(state.record, value, labels)

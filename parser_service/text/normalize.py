@@ -10,7 +10,10 @@ Decisions a caller must know:
   ("05/03/2021", "05.03.2021", "05-03-2021") are read day-first unless
   ``dayfirst=False`` is given. A part above 12 always decides the order,
   whatever ``dayfirst`` says, because only one reading is possible. To read a US-style column consistently, call
-  :func:`infer_dayfirst` on the whole column and pass the result on.
+  :func:`infer_dayfirst` on the whole column and pass the result on. Where no value
+  decides (every date has day and month <= 12), :func:`dayfirst_by_order` decides from
+  the rows' order: the reading under which the column is sorted (a statement lists its
+  transactions ascending or descending) and its consecutive dates lie closest together.
   Year-first dates ("2017-11-13", "2017/11/13") are always year-month-day.
   Two-digit years: 00-69 are 2000-2069, 70-99 are 1970-1999.
 * Numbers: a single '.' or ',' followed by exactly three digits (and preceded
@@ -29,7 +32,7 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated
 
@@ -47,6 +50,7 @@ __all__ = [
     "ISODateTime",
     "Phone",
     "clean_text",
+    "dayfirst_by_order",
     "infer_dayfirst",
     "to_country",
     "to_currency",
@@ -228,6 +232,36 @@ def infer_dayfirst(samples: Iterable[object]) -> bool | None:
         elif b > 12 >= a:
             votes.add(False)
     return votes.pop() if len(votes) == 1 else None
+
+
+def dayfirst_by_order(samples: Sequence[object]) -> bool | None:
+    """Day/month order of a column no value decides (every date has day and month <= 12),
+    from the order of its rows, ``samples`` in row order.
+
+    A statement lists its transactions in date order, ascending or descending, and its
+    consecutive dates lie days apart, not months. Each reading (day-first, month-first)
+    is scored by whether the column is then sorted either way, then by the sum of the
+    steps between consecutive dates; the reading better on the first count, or equal on
+    it and smaller on the second, decides. None when the readings tie (one date, or
+    every date with day == month) or a sample is not a numeric day/month/year date.
+    """
+    texts = [_clean_date_text(s) for s in samples if isinstance(s, str) and s.strip()]
+    if len(texts) < 2 or not all(_DMY.match(t) for t in texts):
+        return None
+    try:
+        scores = {first: _order_score([_date_from_text(t, first) for t in texts]) for first in (True, False)}
+    except ValueError:
+        return None
+    if scores[True] == scores[False]:
+        return None
+    return scores[True] > scores[False]
+
+
+def _order_score(dates: Sequence[datetime.date]) -> tuple[bool, int]:
+    """(sorted ascending or descending, minus the sum of the steps in days): higher is likelier."""
+    steps = [(b - a).days for a, b in zip(dates, dates[1:])]
+    ordered = all(s >= 0 for s in steps) or all(s <= 0 for s in steps)
+    return ordered, -sum(abs(s) for s in steps)
 
 
 # --------------------------------------------------------------------------- numbers

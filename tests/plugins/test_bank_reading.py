@@ -79,7 +79,40 @@ EXPORTS = {
         "01.06.2024,Salary,,1500.00,1600.00\n02.06.2024,Rent,700.00,,900.00\n03.06.2024,Shop,25.10,,874.90\n",
         [("2024-06-01", 1500.0), ("2024-06-02", -700.0), ("2024-06-03", -25.1)],
     ),
+    "every date ambiguous, month-first, rows in order": (
+        "Date,Description,Amount\n05/01/2023,Shop,-1.96\n05/01/2023,Market,-12.10\n"
+        "05/02/2023,Salary,332.22\n05/03/2023,Rent,-100.00\n",
+        [("2023-05-01", -1.96), ("2023-05-01", -12.1), ("2023-05-02", 332.22), ("2023-05-03", -100.0)],
+    ),
+    "every date ambiguous, day-first, newest first": (
+        "Datum;Omschrijving;Bedrag\n03.06.2024;Shop;-1,00\n02.06.2024;Cafe;-2,00\n01.06.2024;Salary;3,00\n",
+        [("2024-06-03", -1.0), ("2024-06-02", -2.0), ("2024-06-01", 3.0)],
+    ),
+    "every date ambiguous, the value date column decides": (
+        "Booking date,Value date,Description,Amount\n04/05/2023,04/13/2023,Shop,-1.00\n"
+        "04/05/2023,04/14/2023,Cafe,-2.00\n",
+        [("2023-04-05", -1.0), ("2023-04-05", -2.0)],
+    ),
+    "card statement, charges positive": (
+        "Item #,Card #,Transaction Date,Transaction Amount,Description\n1,'5191',20240501,3.50,COFFEE\n"
+        "2,'5191',20240502,20.00,BOOKS\n3,'5191',20240503,-100.00,PAYMENT THANK YOU\n"
+        "4,'5191',20240504,12.00,FOOD\n",
+        [("2024-05-01", -3.5), ("2024-05-02", -20.0), ("2024-05-03", 100.0), ("2024-05-04", -12.0)],
+    ),
+    "debit/credit pairs named in Chinese, '-' on the empty side": (
+        "交易日期,摘要,交易金额(收入),交易金额(支出),记账金额(收入),记账金额(支出),余额\n"
+        "2023-05-02,消费,-,-,-,13.40,xx\n2023-04-22,他行汇入,-,-,\"1,234.56\",-,xx\n"
+        "2023-04-14,网转,-,-,-,500.00,xx\n",
+        [("2023-05-02", -13.4), ("2023-04-22", 1234.56), ("2023-04-14", -500.0)],
+    ),
 }
+
+
+def test_a_card_statements_sign_convention_is_in_its_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORTS["card statement, charges positive"][0], encoding="utf-8")
+    document = parse_file(path, builtin_parsers(), path.name)
+    assert {r.context["mapping"]["sign_convention"] for r in split_transactions(document)} == {"charges_positive"}
 
 
 def _values(path: Path) -> list[tuple[str | None, float | None]]:
@@ -138,3 +171,26 @@ def test_a_table_whose_rows_give_no_transaction_is_refused_with_the_reason(tmp_p
     code = main(["extract", str(path), "--domain", DOMAIN.name, "--backend", "deterministic", "-q"])
     assert code != 0
     assert "found no records in the 2 table rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["td-chequing", "bmo-credit", "icbc-credit", "icbc-debit"])
+def test_the_former_held_out_exports_of_each_failure_class_give_their_truth(name: str) -> None:
+    """Month-first dates all <= 12 (td), a card's positive charges (bmo), debit/credit
+    columns named in Chinese with masked balances (icbc): each truth transaction is read."""
+    from parser_service.bench.bank_unseen import DATA, load_exports, matched, read_truth
+
+    export = next(e for e in load_exports(DATA) if e.name == name)
+    truth = read_truth(export)
+    assert matched(truth, _values(export.document)) == len(truth)  # type: ignore[arg-type]
+
+
+def test_a_card_statements_negated_amounts_say_so_in_their_provenance(tmp_path: Path) -> None:
+    path = tmp_path / "card.csv"
+    path.write_text(EXPORTS["card statement, charges positive"][0], encoding="utf-8")
+    records = _pipeline().extract(path, domain=DOMAIN.name).all_records()
+    assert [r.data["amount"] for r in records if r.data] == [-3.5, -20.0, 100.0, -12.0]
+    readings = {r.provenance["fields"]["amount"].get("reading") for r in records}
+    assert len(readings) == 1 and "charges_positive" in str(readings.pop())
+    plain = tmp_path / "plain.csv"
+    plain.write_text(EXPORTS["currency signs"][0], encoding="utf-8")
+    assert all("reading" not in r.provenance["fields"]["amount"] for r in _pipeline().extract(plain, domain=DOMAIN.name).all_records())

@@ -148,7 +148,7 @@ def test_payoneer_reads_us_dates_and_debit_credit() -> None:
     assert balance_breaks(prefilled) == []
 
 
-def test_pcmastercard_dates_and_honest_signs() -> None:
+def test_pcmastercard_dates_and_card_signs() -> None:
     records, _, transactions = extract(EXAMPLES / "pcmastercard.csv")
     expected = expected_of("pcmastercard.csv")
     assert len(records) == len(expected) == 2
@@ -156,9 +156,11 @@ def test_pcmastercard_dates_and_honest_signs() -> None:
     assert [t.date for t in transactions] == [e["date"] for e in expected]
     # The card export writes charges as positive numbers; csv2ofx's pcmastercard
     # mapping multiplies every amount by -1 because it knows that card's convention.
-    # Nothing in the file says so, so the plain reading keeps the file's sign.
-    assert [t.amount for t in transactions] == [36.33, 13.98]
-    assert [t.amount for t in transactions] == [-e["amount"] for e in expected]
+    # The file says so too: a card column ("Card Used For Transaction") over amounts
+    # that are all positive, so the mapping reads them as a card's charges.
+    assert records[0].context["mapping"]["sign_convention"] == "charges_positive"
+    assert [t.amount for t in transactions] == [-36.33, -13.98]
+    assert [t.amount for t in transactions] == [e["amount"] for e in expected]
 
 
 def test_xero_journal_lines_against_split_transactions() -> None:
@@ -207,9 +209,10 @@ def test_measure_date_and_amount_match_fraction() -> None:
     print("\ncsv2ofx examples: date and amount both match (one-to-one, any order)")
     print("\n".join(lines))
     print(f"  all: {matched}/{total} = {fraction:.3f}; ignoring sign: {unsigned}/{total} = {unsigned / total:.3f}")
-    # pcmastercard (2) differs by csv2ofx's sign flip; xero's INV-0001 journal is a
-    # grouped split transaction (149000) that no single line carries.
-    assert matched == total - 3
+    # pcmastercard's card charges are read negated as csv2ofx books them (``signs``);
+    # xero's INV-0001 journal is a grouped split transaction (149000) that no single
+    # line carries.
+    assert matched == total - 1
     assert unsigned == total - 1
 
 

@@ -15,6 +15,7 @@ from parser_service.text.normalize import (
     CurrencyCode,
     ISODate,
     clean_text,
+    dayfirst_by_order,
     infer_dayfirst,
     to_currency,
     to_date,
@@ -515,3 +516,18 @@ def test_a_compact_timestamp_is_its_date(text: str) -> None:
 def test_a_compact_timestamp_with_an_impossible_part_is_no_date(text: str) -> None:
     with pytest.raises(ValueError):
         to_date(text)
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        (["05/01/2023", "05/01/2023", "05/02/2023", "05/03/2023"], False),  # May 1-3, not 5 Jan-Mar
+        (["03.06.2024", "02.06.2024", "01.06.2024"], True),  # newest first, 1-3 June
+        (["01/02/2024", "03/02/2024", "02/02/2024", "05/02/2024"], True),  # days apart, not months
+        (["05/05/2023", "05/05/2023"], None),  # one date: nothing decides
+        (["2024-01-02", "2024-01-03"], None),  # not day/month/year dates
+        (["05/01/2023"], None),
+    ],
+)
+def test_dayfirst_by_order(samples: list[object], expected: bool | None) -> None:
+    assert dayfirst_by_order(samples) is expected

@@ -13,15 +13,25 @@ Decisions a caller must know:
 * Dates: the booking date is preferred over the value date ("Valutadatum",
   "Rentedatum", "Wertstellung", "Value date"). Day/month order is decided once per
   column with ``infer_dayfirst``; when no value decides it (every date has day and
-  month <= 12) and the export's currency is USD (a currency column, or "$" in the
-  amounts), the column is read month-first, as US exports write it. Otherwise
-  ``to_date``'s day-first default applies.
+  month <= 12), another date column of the table that is decided (a value date) gives
+  the order; else the rows' order does (``dayfirst_by_order``: the reading under which
+  the column is sorted and its consecutive dates lie closest, as a statement's do); else,
+  when the export's currency is USD (a currency column, or "$" in the amounts), the
+  column is read month-first, as US exports write it. Otherwise ``to_date``'s day-first
+  default applies.
 * Amounts: one signed amount column, or a debit/credit pair (amount = credit - debit,
-  both read as magnitudes). With one amount column, a column of debit/credit markers
+  both read as magnitudes; "-" on the empty side is an empty cell). Headers are
+  matched in any script: the role lists hold the meaning "money out"/"money in"/
+  "balance" in Chinese, Japanese, Korean and Russian too ("交易金额(支出)" is a debit);
+  of two pairs named alike (two currencies), the filled one is read. With one amount column, a column of debit/credit markers
   ("CR", "DR", "Af", "Bij", "S", "H", or a short cell holding one of the strong ones:
   "借 Dr") gives the sign; where only credits are marked, unmarked rows are money out.
   Where no header names an amount (a language the lists do not know, a table without
   a header), the values decide which money column is the amount (``roles``).
+* Signs: a single amount column is read as written, or negated where the table is a
+  card statement that writes charges positive (``signs``: the balance's movement, the
+  sign most amounts carry, "card" in the header or preamble); the decision is the
+  mapping's ``sign_convention``, stored with each record's mapping.
 * Payee: when no column names the other party, the description column is the payee
   (what csv2ofx does for these files) and the memo comes from another column.
 * A mapping is ``confident`` when it found a date and an amount. Only then are
@@ -41,6 +51,7 @@ from typing import Any
 
 from parser_service.plugin_api import (
     CellValue,
+    dayfirst_by_order,
     infer_dayfirst,
     map_columns,
     targets_of,
@@ -50,6 +61,7 @@ from parser_service.plugin_api import (
 )
 from parser_service_bank_transactions.roles import find_money
 from parser_service_bank_transactions.schema import Transaction
+from parser_service_bank_transactions.signs import AS_WRITTEN, sign_convention
 
 #: Most of a column's non-empty cells must read as its type.
 MOST = 0.5
@@ -72,7 +84,7 @@ def normalise_header(name: object) -> str:
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    tokens = re.sub(r"[^a-z0-9]+", " ", text).split()
+    tokens = re.sub(r"[\W_]+", " ", text).split()  # letters of any script: "交易金额(收入)" -> "交易金额 收入"
     dropped = False
     while len(tokens) > 1 and tokens[-1] in _CURRENCY_TOKENS:  # "Bedrag (EUR)" -> "bedrag"
         tokens.pop()
@@ -101,10 +113,10 @@ class _Role:
         if header in self.exact:
             return self.exact.index(header)
         padded = f" {header} "
-        if any(f" {word} " in padded for word in self.exclude):
+        if any(f" {word} " in padded or (not word.isascii() and word in header) for word in self.exclude):
             return None if header not in self.fallback else 200 + self.fallback.index(header)
         for i, word in enumerate(self.words):
-            if f" {word} " in padded:
+            if f" {word} " in padded or (not word.isascii() and word in header):
                 return 100 + i
         if header in self.fallback:
             return 200 + self.fallback.index(header)
@@ -153,7 +165,8 @@ DEBIT = _Role(
         " paid out, money out, out, outflow, ausgang, ausgaben, uitgaven, cargo, cargos, debe,"
         " debito, montant debit, betrag soll, belastung"
     ),
-    words=_words("debit, withdrawal, withdrawals"),
+    # other scripts: the meaning "money out" (paid out, transferred out, withdrawn)
+    words=_words("debit, withdrawal, withdrawals, 支出, 借方, 转出, 出金, 引出, 출금, 지출, расход, списание, дебет"),
     exclude=_words("card, credit, indicator, date"),
 )
 
@@ -163,7 +176,8 @@ CREDIT = _Role(
         " money in, in, inflow, eingang, einnahmen, inkomsten, abono, abonos, haber, credito,"
         " montant credit, betrag haben, gutschrift"
     ),
-    words=_words("credit, deposit, deposits"),
+    # other scripts: the meaning "money in" (income, deposited, transferred in)
+    words=_words("credit, deposit, deposits, 收入, 存入, 贷方, 转入, 入金, 預入, 입금, 수입, приход, поступление, зачисление"),
     exclude=_words("card, debit, limit, indicator, date"),
 )
 
@@ -173,7 +187,7 @@ BALANCE = _Role(
         " kontostand, solde, saldo disponible, account balance, balance after, closing balance,"
         " neuer saldo, saldo nach buchung, available balance, ledger balance"
     ),
-    words=_words("balance, saldo, kontostand, solde"),
+    words=_words("balance, saldo, kontostand, solde, 余额, 結餘, 残高, 잔액, остаток"),
     exclude=_words("opening, start, begin, vorher, previous, before, oud, anfangssaldo"),
 )
 
@@ -230,8 +244,13 @@ _MARK_HEADERS = _words(
 # --------------------------------------------------------------------------- values
 
 
+#: Cells that stand for "nothing here": the empty side of a debit/credit pair ("-").
+_PLACEHOLDERS = frozenset({"-", "--", "\u2014", "\u2013"})
+
+
 def is_empty(value: CellValue) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """Blank, or a dash standing for an empty cell."""
+    return value is None or (isinstance(value, str) and (not value.strip() or value.strip() in _PLACEHOLDERS))
 
 
 def read_date(value: CellValue, dayfirst: bool | None, layout: str | None = None) -> datetime.date:
@@ -318,6 +337,9 @@ class Mapping:
     date_format: str | None = None
     #: True when the payee is read from the description column (no payee column).
     payee_from_description: bool = False
+    #: How a single amount column counts (``signs``): "as_written", or
+    #: "charges_positive" (a card statement's: read negated).
+    sign_convention: str = AS_WRITTEN
 
     @property
     def confident(self) -> bool:
@@ -339,8 +361,9 @@ def sample_rows(width: int) -> int:
     return max(MIN_SAMPLE_ROWS, min(SAMPLE_ROWS, SAMPLE_CELLS // max(width, 1)))
 
 
-def infer_mapping(columns: dict[str, list[CellValue]]) -> Mapping:
-    """The mapping of one table, from its columns (name -> values, in row order)."""
+def infer_mapping(columns: dict[str, list[CellValue]], context: str = "") -> Mapping:
+    """The mapping of one table, from its columns (name -> values, in row order);
+    ``context``: the table's preamble, a cue for its sign convention."""
     columns = {name: values[:SAMPLE_ROWS] for name, values in columns.items()}
     headers = {name: normalise_header(name) for name in columns}
     used: set[str] = set()
@@ -368,7 +391,25 @@ def infer_mapping(columns: dict[str, list[CellValue]]) -> Mapping:
         mapping.date_format = date_format(dates, mapping.dayfirst)
     if mapping.amount and not mapping.debit:
         _pick_indicator(mapping, columns, headers, used)
+    if mapping.amount and not mapping.debit and not mapping.indicator:
+        mapping.sign_convention = _sign_convention(mapping, columns, context)
     return mapping
+
+
+def _sign_convention(mapping: Mapping, columns: dict[str, list[CellValue]], context: str) -> str:
+    """See ``signs``: from the amounts, the balance column, the header and ``context``."""
+    amounts = [_number_or_none(v) for v in columns[str(mapping.amount)]]
+    balances = [_number_or_none(v) for v in columns[mapping.balance]] if mapping.balance else None
+    return sign_convention(amounts, balances, " ".join([context, *map(str, columns)]))
+
+
+def _number_or_none(value: CellValue) -> float | None:
+    if is_empty(value):
+        return None
+    try:
+        return read_number(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _general_fallback(mapping: Mapping, columns: dict[str, list[CellValue]], used: set[str]) -> None:
@@ -408,9 +449,9 @@ def _pick_amount(mapping: Mapping, columns: dict[str, list[CellValue]], headers:
     if mapping.amount:
         used.add(mapping.amount)
         return
-    debit = _pick(DEBIT, columns, headers, used, lambda v: _reads_as_numbers(v, allow_empty=True))
+    debit = _pick_side(DEBIT, columns, headers, used)
     taken = (used | {debit}) if debit else used
-    credit = _pick(CREDIT, columns, headers, taken, lambda v: _reads_as_numbers(v, allow_empty=True))
+    credit = _pick_side(CREDIT, columns, headers, taken)
     if debit and credit and (_has_text(columns[debit]) or _has_text(columns[credit])):
         mapping.debit, mapping.credit = debit, credit
         used.update((debit, credit))
@@ -420,6 +461,14 @@ def _pick_amount(mapping: Mapping, columns: dict[str, list[CellValue]], headers:
     if found is not None:
         mapping.amount, mapping.debit, mapping.credit, mapping.balance = found.amount, found.debit, found.credit, found.balance
         used.update(c for c in (found.amount, found.debit, found.credit, found.balance) if c)
+
+
+def _pick_side(role: _Role, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> str | None:
+    """The debit (or credit) column: one with numbers first, an empty one only when no
+    column of that role has any (an export of credits only). An export in two currencies
+    names two pairs alike; the one filled in is the amount ("-" on every row is not)."""
+    found = _pick(role, columns, headers, used, lambda v: _has_text(v) and _reads_as_numbers(v))
+    return found or _pick(role, columns, headers, used, lambda v: _reads_as_numbers(v, allow_empty=True))
 
 
 def _pick_text(mapping: Mapping, columns: dict[str, list[CellValue]], headers: dict[str, str], used: set[str]) -> None:
@@ -486,10 +535,28 @@ def cell_mark(value: CellValue, worded: bool = True) -> str | None:
 def _dayfirst(
     dates: list[CellValue], columns: dict[str, list[CellValue]], headers: dict[str, str], mapping: Mapping
 ) -> bool | None:
+    """The date column's day/month order: its own values where one has a part > 12; else
+    another date column's (a value date written the same way); else the rows' order
+    (``dayfirst_by_order``); else month-first for a USD export; else undecided."""
     decided = infer_dayfirst(dates)
+    if decided is None:
+        decided = _other_columns_dayfirst(columns, mapping.date)
+    if decided is None:
+        decided = dayfirst_by_order(dates)
     if decided is not None:
         return decided
     return False if _currencies(columns, headers, mapping) == {"USD"} else None
+
+
+def _other_columns_dayfirst(columns: dict[str, list[CellValue]], date: str | None) -> bool | None:
+    """The order one of the table's other date columns decides (they agree), None if none does."""
+    votes = {
+        found
+        for name, values in columns.items()
+        if name != date and _fraction(values, lambda v: read_date(v, None)) >= 0.8
+        and (found := infer_dayfirst(values)) is not None
+    }
+    return votes.pop() if len(votes) == 1 else None
 
 
 def _currencies(columns: dict[str, list[CellValue]], headers: dict[str, str], mapping: Mapping) -> set[str]:

@@ -10,7 +10,9 @@ evidence first:
    or minus the amount of the row before (newest first), on most pairs of rows. This
    also tells a pair's debit from its credit.
 2. Signs: of the money columns, only one holds both negative and positive amounts
-   (or writes "+"): the signed amount (a balance rarely changes sign).
+   (or writes "+"): the signed amount (a balance rarely changes sign). Signed columns
+   that hold the same amount on most rows are one amount in two currencies: the last
+   (the account's, as booked) is read.
 3. Size: of exactly two money columns, the amount is the one whose typical value is
    smaller (a balance adds many amounts up). Only where a debit/credit marker column
    signs the amounts, as a signless amount without one would still be read unsigned.
@@ -141,7 +143,18 @@ def _balances(balance: Sequence[CellValue], amount: Callable[[int], float | None
 
 def _by_sign(money: list[str], columns: Columns) -> Money | None:
     signed = [n for n in money if _mixed_signs(columns[n])]
+    if len(signed) > 1 and _one_amount(signed, columns):
+        signed = signed[-1:]
     return Money(amount=signed[0]) if len(signed) == 1 else None
+
+
+def _one_amount(names: list[str], columns: Columns) -> bool:
+    """The columns hold the same amount on most rows: one amount written twice, in the
+    transaction's currency and in the account's (the account's, booked, comes last)."""
+    rows = [[number(columns[n][i]) for n in names] for i in range(len(columns[names[0]]))]
+    filled = [[x for x in r if x is not None] for r in rows if None not in r]
+    same = sum(max(r) - min(r) < _CENT for r in filled)
+    return len(filled) >= MIN_PAIRS and same >= BALANCED_SHARE * len(filled)
 
 
 def _mixed_signs(values: Sequence[CellValue]) -> bool:

@@ -37,6 +37,7 @@ from parser_service_bank_transactions.mapping import (
     read_number,
     sample_rows,
 )
+from parser_service_bank_transactions.signs import CHARGES_POSITIVE
 
 #: A label that makes a row without a date a summary, not a transaction.
 _TOTAL_LABELS = re.compile(
@@ -45,6 +46,10 @@ _TOTAL_LABELS = re.compile(
     r"anfangssaldo|endsaldo|beginsaldo|eindsaldo|saldo|saldo inicial|saldo final|"
     r"solde|solde initial|solde final|kontostand)\b"
 )
+
+
+#: The amount's reading on a card statement that writes charges positive (``signs``).
+CHARGES_NEGATED = "negated: a card statement's charges are written positive (sign_convention charges_positive)"
 
 
 class _Unreadable:
@@ -76,12 +81,15 @@ def split_transactions(document: Document) -> Iterator[Record]:
             index += 1
             record.context["mapping"] = saved
             record.field_columns = _field_columns(record, mapping)
+            if mapping.sign_convention == CHARGES_POSITIVE:
+                record.field_readings["amount"] = CHARGES_NEGATED
             record.context["values"] = values
             yield record
 
 
 def _table_mapping(table: Table) -> Mapping:
-    return infer_mapping(_columns(list(islice(iter_rows(table), sample_rows(len(table.header))))))
+    rows = list(islice(iter_rows(table), sample_rows(len(table.header))))
+    return infer_mapping(_columns(rows), context=" ".join(table.preamble))
 
 
 def _columns(records: list[Record]) -> dict[str, list[CellValue]]:
@@ -166,8 +174,10 @@ def _read(value: CellValue, read: Any) -> Any:
 def _signed_amount(cells: dict[str, CellValue], column: str, mapping: Mapping) -> Any:
     """The amount in ``column``, signed by the mapping's indicator column where it has one."""
     amount = _read(cells.get(column), read_number)
-    if not mapping.indicator or amount in (None, UNREADABLE):
+    if amount in (None, UNREADABLE):
         return amount
+    if not mapping.indicator:
+        return -amount if mapping.sign_convention == CHARGES_POSITIVE else amount
     mark = cell_mark(cells.get(mapping.indicator))
     if mark in CREDIT_MARKS:
         return abs(amount)
