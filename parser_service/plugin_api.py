@@ -21,6 +21,7 @@ from parser_service.domains.domain import (
     extractive,
     max_chars,
     plausible_date,
+    sum_of,
 )
 from parser_service.domains.hookspecs import hookimpl
 from parser_service.parsers.base import Parser
@@ -86,6 +87,7 @@ __all__ = [
     "tightly_labelled_spans",
     "extractive",
     "plausible_date",
+    "sum_of",
     "clean_text",
     "hookimpl",
     "infer_dayfirst",

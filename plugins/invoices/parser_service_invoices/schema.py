@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, Field, field_validator
 
-from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive
+from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive, sum_of
 
 #: Labels after which the value is usually written, in the languages of our users.
 NUMBER_LABELS = (
@@ -160,6 +160,9 @@ class Invoice(BaseModel):
     currency: CurrencyCode | None = Field(
         None, description="currency: code or symbol", json_schema_extra=extractive("currency", 8, nullable=False)
     )
-    lines: list[InvoiceLine] = Field(default_factory=list, max_length=3, description="invoice lines")
+    lines: list[InvoiceLine] = Field(
+        default_factory=list, description="invoice lines",
+        json_schema_extra=sum_of("price_subtotal", "amount_untaxed", "amount"),
+    )  # fmt: skip
 
     _clean_issuer = field_validator("issuer", "invoice_number", mode="before")(lambda v: clean_text(v))

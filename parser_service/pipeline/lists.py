@@ -1,0 +1,148 @@
+"""A record's lists read row by row, and each checked for completeness.
+
+A field that holds a list of objects (invoice lines, receipt items, a CV's positions)
+is never decoded in one generation capped at a few items. Its rows are found in the
+record (``rows``: detected tables, repeated blocks of lines), and each row is filled
+by one small generation under the item's own grammar, its spans taken from that row
+alone; the rows of every record are asked for in one batch.
+
+Each list is then checked: every row found must have given an item, and where the
+schema links the list to a stated total (``sum_of``: the invoice's line amounts add up
+to its net total), the items' amounts must add up to it. A list that cannot be shown
+complete carries the reason (``RecordResult.incomplete``); a sum that matches the
+total shows it complete even where some rows found were no items (a totals row).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from parser_service.backends.base import GenerationRequest
+from parser_service.domains.domain import SUM_KEY
+from parser_service.pipeline.generation_schema import generation_schema
+from parser_service.pipeline.rows import SUM_TOLERANCE, ListRow, RowGroup, groups, rank
+from parser_service.records import Record
+
+ROW_PROMPT = (
+    "A row of the {what} in a document{columns}:\n{text}\n\n"
+    "From this row, copy these fields exactly as written. Use null when the row has none.\n\nFields:\n{fields}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SumLink:
+    """The items' ``of`` field adds up to one of the record's ``totals`` fields (the
+    first one stated that it matches)."""
+
+    of: str
+    totals: tuple[str, ...]
+
+
+def sum_link(info: FieldInfo) -> SumLink | None:
+    extra = info.json_schema_extra
+    link = extra.get(SUM_KEY) if isinstance(extra, dict) else None
+    return SumLink(str(link["of"]), tuple(link["totals"])) if isinstance(link, dict) else None
+
+
+def list_fields(schema: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """The schema's fields that hold a list of objects, with the items' model."""
+    out = {}
+    for name, info in schema.model_fields.items():
+        item = item_model(info.annotation)
+        if item is not None:
+            out[name] = item
+    return out
+
+
+def item_model(annotation: Any) -> type[BaseModel] | None:
+    """``X`` of ``list[X]`` (optional or annotated too) where X is a model, else None."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = args[0] if len(args) == 1 else annotation
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) is not list:
+        return None
+    (item,) = get_args(annotation)
+    while get_origin(item) is Annotated:
+        item = get_args(item)[0]
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+
+
+def linked_totals(link: SumLink | None, data: Mapping[str, Any]) -> list[float]:
+    """The stated values of ``link``'s totals in the record's (normalised) data."""
+    if link is None:
+        return []
+    return [float(data[name]) for name in link.totals if isinstance(data.get(name), int | float)]
+
+
+def best_group(record: Record, item: type[BaseModel], totals: Sequence[float]) -> RowGroup | None:
+    """The group of rows of ``record`` that best holds ``item`` (``rows.rank``), if any."""
+    ranked = rank(groups(record), item, totals)
+    return ranked[0] if ranked else None
+
+
+def row_request(
+    name: str,
+    info: FieldInfo,
+    item: type[BaseModel],
+    group: RowGroup,
+    row: ListRow,
+    *,
+    system_prompt: str,
+    adapter: Any,
+    truncate: Callable[[str, int], str],
+    max_prompt_tokens: int,
+) -> GenerationRequest:
+    """One row's request: its text, the header over it, and the item's grammar with its
+    spans drawn from the row's text alone."""
+    text = truncate(row.text, max_prompt_tokens)
+    schema = generation_schema(item, None, text)
+    columns = f" (columns: {group.header})" if group.header else ""
+    what = info.description or name.replace("_", " ")
+    user = ROW_PROMPT.format(what=what, columns=columns, text=text, fields=schema.field_lines)
+    messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user}]
+    return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, adapter)
+
+
+def row_values(item: type[BaseModel], data: Any, context: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The raw values of one row's answer, each that fails the item's validation set to
+    null; None when the row gave no value (it holds no item: a totals row)."""
+    if not isinstance(data, dict):
+        return None
+    values = {name: data.get(name) for name in item.model_fields}
+    try:
+        item.model_validate(values, context=dict(context))
+    except ValidationError as exc:
+        for error in exc.errors():
+            if error.get("loc"):
+                values[str(error["loc"][0])] = None
+    return values if any(v is not None for v in values.values()) else None
+
+
+def incompleteness(
+    group: RowGroup | None, items: Sequence[Mapping[str, Any]], link: SumLink | None, data: Mapping[str, Any]
+) -> str | None:
+    """Why the list cannot be shown complete, or None when it can."""
+    found = len(group.rows) if group is not None else 0
+    totals = {name: float(data[name]) for name in (link.totals if link else ()) if isinstance(data.get(name), int | float)}
+    if link is not None and totals:
+        amounts = [row.get(link.of) for row in items]
+        if items and all(isinstance(a, int | float) for a in amounts):
+            added = round(sum(amounts), 2)  # type: ignore[arg-type]
+            tolerance = SUM_TOLERANCE * max(1, len(items))
+            if any(abs(added - total) <= tolerance for total in totals.values()):
+                return None
+            stated = ", ".join(f"{name} {total}" for name, total in totals.items())
+            return f"the items' {link.of} add up to {added}, not to the stated {stated}"
+        if not items and any(totals.values()):
+            return f"no rows found, though the document states {', '.join(f'{n} {t}' for n, t in totals.items())}"
+    if len(items) < found:
+        return f"{found} rows found, {len(items)} read as items"
+    return None

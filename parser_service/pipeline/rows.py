@@ -1,0 +1,272 @@
+"""Finding the rows of a list in a record: detected tables and repeated blocks of lines.
+
+An array of objects (invoice lines, receipt items, a CV's positions) is read row by
+row, never in one capped generation. Its rows come from two places:
+
+* the record's detected tables (a PDF's ruled tables, a sheet's rows): each data row
+  with two or more cells is a row;
+* blocks of lines with the same *shape*: each line is cut into parts at wide gaps and
+  at trailing numbers, each part is text (T) or a number (N), runs of one class fold
+  of numbers fold into one ("1.00   Design   7%   160.00 €   160.00 €" is NTN). Lines whose shapes
+  repeat with a period of one to ``MAX_PERIOD`` lines form a group, each period a row
+  (a description, then "Charges $0.01", then "VAT $0.00"); a text-only line between
+  two rows continues the row before it ("~2000ml" under "Ballons: various colors,").
+
+Which group holds the list is decided by the item schema and, where the schema links
+the list to a stated total, by the sums: ``rank`` orders groups by whether one of
+their amount columns adds up to a stated total, then by how well their rows fit the
+item's fields (a span of each field's kind in the row), then by size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from parser_service.document import Provenance, Table
+from parser_service.domains.domain import span_rule
+from parser_service.records import Record
+from parser_service.text.normalize import to_number
+from parser_service.text.spans import FINDERS, amounts
+
+#: Rows repeat with a period of at most this many lines (a description, its charges, its tax).
+MAX_PERIOD = 4
+#: More text-only lines than this between two rows part them into two groups.
+MAX_GAP_LINES = 3
+#: A sum matches a stated total within a cent a row.
+SUM_TOLERANCE = 0.011
+#: Where a line's columns part: a tab, or the wide gap the PDF parser writes (3 spaces).
+_GAP = re.compile(r"\t|[ \u00a0]{3,}| \| ")
+_CURRENCY = r"(?:[A-Z]{3}|€|\$|£|¥|₹|zł|CHF)"
+_FIGURE = r"[-−(+]?\d[\d.,']*(?:[ \u00a0]\d{3}(?!\d))*%?\)?-?"
+#: One number of a row: a figure with its currency sign or code before or after it.
+_NUMBER = re.compile(rf"(?:{_CURRENCY}[ \u00a0]?)?{_FIGURE}(?:[ \u00a0]?{_CURRENCY})?\**")
+_NUMBERS = re.compile(rf"{_NUMBER.pattern}(?:[ \u00a0]+{_NUMBER.pattern})*")
+#: A part of a line that ends in numbers: "Coffee 2 3.50", "Net total: 496.00 €".
+_TRAILING = re.compile(rf"^(.*?[^\d\s])[ \u00a0]+({_NUMBERS.pattern})$")
+_MONEY = re.compile(rf"[.,]\d{{1,3}}(?!\d)|{_CURRENCY}")
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One row of a list: its text (what the model reads and copies from) and where it is."""
+
+    text: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class RowGroup:
+    """Rows found together (a table's, or a run of same-shaped line blocks), with the
+    header line over them where there is one (context for the prompt, never copied)."""
+
+    rows: tuple[ListRow, ...]
+    header: str
+    kind: str  # "table" or "lines"
+    lines_covered: int
+
+
+def shape(line: str) -> str:
+    """The line's parts as classes, each run of numbers one class: "M" where one of them is
+    money, else "N" ("Ballons   19%   0.79 €" -> "TM"; "Order no: 12572103" -> "TN"), so a
+    column left empty in one row (a discount) leaves its shape as it is."""
+    classes = [cls for part in _GAP.split(line.strip()) if part.strip() for cls in _part_classes(part.strip())]
+    return re.sub(r"[MN]+", lambda run: "M" if "M" in run.group() else "N", "".join(classes))
+
+
+def _part_classes(part: str) -> list[str]:
+    """T for text; per number, M for money (decimals or a currency), N for any other."""
+    if _NUMBERS.fullmatch(part):
+        return [_number_class(m.group()) for m in _NUMBER.finditer(part)]
+    trailing = _TRAILING.match(part)
+    if trailing and any(c.isalpha() for c in trailing.group(1)):
+        return ["T", *(_number_class(m.group()) for m in _NUMBER.finditer(trailing.group(2)))]
+    return ["T"]
+
+
+def _number_class(token: str) -> str:
+    return "M" if "%" not in token and _MONEY.search(token) else "N"
+
+
+def _row_like(line: str, money: bool = False) -> bool:
+    """Text and numbers (with ``money``, a number that is money) on one line."""
+    key = shape(line)
+    return "T" in key and ("M" in key or (not money and "N" in key))
+
+
+def groups(record: Record) -> list[RowGroup]:
+    """Every candidate group of rows in ``record``: its tables' and its line blocks'."""
+    found = [g for table in record.tables if (g := _table_group(table)) is not None]
+    return found + _line_groups(record)
+
+
+def _table_group(table: Table) -> RowGroup | None:
+    rows = []
+    for row in table.rows:
+        cells = [str(v).strip() for v in row.values if v is not None and str(v).strip()]
+        if len(cells) >= 2:
+            rows.append(ListRow("   ".join(cells), row.provenance))
+    if not rows:
+        return None
+    header = " | ".join(h for h in table.header if h)
+    return RowGroup(tuple(rows), header, "table", len(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    at: int  # index among the record's lines
+    text: str
+    start: int  # character offset in the record's text
+
+
+def _line_groups(record: Record) -> list[RowGroup]:
+    lines = _lines(record.text)
+    labels = _recurring_labels(lines)
+    found: list[RowGroup] = []
+    # a second pass over the lines that carry money, the others read as continuations
+    # (an item's "Apple Magic Mouse   1" under its line amid the priced rows)
+    for segment in [*_segments(lines, money=False), *_segments(lines, money=True)]:
+        keys = [(shape(line.text), _label(line.text, labels)) for line in segment]
+        for period in range(1, MAX_PERIOD + 1):
+            for start, end in _periodic_runs(keys, period):
+                group = _blocks(record, lines, segment[start:end], period)
+                if group not in found:
+                    found.append(group)
+    return found
+
+
+def _lines(text: str) -> list[_Line]:
+    out, offset = [], 0
+    for at, line in enumerate(text.split("\n")):
+        out.append(_Line(at, line, offset))
+        offset += len(line) + 1
+    return out
+
+
+def _recurring_labels(lines: Sequence[_Line]) -> frozenset[str]:
+    """The leading text of row-like lines that recurs on several of them ("Charges",
+    "VAT **"): such a line is one line of a row's block, not a row of its own."""
+    counts = Counter(_lead(line.text) for line in lines if _row_like(line.text))
+    return frozenset(lead for lead, n in counts.items() if n >= 2 and lead)
+
+
+def _lead(line: str) -> str:
+    first = _GAP.split(line.strip())[0]
+    trailing = _TRAILING.match(first)
+    return (trailing.group(1) if trailing else first).strip()
+
+
+def _label(line: str, labels: frozenset[str]) -> str | None:
+    lead = _lead(line)
+    return lead if lead in labels else None
+
+
+def _segments(lines: Sequence[_Line], money: bool) -> list[list[_Line]]:
+    """Row-like lines, cut where more than ``MAX_GAP_LINES`` other lines part two of them."""
+    segments: list[list[_Line]] = []
+    current: list[_Line] = []
+    for line in lines:
+        if not _row_like(line.text, money):
+            continue
+        if current and line.at - current[-1].at - 1 > MAX_GAP_LINES:
+            segments.append(current)
+            current = []
+        current.append(line)
+    return [*segments, current] if current else segments
+
+
+def _periodic_runs(keys: Sequence[tuple[str, str | None]], period: int) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of whole periods whose keys repeat, two periods
+    at least; for a period above one, its lines must not all share one key (that is
+    the period of one)."""
+    runs, i = [], period
+    while i < len(keys):
+        if keys[i] != keys[i - period]:
+            i += 1
+            continue
+        j = i
+        while j < len(keys) and keys[j] == keys[j - period]:
+            j += 1
+        start = i - period
+        end = start + (j - start) // period * period
+        block = keys[start : start + period]
+        if end - start >= 2 * period and (period == 1 or len(set(block)) > 1):
+            runs.append((start, end))
+        i = j
+    return runs
+
+
+def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], period: int) -> RowGroup:
+    """Each ``period`` lines of ``rows`` as a row, with the text-only lines between a row
+    and the next; the line before the first row, when it has columns, as the header."""
+    out = []
+    firsts = rows[::period]
+    for n, first in enumerate(firsts):
+        last = rows[n * period + period - 1].at
+        stop = firsts[n + 1].at if n + 1 < len(firsts) else last + 1
+        text = "\n".join(line.text for line in lines[first.at : stop])
+        out.append(ListRow(text, record.provenance_at(first.start) or Provenance()))
+    before = lines[rows[0].at - 1].text if rows[0].at else ""
+    header = before.strip() if len(_GAP.split(before.strip())) >= 2 and not _row_like(before) else ""
+    covered = firsts[-1].at + period - firsts[0].at
+    return RowGroup(tuple(out), header, "lines", covered)
+
+
+def rank(found: Iterable[RowGroup], item: type[BaseModel], totals: Sequence[float]) -> list[RowGroup]:
+    """``found``, best first: a group with an amount column adding up to one of
+    ``totals`` first, then the better its rows fit ``item``'s fields, the more rows."""
+    return sorted(found, key=lambda g: (sums_to(g, totals), round(fit(g, item) * len(g.rows), 3), g.lines_covered), reverse=True)
+
+
+def fit(group: RowGroup, item: type[BaseModel]) -> float:
+    """How well the rows hold ``item``'s fields: per row, of each kind of span, as many
+    fields as the row has spans of that kind (two amount fields, one amount: one),
+    over the fields; averaged over the rows."""
+    kinds = Counter(rule.kind for info in item.model_fields.values() if (rule := span_rule(info)) is not None)
+    if not kinds or not group.rows:
+        return 1.0
+    total = sum(kinds.values()) * len(group.rows)
+    return sum(min(n, _count(kind, row.text)) for row in group.rows for kind, n in kinds.items()) / total
+
+
+def _count(kind: str, text: str) -> int:
+    if kind == "amount":
+        return len(_numbers(text))
+    if kind == "line":
+        return sum(cls == "T" for cls in shape(text.split("\n")[0]))
+    return len(FINDERS[kind](text, 64))
+
+
+def sums_to(group: RowGroup, totals: Sequence[float]) -> int:
+    """2 when the rows' last amounts add up to one of ``totals`` (a row's own total is
+    written last), 1 when their amounts in another position (from either end) do, else 0."""
+    values = [_numbers(row.text) for row in group.rows]
+    if not totals or not values or not all(values):
+        return 0
+    tolerance = SUM_TOLERANCE * max(1, len(values))
+
+    def adds_up(column: list[float]) -> bool:
+        return any(abs(sum(column) - total) <= tolerance for total in totals)
+
+    if adds_up([v[-1] for v in values]):
+        return 2
+    width = min(len(v) for v in values)
+    columns = [[v[i] for v in values] for i in range(width)] + [[v[-1 - i] for v in values] for i in range(width)]
+    return int(any(adds_up(column) for column in columns))
+
+
+def _numbers(text: str) -> list[float]:
+    """The amounts of a row's text in order, repeats kept ("160.00 €   160.00 €"); no
+    percentages."""
+    out = []
+    for line in text.split("\n"):
+        for part in _GAP.split(line.strip()):
+            trailing = _TRAILING.match(part.strip())
+            tail = trailing.group(2) if trailing else part
+            tokens = (m.group() for m in _NUMBER.finditer(tail) if _NUMBERS.fullmatch(tail))
+            out += [to_number(span) for token in tokens if _number_class(token) == "M" for span in amounts(token, 24)[:1]]
+    return out
