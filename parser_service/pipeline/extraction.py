@@ -25,12 +25,12 @@ from pydantic import BaseModel, ValidationError
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest
 from parser_service.document import Provenance
-from parser_service.pipeline import lists
-from parser_service.pipeline.rows import RowGroup
 from parser_service.domains.domain import Domain
+from parser_service.pipeline import lists
 from parser_service.pipeline.answers import field_confidence, locate
 from parser_service.pipeline.confidence import Calibration, Evidence, needs_review, score
 from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, generation_schema
+from parser_service.pipeline.rows import RowGroup
 from parser_service.records import FieldIssue, Record, RecordResult
 from parser_service.text.normalize import infer_dayfirst
 from parser_service.text.spans import dates

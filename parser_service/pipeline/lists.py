@@ -47,7 +47,10 @@ class SumLink:
 def sum_link(info: FieldInfo) -> SumLink | None:
     extra = info.json_schema_extra
     link = extra.get(SUM_KEY) if isinstance(extra, dict) else None
-    return SumLink(str(link["of"]), tuple(link["totals"])) if isinstance(link, dict) else None
+    totals = link.get("totals") if isinstance(link, dict) else None
+    if not isinstance(link, dict) or not isinstance(totals, list):
+        return None
+    return SumLink(str(link["of"]), tuple(str(name) for name in totals))
 
 
 def list_fields(schema: type[BaseModel]) -> dict[str, type[BaseModel]]:
@@ -131,7 +134,9 @@ def incompleteness(
 ) -> str | None:
     """Why the list cannot be shown complete, or None when it can."""
     found = len(group.rows) if group is not None else 0
-    totals = {name: float(data[name]) for name in (link.totals if link else ()) if isinstance(data.get(name), int | float)}
+    totals = {
+        name: float(data[name]) for name in (link.totals if link else ()) if isinstance(data.get(name), int | float)
+    }
     if link is not None and totals:
         amounts = [row.get(link.of) for row in items]
         if items and all(isinstance(a, int | float) for a in amounts):

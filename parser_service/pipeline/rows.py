@@ -37,8 +37,11 @@ from parser_service.text.spans import FINDERS, amounts
 MAX_PERIOD = 4
 #: More text-only lines than this between two rows part them into two groups.
 MAX_GAP_LINES = 3
-#: A sum matches a stated total within a cent a row.
+#: A list's sum matches a stated total within a cent a row (rounding)...
 SUM_TOLERANCE = 0.011
+#: ... while a group of rows is ranked first only where one of its columns adds up to
+#: the cent (a near miss is as likely another group's sum).
+RANK_TOLERANCE = 0.005
 #: Where a line's columns part: a tab, or the wide gap the PDF parser writes (3 spaces).
 _GAP = re.compile(r"\t|[ \u00a0]{3,}| \| ")
 _CURRENCY = r"(?:[A-Z]{3}|€|\$|£|¥|₹|zł|CHF)"
@@ -219,7 +222,9 @@ def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], perio
 def rank(found: Iterable[RowGroup], item: type[BaseModel], totals: Sequence[float]) -> list[RowGroup]:
     """``found``, best first: a group with an amount column adding up to one of
     ``totals`` first, then the better its rows fit ``item``'s fields, the more rows."""
-    return sorted(found, key=lambda g: (sums_to(g, totals), round(fit(g, item) * len(g.rows), 3), g.lines_covered), reverse=True)
+    return sorted(
+        found, key=lambda g: (sums_to(g, totals), round(fit(g, item) * len(g.rows), 3), g.lines_covered), reverse=True
+    )
 
 
 def fit(group: RowGroup, item: type[BaseModel]) -> float:
@@ -243,11 +248,12 @@ def _count(kind: str, text: str) -> int:
 
 def sums_to(group: RowGroup, totals: Sequence[float]) -> int:
     """2 when the rows' last amounts add up to one of ``totals`` (a row's own total is
-    written last), 1 when their amounts in another position (from either end) do, else 0."""
+    written last), 1 when their amounts in another position (from either end) do, else 0;
+    0 for one row (a total's own row "adds up" to it)."""
     values = [_numbers(row.text) for row in group.rows]
-    if not totals or not values or not all(values):
+    if not totals or len(values) < 2 or not all(values):
         return 0
-    tolerance = SUM_TOLERANCE * max(1, len(values))
+    tolerance = RANK_TOLERANCE
 
     def adds_up(column: list[float]) -> bool:
         return any(abs(sum(column) - total) <= tolerance for total in totals)
@@ -268,5 +274,7 @@ def _numbers(text: str) -> list[float]:
             trailing = _TRAILING.match(part.strip())
             tail = trailing.group(2) if trailing else part
             tokens = (m.group() for m in _NUMBER.finditer(tail) if _NUMBERS.fullmatch(tail))
-            out += [to_number(span) for token in tokens if _number_class(token) == "M" for span in amounts(token, 24)[:1]]
+            out += [
+                to_number(span) for token in tokens if _number_class(token) == "M" for span in amounts(token, 24)[:1]
+            ]
     return out

@@ -1,0 +1,98 @@
+"""Lists read row by row and checked for completeness: count against the rows found,
+sum against a linked total; an incomplete list is named, with the reason, in the output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from parser_service_invoices import DOMAIN as INVOICES
+
+from parser_service.backends.deterministic import DeterministicBackend
+from parser_service.document import Provenance
+from parser_service.parsers.pdf import PdfParser
+from parser_service.pipeline import lists
+from parser_service.pipeline.extraction import extract_records
+from parser_service.pipeline.rows import ListRow, RowGroup
+from parser_service.records import whole_document
+from parser_service.schemas.json_schema import SchemaError, compile_schema
+
+DATA = Path(__file__).parent.parent / "data"
+LINK = lists.SumLink("price_subtotal", ("amount_untaxed", "amount"))
+
+
+def _group(n: int) -> RowGroup:
+    return RowGroup(tuple(ListRow(f"row {i}   1.00", Provenance(page=1)) for i in range(n)), "", "lines", n)
+
+
+def test_a_list_whose_sum_misses_the_stated_total_is_incomplete():
+    items = [{"price_subtotal": 160.0}, {"price_subtotal": 316.0}]
+    reason = lists.incompleteness(_group(3), items, LINK, {"amount_untaxed": 496.0, "amount": 571.04})
+    assert reason == "the items' price_subtotal add up to 476.0, not to the stated amount_untaxed 496.0, amount 571.04"
+
+
+def test_a_sum_that_matches_a_total_shows_the_list_complete_though_a_row_gave_no_item():
+    items = [{"price_subtotal": 160.0}, {"price_subtotal": 336.0}]
+    assert lists.incompleteness(_group(3), items, LINK, {"amount_untaxed": None, "amount": 496.0}) is None
+
+
+def test_rows_found_but_not_read_make_a_list_incomplete_where_no_total_shows_it():
+    assert lists.incompleteness(_group(3), [{"price_subtotal": 1.0}], None, {}) == "3 rows found, 1 read as items"
+    assert lists.incompleteness(_group(2), [{"price_subtotal": 1.0}] * 2, None, {}) is None
+
+
+def test_no_rows_found_under_a_stated_total_is_incomplete():
+    reason = lists.incompleteness(None, [], LINK, {"amount_untaxed": 10.0})
+    assert reason == "no rows found, though the document states amount_untaxed 10.0"
+    assert lists.incompleteness(None, [], None, {}) is None  # nothing says a row is missing
+
+
+def test_a_row_that_gives_no_value_is_no_item_and_a_bad_value_is_dropped():
+    item = INVOICES.schema.model_fields["lines"].annotation.__args__[0]
+    assert lists.row_values(item, {"name": None, "qty": None, "price_unit": None, "price_subtotal": None}, {}) is None
+    values = lists.row_values(
+        item, {"name": "Ballons", "qty": "many", "price_unit": None, "price_subtotal": "316.00"}, {}
+    )
+    assert values == {"name": "Ballons", "qty": None, "price_unit": None, "price_subtotal": "316.00"}
+
+
+def test_invoice_lines_have_no_cap_and_are_linked_to_the_totals():
+    info = INVOICES.schema.model_fields["lines"]
+    assert not any(getattr(m, "max_length", None) for m in info.metadata)
+    assert lists.sum_link(info) == LINK
+
+
+def test_a_real_invoice_reads_every_row_and_the_json_names_a_list_that_does_not_add_up():
+    """The test backend (no model) copies the first span it is offered for every field, so
+    the row amounts it gives cannot add up: the list is read row by row, all three rows,
+    and flagged with the reason, in the record's JSON."""
+    name = "MustangGnuaccountingBeispielRE-20201121_508.pdf"
+    from parser_service.document import Document
+
+    document = Document("0" * 64, name, "application/pdf", PdfParser().parse(DATA / name, name))
+    (result,) = extract_records(whole_document(document), INVOICES, DeterministicBackend(), max_prompt_tokens=1536)
+    out = result.to_dict()
+    assert len(out["data"]["lines"]) == 3
+    assert out["incomplete"]["lines"].startswith("the items' price_subtotal add up to")
+    assert "lines" in out["review_fields"] and out["review"]
+    assert len(out["provenance"]["fields"]["lines"]["rows"]) == 3
+
+
+def test_a_json_schema_links_an_array_to_a_total_and_a_wrong_link_is_refused():
+    schema = {
+        "type": "object",
+        "properties": {
+            "total": {"type": "number"},
+            "items": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}},
+                "x-sum-of": {"of": "price", "totals": ["total"]},
+            },
+        },
+    }
+    model = compile_schema(schema)
+    assert lists.sum_link(model.model_fields["items"]) == lists.SumLink("price", ("total",))
+    assert list(lists.list_fields(model)) == ["items"]
+    schema["properties"]["items"]["x-sum-of"] = {"of": "cost", "totals": ["total"]}
+    with pytest.raises(SchemaError, match=r"\$\.items\.x-sum-of\.of"):
+        compile_schema(schema)
