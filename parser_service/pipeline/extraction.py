@@ -135,7 +135,9 @@ class _Asker:
         #: False: extractive fields are free bounded strings, not enums of the text's spans.
         self.extractive_decoding = True
 
-    def ask(self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None) -> None:
+    def ask(
+        self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None
+    ) -> None:
         jobs = [(s, fields_of(s)) for s in states if not s.failure]
         jobs = [(s, names) for s, names in jobs if names]
         requests = [self._request(s, names, hint) for s, names in jobs]
@@ -156,15 +158,16 @@ class _Asker:
         active = [s for s in states if not s.failure]
         jobs = [job for s in active for job in self._row_jobs(s, fields)]
         answers = self._generate([request for *_, request in jobs])
-        found: dict[tuple[int, str], list[tuple[dict[str, Any], Provenance]]] = {}
-        for (state, name, row, _), answer in zip(jobs, answers):
-            values = lists.row_values(fields[name], answer.data, _context(state))
-            if values is not None and not answer.truncated:
-                found.setdefault((id(state), name), []).append((values, row.provenance))
+        found: dict[tuple[int, str], list[dict[str, Any] | None]] = {}
+        for (state, name, _, _), answer in zip(jobs, answers):
+            values = None if answer.truncated else lists.row_values(fields[name], answer.data, _context(state))
+            found.setdefault((id(state), name), []).append(values)
         for state in active:
-            self._merge_lists(state, fields, found)
+            self._merge_lists(state, found)
 
-    def _row_jobs(self, state: _State, fields: dict[str, type[BaseModel]]) -> list[tuple[_State, str, Any, GenerationRequest]]:
+    def _row_jobs(
+        self, state: _State, fields: dict[str, type[BaseModel]]
+    ) -> list[tuple[_State, str, Any, GenerationRequest]]:
         data = _best_data(state, self.domain)
         jobs = []
         for name, item in fields.items():
@@ -182,14 +185,15 @@ class _Asker:
                 jobs.append((state, name, row, request))
         return jobs
 
-    def _merge_lists(self, state: _State, fields: dict[str, type[BaseModel]], found: dict[Any, list[Any]]) -> None:
-        for name in fields:
-            if name not in state.groups:
-                continue
-            items = found.get((id(state), name), [])
+    def _merge_lists(self, state: _State, found: dict[Any, list[Any]]) -> None:
+        data = _best_data(state, self.domain)
+        for name, group in state.groups.items():
+            info = self.domain.schema.model_fields[name]
+            answers = found.get((id(state), name), [])
+            items = lists.linked_column(group, answers, lists.sum_link(info), data) if group else []
             state.raw[name] = [values for values, _ in items]
             state.source[name] = "rows"
-            state.row_provenance[name] = [where for _, where in items]
+            state.row_provenance[name] = [row.provenance for _, row in items]
         _validate(state, self.domain)
         data = _best_data(state, self.domain)
         for name in state.groups:
@@ -284,7 +288,9 @@ def _repair(state: _State, domain: Domain) -> None:
         changes = repair(dict(state.raw), text, list(state.issues))
         if not changes:
             continue
-        kept = dataclasses.replace(state, raw=dict(state.raw), source=dict(state.source), confidence=dict(state.confidence))
+        kept = dataclasses.replace(
+            state, raw=dict(state.raw), source=dict(state.source), confidence=dict(state.confidence)
+        )
         for name, value in changes.items():
             state.raw[name], state.source[name] = value, "repair"
             state.confidence.pop(name, None)
@@ -353,7 +359,9 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
     evidence = _evidence(state, provenance["fields"])
     confidence = {name: score(e, calibration) for name, e in evidence.items()}
     given = {name for name, value in state.raw.items() if value is not None}
-    flagged = {i.field for i in errors if i.field} | set(needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold))
+    flagged = {i.field for i in errors if i.field} | set(
+        needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold)
+    )
     return RecordResult(
         index=state.record.index,
         domain=domain.name,

@@ -6,6 +6,8 @@ record (``rows``: detected tables, repeated blocks of lines), and each row is fi
 by one small generation under the item's own grammar, its spans taken from that row
 alone; the rows of every record are asked for in one batch.
 
+Where the rows' amounts in one column add up to a total the schema links the list to,
+that column is the linked field of every row, read in code: the sum shows the columns.
 Each list is then checked: every row found must have given an item, and where the
 schema links the list to a stated total (``sum_of``: the invoice's line amounts add up
 to its net total), the items' amounts must add up to it. A list that cannot be shown
@@ -26,7 +28,7 @@ from pydantic.fields import FieldInfo
 from parser_service.backends.base import GenerationRequest
 from parser_service.domains.domain import SUM_KEY
 from parser_service.pipeline.generation_schema import generation_schema
-from parser_service.pipeline.rows import SUM_TOLERANCE, ListRow, RowGroup, groups, rank
+from parser_service.pipeline.rows import SUM_TOLERANCE, ListRow, RowGroup, column_spans, groups, rank, sum_column
 from parser_service.records import Record
 
 ROW_PROMPT = (
@@ -127,6 +129,20 @@ def row_values(item: type[BaseModel], data: Any, context: Mapping[str, Any]) -> 
             if error.get("loc"):
                 values[str(error["loc"][0])] = None
     return values if any(v is not None for v in values.values()) else None
+
+
+def linked_column(
+    group: RowGroup, answers: Sequence[dict[str, Any] | None], link: SumLink | None, data: Mapping[str, Any]
+) -> list[tuple[dict[str, Any], ListRow]]:
+    """Each row's item with the row it came from. Where the rows' amounts in one column
+    add up to a stated total the list is linked to, that column is the linked field of
+    every row, read in code (the columns are clear: the sum shows them), and every row
+    is an item; elsewhere the rows that gave a value are."""
+    column = sum_column(group, linked_totals(link, data)) if link is not None else None
+    if column is None or link is None:
+        return [(values, row) for values, row in zip(answers, group.rows) if values is not None]
+    spans = column_spans(group, column)
+    return [({**(values or {}), link.of: span}, row) for values, row, span in zip(answers, group.rows, spans)]
 
 
 def incompleteness(

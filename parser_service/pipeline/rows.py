@@ -13,9 +13,9 @@ row, never in one capped generation. Its rows come from two places:
   two rows continues the row before it ("~2000ml" under "Ballons: various colors,").
 
 Which group holds the list is decided by the item schema and, where the schema links
-the list to a stated total, by the sums: ``rank`` orders groups by whether one of
-their amount columns adds up to a stated total, then by how well their rows fit the
-item's fields (a span of each field's kind in the row), then by size.
+the list to a stated total, by the sums: ``rank`` orders groups by how many rows they
+have and how well those fit the item's fields (a span of each field's kind in the row),
+weighted up where one of their amount columns adds up to a stated total.
 """
 
 from __future__ import annotations
@@ -134,12 +134,35 @@ def _line_groups(record: Record) -> list[RowGroup]:
     # (an item's "Apple Magic Mouse   1" under its line amid the priced rows)
     for segment in [*_segments(lines, money=False), *_segments(lines, money=True)]:
         keys = [(shape(line.text), _label(line.text, labels)) for line in segment]
-        for period in range(1, MAX_PERIOD + 1):
-            for start, end in _periodic_runs(keys, period):
-                group = _blocks(record, lines, segment[start:end], period)
-                if group not in found:
-                    found.append(group)
+        runs = [
+            (segment[start:end], period)
+            for period in range(1, MAX_PERIOD + 1)
+            for start, end in _periodic_runs(keys, period)
+        ]
+        for run, period in [*runs, *((run, 1) for run in _same_key_runs(segment, keys))]:
+            group = _blocks(record, lines, run, period)
+            if group not in found:
+                found.append(group)
     return found
+
+
+def _same_key_runs(segment: Sequence[_Line], keys: Sequence[tuple[str, str | None]]) -> list[list[_Line]]:
+    """The lines of one key, two at least, where other rows come between them (a
+    section's subtotal, the next section's heading), cut where more than
+    ``MAX_GAP_LINES`` lines part two of them."""
+    by_key: dict[tuple[str, str | None], list[_Line]] = {}
+    for line, key in zip(segment, keys):
+        by_key.setdefault(key, []).append(line)
+    runs = []
+    for members in by_key.values():
+        run = [members[0]]
+        for line in members[1:]:
+            if line.at - run[-1].at - 1 > MAX_GAP_LINES:
+                runs.append(run)
+                run = []
+            run.append(line)
+        runs.append(run)
+    return [run for run in runs if len(run) >= 2]
 
 
 def _lines(text: str) -> list[_Line]:
@@ -196,11 +219,17 @@ def _periodic_runs(keys: Sequence[tuple[str, str | None]], period: int) -> list[
             j += 1
         start = i - period
         end = start + (j - start) // period * period
-        block = keys[start : start + period]
-        if end - start >= 2 * period and (period == 1 or len(set(block)) > 1):
+        if end - start >= 2 * period and _block_like(keys[start : start + period]):
             runs.append((start, end))
         i = j
     return runs
+
+
+def _block_like(block: Sequence[tuple[str, str | None]]) -> bool:
+    """A period of lines reads as one row where it opens with a line of its own (no
+    recurring label) and every other line carries a recurring label ("Charges", "VAT"):
+    two kinds of row interleaved (a tax line, then a total) do not."""
+    return len(block) == 1 or (block[0][1] is None and all(label is not None for _, label in block[1:]))
 
 
 def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], period: int) -> RowGroup:
@@ -211,7 +240,8 @@ def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], perio
     for n, first in enumerate(firsts):
         last = rows[n * period + period - 1].at
         stop = firsts[n + 1].at if n + 1 < len(firsts) else last + 1
-        text = "\n".join(line.text for line in lines[first.at : stop])
+        block = [*lines[first.at : last + 1], *(line for line in lines[last + 1 : stop] if not _row_like(line.text))]
+        text = "\n".join(line.text for line in block)
         out.append(ListRow(text, record.provenance_at(first.start) or Provenance()))
     before = lines[rows[0].at - 1].text if rows[0].at else ""
     header = before.strip() if len(_GAP.split(before.strip())) >= 2 and not _row_like(before) else ""
@@ -220,11 +250,16 @@ def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], perio
 
 
 def rank(found: Iterable[RowGroup], item: type[BaseModel], totals: Sequence[float]) -> list[RowGroup]:
-    """``found``, best first: a group with an amount column adding up to one of
-    ``totals`` first, then the better its rows fit ``item``'s fields, the more rows."""
-    return sorted(
-        found, key=lambda g: (sums_to(g, totals), round(fit(g, item) * len(g.rows), 3), g.lines_covered), reverse=True
-    )
+    """``found``, best first (``score``; ties: the more lines covered)."""
+    return sorted(found, key=lambda g: (round(score(g, item, totals), 3), g.lines_covered), reverse=True)
+
+
+def score(group: RowGroup, item: type[BaseModel], totals: Sequence[float]) -> float:
+    """How likely ``group`` holds the list: its rows weighted by how well they fit
+    ``item``, doubled where its last amounts add up to a stated total, half as much
+    again where another column does (a payments table can add up to the grand total too,
+    so fit still counts)."""
+    return fit(group, item) * len(group.rows) * (1 + sums_to(group, totals) / 2)
 
 
 def fit(group: RowGroup, item: type[BaseModel]) -> float:
@@ -250,31 +285,42 @@ def sums_to(group: RowGroup, totals: Sequence[float]) -> int:
     """2 when the rows' last amounts add up to one of ``totals`` (a row's own total is
     written last), 1 when their amounts in another position (from either end) do, else 0;
     0 for one row (a total's own row "adds up" to it)."""
+    column = sum_column(group, totals)
+    return 0 if column is None else 2 if column == -1 else 1
+
+
+def sum_column(group: RowGroup, totals: Sequence[float]) -> int | None:
+    """The position (from the start, or negative from the end; the last first) of the
+    amounts of every row that add up to one of ``totals``, to the cent; None where none
+    does, or the group has one row."""
     values = [_numbers(row.text) for row in group.rows]
     if not totals or len(values) < 2 or not all(values):
-        return 0
-    tolerance = RANK_TOLERANCE
-
-    def adds_up(column: list[float]) -> bool:
-        return any(abs(sum(column) - total) <= tolerance for total in totals)
-
-    if adds_up([v[-1] for v in values]):
-        return 2
+        return None
     width = min(len(v) for v in values)
-    columns = [[v[i] for v in values] for i in range(width)] + [[v[-1 - i] for v in values] for i in range(width)]
-    return int(any(adds_up(column) for column in columns))
+    for position in [*range(-1, -width - 1, -1), *range(width)]:
+        added = sum(v[position] for v in values)
+        if any(abs(added - total) <= RANK_TOLERANCE for total in totals):
+            return position
+    return None
+
+
+def column_spans(group: RowGroup, position: int) -> list[str]:
+    """The amount at ``position`` (``sum_column``) of each row, as written."""
+    return [_number_spans(row.text)[position] for row in group.rows]
 
 
 def _numbers(text: str) -> list[float]:
     """The amounts of a row's text in order, repeats kept ("160.00 €   160.00 €"); no
     percentages."""
+    return [to_number(span) for span in _number_spans(text)]
+
+
+def _number_spans(text: str) -> list[str]:
     out = []
     for line in text.split("\n"):
         for part in _GAP.split(line.strip()):
             trailing = _TRAILING.match(part.strip())
             tail = trailing.group(2) if trailing else part
             tokens = (m.group() for m in _NUMBER.finditer(tail) if _NUMBERS.fullmatch(tail))
-            out += [
-                to_number(span) for token in tokens if _number_class(token) == "M" for span in amounts(token, 24)[:1]
-            ]
+            out += [span for token in tokens if _number_class(token) == "M" for span in amounts(token, 24)[:1]]
     return out
