@@ -21,6 +21,7 @@ from parser_service.domains.domain import (
     extractive,
     max_chars,
     plausible_date,
+    product_of,
     sum_of,
 )
 from parser_service.domains.hookspecs import hookimpl
@@ -87,6 +88,7 @@ __all__ = [
     "tightly_labelled_spans",
     "extractive",
     "plausible_date",
+    "product_of",
     "sum_of",
     "clean_text",
     "hookimpl",

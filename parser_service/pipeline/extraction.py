@@ -191,6 +191,7 @@ class _Asker:
             info = self.domain.schema.model_fields[name]
             answers = found.get((id(state), name), [])
             items = lists.linked_column(group, answers, lists.sum_link(info), data) if group else []
+            lists.product_factors(items, lists.product_link(info))
             state.raw[name] = [values for values, _ in items]
             state.source[name] = "rows"
             state.row_provenance[name] = [row.provenance for _, row in items]

@@ -18,6 +18,7 @@ total shows it complete even where some rows found were no items (a totals row).
 from __future__ import annotations
 
 import types
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -26,10 +27,20 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from parser_service.backends.base import GenerationRequest
-from parser_service.domains.domain import SUM_KEY
+from parser_service.domains.domain import PRODUCT_KEY, SUM_KEY
 from parser_service.pipeline.generation_schema import generation_schema
-from parser_service.pipeline.rows import SUM_TOLERANCE, ListRow, RowGroup, column_spans, groups, rank, sum_column
+from parser_service.pipeline.rows import (
+    SUM_TOLERANCE,
+    ListRow,
+    RowGroup,
+    column_spans,
+    figures,
+    groups,
+    rank,
+    sum_column,
+)
 from parser_service.records import Record
+from parser_service.text.normalize import to_number
 
 ROW_PROMPT = (
     "A row of the {what} in a document{columns}:\n{text}\n\n"
@@ -53,6 +64,23 @@ def sum_link(info: FieldInfo) -> SumLink | None:
     if not isinstance(link, dict) or not isinstance(totals, list):
         return None
     return SumLink(str(link["of"]), tuple(str(name) for name in totals))
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLink:
+    """Each item's ``of`` is ``factors[0]`` times ``factors[1]``."""
+
+    of: str
+    factors: tuple[str, str]
+
+
+def product_link(info: FieldInfo) -> ProductLink | None:
+    extra = info.json_schema_extra
+    link = extra.get(PRODUCT_KEY) if isinstance(extra, dict) else None
+    factors = link.get("factors") if isinstance(link, dict) else None
+    if not isinstance(link, dict) or not isinstance(factors, list) or len(factors) != 2:
+        return None
+    return ProductLink(str(link["of"]), (str(factors[0]), str(factors[1])))
 
 
 def list_fields(schema: type[BaseModel]) -> dict[str, type[BaseModel]]:
@@ -143,6 +171,54 @@ def linked_column(
         return [(values, row) for values, row in zip(answers, group.rows) if values is not None]
     spans = column_spans(group, column)
     return [({**(values or {}), link.of: span}, row) for values, row, span in zip(answers, group.rows, spans)]
+
+
+def product_factors(items: list[tuple[dict[str, Any], ListRow]], link: ProductLink | None) -> None:
+    """Where the schema states ``of = a * b`` within an item: the two columns of the
+    rows' numbers whose product is the item's ``of``, agreed by most rows, are read as
+    ``a`` and ``b`` in every row where the product holds (in place). Which of the two is
+    ``a`` follows the model's answers where they tell, else the order of the columns."""
+    if link is None:
+        return
+    pairs = [_factor_pairs(values.get(link.of), figures(row.text)) for values, row in items]
+    votes = Counter(pair for found in pairs for pair in found)
+    if not votes:
+        return
+    (first, second), _ = votes.most_common(1)[0]
+    swap = _swapped(items, link, first, second)
+    a, b = (link.factors[1], link.factors[0]) if swap else link.factors
+    for (values, row), found in zip(items, pairs):
+        if (first, second) in found:
+            numbers = figures(row.text)
+            values[a], values[b] = numbers[first], numbers[second]
+
+
+def _factor_pairs(total: Any, numbers: list[str]) -> set[tuple[int, int]]:
+    """Positions (i < j) of two of ``numbers`` whose product is ``total``."""
+    try:
+        want = to_number(total)
+        values = [to_number(n) for n in numbers]
+    except ValueError:
+        return set()
+    tolerance = max(SUM_TOLERANCE, abs(want) * 0.001)
+    return {
+        (i, j)
+        for i in range(len(values))
+        for j in range(i + 1, len(values))
+        if abs(values[i] * values[j] - want) <= tolerance and want != 0
+    }
+
+
+def _swapped(items: list[tuple[dict[str, Any], ListRow]], link: ProductLink, first: int, second: int) -> bool:
+    """Whether the model's answers read the later column as the first factor more often."""
+    score = 0
+    for values, row in items:
+        numbers = figures(row.text)
+        if max(first, second) >= len(numbers):
+            continue
+        given = values.get(link.factors[0])
+        score += (given == numbers[second]) - (given == numbers[first])
+    return score > 0
 
 
 def incompleteness(

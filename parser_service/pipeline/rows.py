@@ -45,12 +45,15 @@ RANK_TOLERANCE = 0.005
 #: Where a line's columns part: a tab, or the wide gap the PDF parser writes (3 spaces).
 _GAP = re.compile(r"\t|[ \u00a0]{3,}| \| ")
 _CURRENCY = r"(?:[A-Z]{3}|€|\$|£|¥|₹|zł|CHF)"
-_FIGURE = r"[-−(+]?\d[\d.,']*(?:[ \u00a0]\d{3}(?!\d))*%?\)?-?"
+_FIGURE = r"[-−(+]?\d[\d.,']*(?:[ \u00a0]\d{3}(?!\d))*(?:[ \u00a0]?%)?\)?-?"
 #: One number of a row: a figure with its currency sign or code before or after it.
 _NUMBER = re.compile(rf"(?:{_CURRENCY}[ \u00a0]?)?{_FIGURE}(?:[ \u00a0]?{_CURRENCY})?\**")
 _NUMBERS = re.compile(rf"{_NUMBER.pattern}(?:[ \u00a0]+{_NUMBER.pattern})*")
 #: A part of a line that ends in numbers: "Coffee 2 3.50", "Net total: 496.00 €".
 _TRAILING = re.compile(rf"^(.*?[^\d\s])[ \u00a0]+({_NUMBERS.pattern})$")
+_FIGURE_RE = re.compile(r"[-−(]?\d[\d.,']*(?:[ \u00a0]\d{3}(?!\d))*\)?-?")
+#: A quantity with its unit: "15.00 g", "1 PCS", "5Unit(s)".
+_QUANTITY = re.compile(r"([-−]?\d[\d.,']*)[ \u00a0]?[^\W\d][\w()./]{0,9}")
 _MONEY = re.compile(rf"[.,]\d{{1,3}}(?!\d)|{_CURRENCY}")
 
 
@@ -316,11 +319,29 @@ def _numbers(text: str) -> list[float]:
 
 
 def _number_spans(text: str) -> list[str]:
+    return [span for token in _number_tokens(text) if _number_class(token) == "M" for span in amounts(token, 24)[:1]]
+
+
+def figures(text: str) -> list[str]:
+    """Every number of a row's text as written, money or not ("1", "400.00", "0.79"),
+    a quantity's with its unit too ("15.00 g", "5Unit(s)"), repeats kept, no
+    percentages: what a row's quantities and prices are read from."""
+    out = []
+    for line in text.split("\n"):
+        for part in _GAP.split(line.strip()):
+            if quantity := _QUANTITY.fullmatch(part.strip()):
+                out.append(quantity.group(1))
+                continue
+            tokens = _number_tokens(part)
+            out += [found.group() for token in tokens if "%" not in token and (found := _FIGURE_RE.search(token))]
+    return out
+
+
+def _number_tokens(text: str) -> list[str]:
     out = []
     for line in text.split("\n"):
         for part in _GAP.split(line.strip()):
             trailing = _TRAILING.match(part.strip())
             tail = trailing.group(2) if trailing else part
-            tokens = (m.group() for m in _NUMBER.finditer(tail) if _NUMBERS.fullmatch(tail))
-            out += [span for token in tokens if _number_class(token) == "M" for span in amounts(token, 24)[:1]]
+            out += [m.group() for m in _NUMBER.finditer(tail)] if _NUMBERS.fullmatch(tail.strip()) else []
     return out

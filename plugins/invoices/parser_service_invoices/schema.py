@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, Field, field_validator
 
-from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive, sum_of
+from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive, product_of, sum_of
 
 #: Labels after which the value is usually written, in the languages of our users.
 NUMBER_LABELS = (
@@ -162,7 +162,8 @@ class Invoice(BaseModel):
     )
     lines: list[InvoiceLine] = Field(
         default_factory=list, description="invoice lines",
-        json_schema_extra=sum_of("price_subtotal", "amount_untaxed", "amount"),
+        json_schema_extra=sum_of("price_subtotal", "amount_untaxed", "amount")
+        | product_of("price_subtotal", "qty", "price_unit"),
     )  # fmt: skip
 
     _clean_issuer = field_validator("issuer", "invoice_number", mode="before")(lambda v: clean_text(v))
