@@ -424,4 +424,6 @@ def _field_provenance(state: _State, name: str, value: Any) -> dict[str, Any]:
         out.update(where.to_dict())
     if name in state.row_provenance:
         out.update(verbatim=True, rows=[row.to_dict() for row in state.row_provenance[name]])
+    if name in state.incomplete:  # also here: a stored record keeps its provenance whole
+        out["incomplete"] = state.incomplete[name]
     return out

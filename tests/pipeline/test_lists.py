@@ -92,6 +92,7 @@ def test_the_json_names_a_list_whose_sum_misses_its_total():
     assert out["incomplete"]["lines"].startswith("the items' price_subtotal add up to")
     assert out["incomplete"]["lines"].endswith("not to the stated amount_tax 75.04")
     assert "lines" in out["review_fields"] and out["review"]
+    assert out["provenance"]["fields"]["lines"]["incomplete"] == out["incomplete"]["lines"]
 
 
 def test_a_json_schema_links_an_array_to_a_total_and_a_wrong_link_is_refused():
@@ -112,3 +113,33 @@ def test_a_json_schema_links_an_array_to_a_total_and_a_wrong_link_is_refused():
     schema["properties"]["items"]["x-sum-of"] = {"of": "cost", "totals": ["total"]}
     with pytest.raises(SchemaError, match=r"\$\.items\.x-sum-of\.of"):
         compile_schema(schema)
+
+
+def test_the_factor_columns_whose_product_is_each_rows_total_are_read_in_code():
+    texts = [
+        "1.00   Design (hours)   7%   160.00 €   160.00 €",
+        "400.00   Ballons: various colors,   19%   0.79 €   316.00 €",
+        "800.00   Hot air (litres):   19%   0.025 €   20.00 €",
+    ]
+    answers = [("1.00", "1.00", "160.00"), ("316.00", "316.00", "316.00"), ("800.00", "20.00", "20.00")]
+    items = [
+        ({"qty": q, "price_unit": u, "price_subtotal": t}, ListRow(text, Provenance(page=1)))
+        for (q, u, t), text in zip(answers, texts)
+    ]
+    lists.product_factors(items, lists.product_link(INVOICES.schema.model_fields["lines"]))
+    assert [(v["qty"], v["price_unit"]) for v, _ in items] == [
+        ("1.00", "160.00"),
+        ("400.00", "0.79"),
+        ("800.00", "0.025"),
+    ]
+
+
+def test_factors_are_left_as_the_model_gave_them_where_no_product_holds():
+    items = [
+        (
+            {"qty": "5", "price_unit": "4,55", "price_subtotal": "-20,48"},
+            ListRow("Nougat   5Unit(s)   4,55 €   10%   -20,48 €", Provenance()),
+        )
+    ]
+    lists.product_factors(items, lists.ProductLink("price_subtotal", ("qty", "price_unit")))
+    assert items[0][0] == {"qty": "5", "price_unit": "4,55", "price_subtotal": "-20,48"}
