@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from parser_service.backends.base import GenerationRequest
-from parser_service.domains.domain import PRODUCT_KEY, SUM_KEY
+from parser_service.domains.domain import PRODUCT_KEY, SUM_KEY, span_rule
 from parser_service.pipeline.generation_schema import generation_schema
 from parser_service.pipeline.rows import (
     SUM_TOLERANCE,
@@ -137,11 +137,25 @@ def row_request(
     spans drawn from the row's text alone."""
     text = truncate(row.text, max_prompt_tokens)
     schema = generation_schema(item, None, text)
+    _described(schema.json_schema, item)
     columns = f" (columns: {group.header})" if group.header else ""
     what = info.description or name.replace("_", " ")
     user = ROW_PROMPT.format(what=what, columns=columns, text=text, fields=schema.field_lines)
     messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user}]
     return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, adapter)
+
+
+def _described(schema: dict[str, Any], item: type[BaseModel]) -> None:
+    """The item's first field copied as a line (its description, its name) may not be
+    null where the row offers lines: a row of a list says what it is, and a small model
+    answers null too eagerly (in place)."""
+    first = next(
+        (n for n, info in item.model_fields.items() if (rule := span_rule(info)) and rule.kind == "line"), None
+    )
+    options = schema["properties"].get(first, {}).get("anyOf", []) if first else []
+    offered = [option for option in options if option.get("enum")]
+    if first and offered:
+        schema["properties"][first] = offered[0]
 
 
 def row_values(item: type[BaseModel], data: Any, context: Mapping[str, Any]) -> dict[str, Any] | None:

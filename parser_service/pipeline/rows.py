@@ -20,6 +20,7 @@ weighted up where one of their amount columns adds up to a stated total.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -253,8 +254,25 @@ def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], perio
 
 
 def rank(found: Iterable[RowGroup], item: type[BaseModel], totals: Sequence[float]) -> list[RowGroup]:
-    """``found``, best first (``score``; ties: the more lines covered)."""
-    return sorted(found, key=lambda g: (round(score(g, item, totals), 3), g.lines_covered), reverse=True)
+    """``found``, best first (``score``; ties: the more lines covered). A group whose
+    amounts add up to a total only without its last row or two (the totals that follow
+    the items, in the items' shape) is ranked as that shorter group."""
+    candidates = [_trimmed(group, totals) for group in found]
+    return sorted(candidates, key=lambda g: (round(score(g, item, totals), 3), g.lines_covered), reverse=True)
+
+
+#: At most this many rows are dropped from a group's end for its amounts to add up.
+TRAILING_TOTALS = 2
+
+
+def _trimmed(group: RowGroup, totals: Sequence[float]) -> RowGroup:
+    if not totals or sum_column(group, totals) is not None:
+        return group
+    for drop in range(1, TRAILING_TOTALS + 1):
+        shorter = dataclasses.replace(group, rows=group.rows[:-drop])
+        if len(shorter.rows) >= 2 and sum_column(shorter, totals) is not None:
+            return shorter
+    return group
 
 
 def score(group: RowGroup, item: type[BaseModel], totals: Sequence[float]) -> float:

@@ -70,3 +70,14 @@ def test_a_column_that_adds_up_to_a_stated_total_weighs_a_group_up():
     assert rows.sum_column(vat_rows, [160.0 + 336.0 + 75.04]) == 0  # the first column: net amounts and the total
     plain = rows.score(vat_rows, InvoiceLine, [])
     assert rows.score(vat_rows, InvoiceLine, [571.04]) == pytest.approx(1.5 * plain)
+
+
+def test_a_totals_row_in_the_items_shape_is_left_out_where_the_items_then_add_up():
+    from parser_service.document import Provenance
+
+    texts = ["Coffee beans   2   12.50", "Filter papers   1   3.20", "Total due   15.70"]
+    group = rows.RowGroup(tuple(rows.ListRow(t, Provenance()) for t in texts), "", "lines", 3)
+    (best,) = rows.rank([group], InvoiceLine, [15.70])
+    assert [r.text for r in best.rows] == texts[:2]
+    (kept,) = rows.rank([group], InvoiceLine, [])  # no total: nothing shows the last row is none
+    assert len(kept.rows) == 3
