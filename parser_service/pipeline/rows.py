@@ -229,6 +229,19 @@ def _periodic_runs(keys: Sequence[tuple[str, str | None]], period: int) -> list[
     return runs
 
 
+def columned(line: str) -> str:
+    """``line`` with a column gap between a part's text and the numbers it ends in
+    ("Apple iPad Air 1 € 399,00" -> "Apple iPad Air   1 € 399,00"), as a PDF's wide gaps
+    part them elsewhere: the description is then a span of its own. Only spaces change,
+    so what is copied from it still occurs in the document's text."""
+    parts = []
+    for part in re.split(f"({_GAP.pattern})", line):
+        trailing = _TRAILING.match(part) if not _GAP.fullmatch(part) else None
+        split = trailing and any(c.isalpha() for c in trailing.group(1))
+        parts.append(f"{trailing.group(1)}   {trailing.group(2)}" if trailing and split else part)
+    return "".join(parts)
+
+
 def _block_like(block: Sequence[tuple[str, str | None]]) -> bool:
     """A period of lines reads as one row where it opens with a line of its own (no
     recurring label) and every other line carries a recurring label ("Charges", "VAT"):
@@ -245,7 +258,7 @@ def _blocks(record: Record, lines: Sequence[_Line], rows: Sequence[_Line], perio
         last = rows[n * period + period - 1].at
         stop = firsts[n + 1].at if n + 1 < len(firsts) else last + 1
         block = [*lines[first.at : last + 1], *(line for line in lines[last + 1 : stop] if not _row_like(line.text))]
-        text = "\n".join(line.text for line in block)
+        text = "\n".join(columned(line.text) for line in block)
         out.append(ListRow(text, record.provenance_at(first.start) or Provenance()))
     before = lines[rows[0].at - 1].text if rows[0].at else ""
     header = before.strip() if len(_GAP.split(before.strip())) >= 2 and not _row_like(before) else ""

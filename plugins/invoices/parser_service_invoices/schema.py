@@ -119,7 +119,7 @@ ISSUER_LINE = (
 
 
 class InvoiceLine(BaseModel):
-    name: str | None = Field(None, description="what the line is for", json_schema_extra=extractive("line", 48))
+    name: str | None = Field(None, description="what the line is for", json_schema_extra=extractive("line", 120))
     qty: Amount | None = Field(None, description="quantity", json_schema_extra=extractive("amount", 10))
     price_unit: Amount | None = Field(None, description="unit price", json_schema_extra=extractive("amount", 16))
     price_subtotal: Amount | None = Field(
