@@ -135,9 +135,7 @@ class _Asker:
         #: False: extractive fields are free bounded strings, not enums of the text's spans.
         self.extractive_decoding = True
 
-    def ask(
-        self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None
-    ) -> None:
+    def ask(self, states: list[_State], fields_of: Callable[[_State], list[str]], hint: Callable[[_State], str] | None) -> None:
         jobs = [(s, fields_of(s)) for s in states if not s.failure]
         jobs = [(s, names) for s, names in jobs if names]
         requests = [self._request(s, names, hint) for s, names in jobs]
@@ -176,9 +174,11 @@ class _Asker:
             info = self.domain.schema.model_fields[name]
             group = lists.best_group(state.record, item, lists.linked_totals(lists.sum_link(info), data))
             state.groups[name] = group
-            for row in group.rows if group else ():
+            if group is None:
+                continue
+            for row in group.rows:
                 request = lists.row_request(
-                    name, info, item, group, row,  # type: ignore[arg-type]
+                    name, info, item, group, row,
                     system_prompt=self.domain.system_prompt, adapter=self.domain.adapter,
                     truncate=self.backend.truncate, max_prompt_tokens=self.max_prompt_tokens,
                 )  # fmt: skip
