@@ -5,12 +5,13 @@ row, never in one capped generation. Its rows come from two places:
 
 * the record's detected tables (a PDF's ruled tables, a sheet's rows): each data row
   with two or more cells is a row;
-* blocks of lines with the same *shape*: each line is cut into parts at wide gaps and
-  at trailing numbers, each part is text (T) or a number (N), runs of one class fold
-  of numbers fold into one ("1.00   Design   7%   160.00 €   160.00 €" is NTN). Lines whose shapes
-  repeat with a period of one to ``MAX_PERIOD`` lines form a group, each period a row
-  (a description, then "Charges $0.01", then "VAT $0.00"); a text-only line between
-  two rows continues the row before it ("~2000ml" under "Ballons: various colors,").
+* blocks of lines with the same *shape* (``shape``): each line is cut into parts at
+  wide gaps and at trailing numbers, each part is text (T) or numbers, a run of numbers
+  money (M) where one of them is ("1.00   Design   7%   160.00 €   160.00 €" is MTM).
+  Lines whose shapes repeat with a period of one to ``MAX_PERIOD`` lines form a group,
+  each period a row (a description, then "Charges $0.01", then "VAT $0.00"), as do
+  lines of one shape that a section's subtotal parts; a text-only line after a row
+  continues it ("~2000ml" under "Ballons: various colors,").
 
 Which group holds the list is decided by the item schema and, where the schema links
 the list to a stated total, by the sums: ``rank`` orders groups by how many rows they
@@ -211,8 +212,7 @@ def _segments(lines: Sequence[_Line], money: bool) -> list[list[_Line]]:
 
 def _periodic_runs(keys: Sequence[tuple[str, str | None]], period: int) -> list[tuple[int, int]]:
     """(start, end) of each maximal run of whole periods whose keys repeat, two periods
-    at least; for a period above one, its lines must not all share one key (that is
-    the period of one)."""
+    at least, each period one row's block (``_block_like``)."""
     runs, i = [], period
     while i < len(keys):
         if keys[i] != keys[i - period]:
