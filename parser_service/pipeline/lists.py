@@ -37,6 +37,7 @@ from parser_service.pipeline.rows import (
     figures,
     groups,
     rank,
+    shape,
     sum_column,
 )
 from parser_service.records import Record
@@ -137,12 +138,26 @@ def row_request(
     spans drawn from the row's text alone."""
     text = truncate(row.text, max_prompt_tokens)
     schema = generation_schema(item, None, text)
+    _without_amounts(schema.json_schema, item)
     _described(schema.json_schema, item)
+    _with_figures(schema.json_schema, item, text)
     columns = f" (columns: {group.header})" if group.header else ""
     what = info.description or name.replace("_", " ")
     user = ROW_PROMPT.format(what=what, columns=columns, text=text, fields=schema.field_lines)
     messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user}]
     return GenerationRequest(messages, schema.json_schema, schema.max_new_tokens, adapter)
+
+
+def _without_amounts(schema: dict[str, Any], item: type[BaseModel]) -> None:
+    """A row's line fields (a description) are not offered the spans that end in its
+    money columns (the whole row's line), where other lines are left (in place)."""
+    for name, info in item.model_fields.items():
+        rule = span_rule(info)
+        options = schema["properties"][name].get("anyOf", []) if rule and rule.kind == "line" else []
+        for option in options:
+            kept = [v for v in option.get("enum") or [] if not shape(str(v)).endswith("M")]
+            if kept:
+                option["enum"] = kept
 
 
 def _described(schema: dict[str, Any], item: type[BaseModel]) -> None:
@@ -156,6 +171,24 @@ def _described(schema: dict[str, Any], item: type[BaseModel]) -> None:
     offered = [option for option in options if option.get("enum")]
     if first and offered:
         schema["properties"][first] = offered[0]
+
+
+def _with_figures(schema: dict[str, Any], item: type[BaseModel], text: str) -> None:
+    """A row's amount fields offered every number of the row, in the order written, not
+    only those that read as money: a quantity is a plain "5" or "1" (in place)."""
+    numbers = list(dict.fromkeys(figures(text)))
+    for name, info in item.model_fields.items():
+        rule = span_rule(info)
+        options = schema["properties"][name].get("anyOf", []) if rule and rule.kind == "amount" else []
+        for option in options:
+            if option.get("enum"):
+                extra = [n for n in numbers if n not in option["enum"] and len(n) <= rule.max_chars]  # type: ignore[union-attr]
+                option["enum"] = sorted(option["enum"] + extra, key=lambda v: _at(text, v))
+
+
+def _at(text: str, value: str) -> int:
+    found = text.find(value)
+    return found if found >= 0 else len(text)
 
 
 def row_values(item: type[BaseModel], data: Any, context: Mapping[str, Any]) -> dict[str, Any] | None:
