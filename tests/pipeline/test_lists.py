@@ -143,3 +143,18 @@ def test_factors_are_left_as_the_model_gave_them_where_no_product_holds():
     ]
     lists.product_factors(items, lists.ProductLink("price_subtotal", ("qty", "price_unit")))
     assert items[0][0] == {"qty": "5", "price_unit": "4,55", "price_subtotal": "-20,48"}
+
+
+def test_a_rows_request_offers_its_plain_numbers_and_no_description_that_runs_into_its_amounts():
+    info = INVOICES.schema.model_fields["lines"]
+    row = ListRow("Nougat de l'Abbaye 250g   5Unit(s)   4,55 €   10%   -20,48 €", Provenance(page=1))
+    group = RowGroup((row,), "Description | Quantité | Prix HT", "table", 1)
+    request = lists.row_request(
+        "lines", info, InvoiceLine, group, row,
+        system_prompt="s", adapter=None, truncate=lambda text, _: text, max_prompt_tokens=512,
+    )  # fmt: skip
+    props = request.schema["properties"]
+    assert props["qty"]["anyOf"][0]["enum"][:3] == ["5", "4,55", "-20,48"]
+    assert "Nougat de l'Abbaye 250g" in props["name"]["enum"]  # never null: a row says what it is
+    assert not any(value.endswith("€") for value in props["name"]["enum"])
+    assert "columns: Description | Quantité | Prix HT" in request.messages[1]["content"]
