@@ -21,6 +21,8 @@ from parser_service.domains.domain import (
     extractive,
     max_chars,
     plausible_date,
+    product_of,
+    sum_of,
 )
 from parser_service.domains.hookspecs import hookimpl
 from parser_service.parsers.base import Parser
@@ -88,6 +90,8 @@ __all__ = [
     "tightly_labelled_spans",
     "extractive",
     "plausible_date",
+    "product_of",
+    "sum_of",
     "clean_text",
     "hookimpl",
     "dayfirst_by_order",

@@ -54,6 +54,9 @@ class Record:
     #: Schema field -> how its value was read from its cell, where not as written (a card
     #: statement's charge, negated): the output's provenance says so (``reading``).
     field_readings: dict[str, str] = field(default_factory=dict)
+    #: The tables detected in the record's part of the document (a PDF's ruled tables):
+    #: where the rows of its lists are looked for, besides its text's lines.
+    tables: list[Table] = field(default_factory=list)
 
     def provenance_at(self, offset: int) -> Provenance | None:
         """The provenance of the piece of ``text`` holding character ``offset``."""
@@ -90,6 +93,8 @@ class RecordResult:
     review_fields: list[str] = field(default_factory=list)
     #: What each field's confidence was computed from (for calibration; not in the output).
     evidence: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: List field -> why it cannot be shown complete (its count or its sum does not check out).
+    incomplete: dict[str, str] = field(default_factory=dict)
 
     @property
     def review(self) -> bool:
@@ -108,6 +113,7 @@ class RecordResult:
             "truncated": self.truncated,
             "review": self.review,
             "review_fields": self.review_fields,
+            "incomplete": self.incomplete,
         }
 
 
@@ -115,14 +121,16 @@ def whole_document(document: Document) -> list[Record]:
     """One record holding the whole document's text (invoices, receipts, CVs)."""
     pieces: list[str] = []
     spans: list[tuple[int, int, Provenance]] = []
+    tables: list[Table] = []
     offset = 0
     for page in document.pages:
+        tables += page.tables if page.blocks else []
         for text, where in _page_pieces(page):
             pieces.append(text)
             spans.append((offset, offset + len(text), where))
             offset += len(text) + 1
     pages = [Provenance(page=page.number, sheet=page.name) for page in document.pages]
-    return [Record(index=0, text="\n".join(pieces), provenance=pages, spans=spans)]
+    return [Record(index=0, text="\n".join(pieces), provenance=pages, spans=spans, tables=tables)]
 
 
 def _page_pieces(page: Page) -> list[tuple[str, Provenance]]:

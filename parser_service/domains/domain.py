@@ -170,6 +170,35 @@ class Domain:
             raise ValueError(f"domain {self.name!r}: adapter {self.adapter} has no adapter_config.json")
 
 
+#: The key of a list field's ``json_schema_extra`` that links its items to a stated total.
+SUM_KEY = "x-sum-of"
+
+
+def sum_of(of: str, *totals: str) -> dict[str, Any]:
+    """``json_schema_extra`` for a list field whose items' ``of`` add up to one of the
+    record's ``totals`` fields, the first stated that matches (invoice lines:
+    ``sum_of("price_subtotal", "amount_untaxed", "amount")``). The pipeline checks the
+    list against it: a list whose sum misses every stated total is ``incomplete``."""
+    if not totals:
+        raise ValueError("sum_of needs at least one total field")
+    return {SUM_KEY: {"of": of, "totals": list(totals)}}
+
+
+#: The key of a list field's ``json_schema_extra`` that states a product within each item.
+PRODUCT_KEY = "x-product-of"
+
+
+def product_of(of: str, *factors: str) -> dict[str, Any]:
+    """``json_schema_extra`` for a list field whose items' ``of`` is the product of two
+    other fields of theirs (invoice lines: ``product_of("price_subtotal", "qty",
+    "price_unit")``). Where a row's numbers hold such a pair, the pipeline reads the
+    factors from it, their columns agreed across the rows. Combine with ``sum_of`` by
+    merging the dicts."""
+    if len(factors) != 2:
+        raise ValueError("product_of needs two factor fields")
+    return {PRODUCT_KEY: {"of": of, "factors": list(factors)}}
+
+
 def max_chars(n: int) -> dict[str, Any]:
     """``json_schema_extra`` that bounds how many characters the model may write for a field."""
     return {"max_chars": n}

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 from parser_service.document import Document
 from parser_service.domains.domain import Domain
 from parser_service.errors import InputError, ParserServiceError
-from parser_service.evaluation.scoring import Extracted, FieldCounts, invented_fields, score_records, total
+from parser_service.evaluation.scoring import (
+    Extracted,
+    FieldCounts,
+    RowCounts,
+    invented_fields,
+    score_list,
+    score_records,
+    total,
+)
 from parser_service.records import RecordResult
 
 if TYPE_CHECKING:
@@ -102,6 +110,8 @@ class DocumentScore:
     error: str | None = None
     #: (expected, extracted) record pairs, for the values behind the counts.
     pairs: list[tuple[Mapping[str, Any] | None, Extracted | None]] = field(default_factory=list)
+    #: List field -> its rows' counts and its items' fields' counts (``score_list``).
+    lists: dict[str, ListScore] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +125,27 @@ class DocumentScore:
             "overall": total(self.fields).to_dict(),
             "fields": {name: counts.to_dict() for name, counts in self.fields.items()},
             "records": [_pair_values(want, got, list(self.fields)) for want, got in self.pairs],
+            "lists": {name: score.to_dict() for name, score in self.lists.items()},
+        }
+
+
+@dataclass
+class ListScore:
+    """One list field scored by row: its rows, and each of its items' fields."""
+
+    rows: RowCounts = field(default_factory=RowCounts)
+    fields: dict[str, FieldCounts] = field(default_factory=dict)
+
+    def add(self, rows: RowCounts, counts: Mapping[str, FieldCounts]) -> None:
+        self.rows.add(rows)
+        for name, one in counts.items():
+            self.fields.setdefault(name, FieldCounts()).add(one)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows.to_dict(),
+            "overall": total(self.fields).to_dict(),
+            "fields": {name: counts.to_dict() for name, counts in self.fields.items()},
         }
 
 
@@ -209,7 +240,21 @@ def _score_document(
         scores.records_matched if domain.key_fields else 0,
         dict(Counter(r.status for r in results)),
         pairs=scores.pairs,
+        lists=_list_scores(scores.pairs, scored_lists(domain)),
     )
+
+
+def _list_scores(
+    pairs: Sequence[tuple[Mapping[str, Any] | None, Extracted | None]], lists: Mapping[str, list[str]]
+) -> dict[str, ListScore]:
+    """Each list field over the record pairs whose expected record labels it."""
+    out: dict[str, ListScore] = {}
+    for want, got in pairs:
+        for name, items in lists.items():
+            if want is not None and isinstance(want.get(name), list):
+                counts, rows = score_list(want[name], got.data.get(name) if got else None, items)
+                out.setdefault(name, ListScore()).add(rows, counts)
+    return out
 
 
 def _message(exc: BaseException) -> str:
@@ -228,8 +273,15 @@ def pipeline_runner(pipeline: Pipeline, domain: Domain) -> Runner:
     return run
 
 
+def scored_lists(domain: Domain) -> dict[str, list[str]]:
+    """The schema's lists of objects, with their items' fields: scored by row."""
+    from parser_service.pipeline.lists import list_fields
+
+    return {name: list(item.model_fields) for name, item in list_fields(domain.schema).items()}
+
+
 def scored_fields(domain: Domain) -> list[str]:
-    """The schema's scalar fields (lists of sub-records, such as invoice lines, are not scored)."""
+    """The schema's scalar fields (lists of sub-records, such as invoice lines, are scored by row: ``scored_lists``)."""
     from parser_service.pipeline.generation_schema import is_list_field
 
     return [name for name, info in domain.schema.model_fields.items() if not is_list_field(info)]
@@ -280,6 +332,10 @@ def variant_summary(run: VariantRun, fields: Sequence[str]) -> dict[str, Any]:
             per_field[name].add(counts)
     overall = total(per_field)
     docs = run.documents
+    lists: dict[str, ListScore] = {}
+    for doc in docs:
+        for name, score in doc.lists.items():
+            lists.setdefault(name, ListScore()).add(score.rows, score.fields)
     return {
         "name": run.variant.name,
         "adapter": run.variant.adapter,
@@ -298,5 +354,6 @@ def variant_summary(run: VariantRun, fields: Sequence[str]) -> dict[str, Any]:
         "statuses": dict(sum((Counter(d.statuses) for d in docs), Counter())),
         "overall": overall.to_dict(),
         "fields": {name: counts.to_dict() for name, counts in per_field.items()},
+        "lists": {name: score.to_dict() for name, score in lists.items()},
         "per_document": [d.to_dict() for d in docs],
     }

@@ -26,6 +26,23 @@ FIELD_SCORE_SCHEMA: dict[str, Any] = {
 }
 
 _FIELDS = {"type": "object", "additionalProperties": FIELD_SCORE_SCHEMA}
+_RATES = {k: _RATE for k in ("precision", "recall", "f1")}
+ROW_SCORE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["expected", "extracted", "matched", "exact", "precision", "recall", "f1"],
+    "properties": {**{k: _COUNT for k in ("expected", "extracted", "matched", "exact")}, **_RATES},
+    "additionalProperties": False,
+}
+#: Per list field: its rows (precision, recall, F1 of rows with every field right) and its items' fields.
+_LISTS = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "required": ["rows", "overall", "fields"],
+        "properties": {"rows": ROW_SCORE_SCHEMA, "overall": FIELD_SCORE_SCHEMA, "fields": _FIELDS},
+        "additionalProperties": False,
+    },
+}
 
 _VALUES = {"type": ["object", "null"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}}
 _PAIR = {
@@ -38,7 +55,7 @@ _PAIR = {
 DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["name", "seconds", "error", "records_expected", "records_extracted", "records_matched",
-                 "statuses", "overall", "fields", "records"],
+                 "statuses", "overall", "fields", "records", "lists"],
     "properties": {
         "name": {"type": "string"},
         "seconds": {"type": "number", "minimum": 0},
@@ -50,6 +67,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "overall": FIELD_SCORE_SCHEMA,
         "fields": _FIELDS,
         "records": {"type": "array", "items": _PAIR},
+        "lists": _LISTS,
     },
     "additionalProperties": False,
 }
@@ -57,7 +75,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
 VARIANT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["name", "adapter", "extractive_decoding", "description", "skipped", "documents", "errors",
-                 "seconds_per_document", "invented_rate", "records", "statuses", "overall", "fields", "per_document"],
+                 "seconds_per_document", "invented_rate", "records", "statuses", "overall", "fields", "lists", "per_document"],
     "properties": {
         "name": {"enum": ["base", "adapter", "base+extractive", "adapter+extractive"]},
         "adapter": {"type": "boolean"},
@@ -77,6 +95,7 @@ VARIANT_SCHEMA: dict[str, Any] = {
         "statuses": {"type": "object", "additionalProperties": _COUNT},
         "overall": FIELD_SCORE_SCHEMA,
         "fields": _FIELDS,
+        "lists": _LISTS,
         "per_document": {"type": "array", "items": DOCUMENT_SCHEMA},
     },
     "additionalProperties": False,
@@ -129,12 +148,26 @@ def _variant_table(variant: dict[str, Any], report: dict[str, Any]) -> list[str]
     ]
     lines += [_row(name, variant["fields"][name]) for name in report["fields"]]
     lines.append(_row("all fields", overall))
+    for name, scores in variant.get("lists", {}).items():
+        lines += _list_table(name, scores)
     if report["key_fields"]:
         records = variant["records"]
         lines.append(
             f"records matched on key fields ({', '.join(report['key_fields'])}): "
             f"{records['matched']}/{records['expected']} ({records['extracted']} extracted)"
         )
+    return lines
+
+
+def _list_table(name: str, scores: dict[str, Any]) -> list[str]:
+    """A list field scored by row: its rows, then each of its items' fields."""
+    rows = scores["rows"]
+    lines = [
+        f"list {name}, by row: P {_num(rows['precision'])} R {_num(rows['recall'])} F1 {_num(rows['f1'])} "
+        f"({rows['exact']} rows right of {rows['expected']} expected, {rows['extracted']} extracted, {rows['matched']} matched)"
+    ]
+    lines += [_row(f"{name}.{field}", counts) for field, counts in scores["fields"].items()]
+    lines.append(_row(f"{name} fields", scores["overall"]))
     return lines
 
 

@@ -271,3 +271,97 @@ def score_records(
         for name, one in score_pair(want, have, names).items():
             counts[name].add(one)
     return RecordScores(counts, len(expected), len(got), matched, pairs)
+
+
+@dataclass
+class RowCounts:
+    """The rows of one list field over many records: how many were expected, extracted,
+    paired, and paired with every labelled field right (``exact``); precision, recall
+    and F1 count exact rows."""
+
+    expected: int = 0
+    extracted: int = 0
+    matched: int = 0
+    exact: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.exact / self.extracted if self.extracted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.exact / self.expected if self.expected else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None and r is None:
+            return None
+        p, r = p or 0.0, r or 0.0
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add(self, other: RowCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("precision", "recall", "f1"):
+            value = getattr(self, name)
+            out[name] = None if value is None else round(value, 4)
+        return out
+
+
+def labelled_rows(rows: Any, names: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The rows of an expected list that label one of ``names`` (a truth's section
+    headings and notes, which label none, are no rows)."""
+    if not isinstance(rows, list):
+        return []
+    return [row for row in rows if isinstance(row, Mapping) and any(row.get(n) not in (None, "") for n in names)]
+
+
+def agreement(expected: Mapping[str, Any], got: Mapping[str, Any], names: Sequence[str]) -> int:
+    """How many of ``names`` that ``expected`` labels ``got`` gives right."""
+    return sum(
+        1 for n in names if expected.get(n) not in (None, "") and got.get(n) is not None and field_matches(n, expected[n], got[n])
+    )
+
+
+def match_rows(
+    expected: Sequence[Mapping[str, Any]], got: Sequence[Mapping[str, Any]], names: Sequence[str]
+) -> list[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]:
+    """Pairs of (expected, extracted) rows, greedy on field agreement: the pair agreeing
+    on most fields first, then the next among the rows left (ties in document order);
+    a pair must agree on one field at least. Rows left over pair with None."""
+    scored = [(agreement(w, g, names), i, j) for i, w in enumerate(expected) for j, g in enumerate(got)]
+    taken_w: set[int] = set()
+    taken_g: set[int] = set()
+    pairs: list[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]] = []
+    for score, i, j in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        if score and i not in taken_w and j not in taken_g:
+            taken_w.add(i)
+            taken_g.add(j)
+            pairs.append((expected[i], got[j]))
+    pairs += [(w, None) for i, w in enumerate(expected) if i not in taken_w]
+    pairs += [(None, g) for j, g in enumerate(got) if j not in taken_g]
+    return pairs
+
+
+def score_list(
+    expected: Any, got: Any, names: Sequence[str]
+) -> tuple[dict[str, FieldCounts], RowCounts]:
+    """One list field of one record pair, scored by row: the rows matched on their
+    fields (``match_rows``), each field of each pair classified as for records, and the
+    rows counted (exact: every field the expected row labels is right)."""
+    want_rows = labelled_rows(expected, names)
+    got_rows = [row for row in got if isinstance(row, Mapping)] if isinstance(got, list) else []
+    counts = {name: FieldCounts() for name in names}
+    rows = RowCounts(expected=len(want_rows), extracted=len(got_rows))
+    for want, have in match_rows(want_rows, got_rows, names):
+        extracted = Extracted(dict(have)) if have is not None else None
+        for name, one in score_pair(want, extracted, names).items():
+            counts[name].add(one)
+        if want is not None and have is not None:
+            rows.matched += 1
+            rows.exact += agreement(want, have, names) == sum(1 for n in names if want.get(n) not in (None, ""))
+    return counts, rows

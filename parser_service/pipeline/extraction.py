@@ -5,7 +5,9 @@ are taken as they are; the model is asked for the rest under a grammar built fro
 the schema; the target schema normalises and validates the raw values; cross-field
 validators run; the plugin's repairs may mend what they flagged from the record's text
 (totals that add up); fields still failing are asked for once more, with the error,
-and only those. A record ends ``ok``, ``invalid`` (with its errors) or ``failed``.
+and only those. Lists of objects are then read row by row (``lists``), and each list
+that cannot be shown complete is named with the reason. A record ends ``ok``,
+``invalid`` (with its errors) or ``failed``.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from parser_service.backends.base import Backend, Generation, GenerationRequest
+from parser_service.document import Provenance
 from parser_service.domains.domain import Domain, inferred_fields, span_rule
+from parser_service.pipeline import lists
 from parser_service.pipeline.answers import field_confidence, place
 from parser_service.pipeline.confidence import Calibration, Evidence, needs_review, score
 from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, generation_schema
+from parser_service.pipeline.rows import RowGroup
 from parser_service.records import FieldIssue, Record, RecordResult
 from parser_service.text.normalize import infer_dayfirst
 from parser_service.text.spans import dates
@@ -48,6 +53,12 @@ class _State:
     model: BaseModel | None = None
     truncated: bool = False
     failure: str | None = None
+    #: List field -> the rows it was read from (None: no rows found).
+    groups: dict[str, RowGroup | None] = field(default_factory=dict)
+    #: List field -> where each of its items came from.
+    row_provenance: dict[str, list[Provenance]] = field(default_factory=dict)
+    #: List field -> why it cannot be shown complete.
+    incomplete: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def dayfirst(self) -> bool | None:
@@ -81,6 +92,7 @@ def extract_records(
             asker.ask(again, _retry_fields, hint=_hint)
             for state in again:
                 _validate(state, domain)
+        asker.read_lists(states)
         calibration = Calibration.load(domain.adapter)
         return [_result(state, domain, calibration) for state in states]
 
@@ -107,7 +119,9 @@ def _start(record: Record, domain: Domain) -> _State:
 
 
 def _missing(state: _State, domain: Domain) -> list[str]:
-    return [name for name in domain.schema.model_fields if name not in state.raw]
+    """Fields still to ask the model for; lists are read row by row (``_Asker.read_lists``)."""
+    rows = lists.list_fields(domain.schema)
+    return [name for name in domain.schema.model_fields if name not in state.raw and name not in rows]
 
 
 class _Asker:
@@ -133,6 +147,67 @@ class _Asker:
                 self.progress("records", min(start + step, len(requests)), len(requests))
         for (state, names), answer in zip(jobs, answers):
             _merge(state, names, answer)
+
+    def read_lists(self, states: list[_State]) -> None:
+        """Every list field of every record, read from its rows, one generation a row,
+        the rows of all records batched; then each record is validated again and each
+        list checked for completeness."""
+        fields = lists.list_fields(self.domain.schema)
+        active = [s for s in states if not s.failure]
+        jobs = [job for s in active for job in self._row_jobs(s, fields)]
+        answers = self._generate([request for *_, request in jobs])
+        found: dict[tuple[int, str], list[dict[str, Any] | None]] = {}
+        for (state, name, _, _), answer in zip(jobs, answers):
+            values = None if answer.truncated else lists.row_values(fields[name], answer.data, _context(state))
+            found.setdefault((id(state), name), []).append(values)
+        for state in active:
+            self._merge_lists(state, found)
+
+    def _row_jobs(
+        self, state: _State, fields: dict[str, type[BaseModel]]
+    ) -> list[tuple[_State, str, Any, GenerationRequest]]:
+        data = _best_data(state, self.domain)
+        jobs = []
+        for name, item in fields.items():
+            if state.source.get(name) == "prefill":
+                continue
+            info = self.domain.schema.model_fields[name]
+            group = lists.best_group(state.record, item, lists.linked_totals(lists.sum_link(info), data))
+            state.groups[name] = group
+            if group is None:
+                continue
+            for row in group.rows:
+                request = lists.row_request(
+                    name, info, item, group, row,
+                    system_prompt=self.domain.system_prompt, adapter=self.domain.adapter,
+                    truncate=self.backend.truncate, max_prompt_tokens=self.max_prompt_tokens,
+                )  # fmt: skip
+                jobs.append((state, name, row, request))
+        return jobs
+
+    def _merge_lists(self, state: _State, found: dict[Any, list[Any]]) -> None:
+        data = _best_data(state, self.domain)
+        for name, group in state.groups.items():
+            info = self.domain.schema.model_fields[name]
+            answers = found.get((id(state), name), [])
+            items = lists.linked_column(group, answers, lists.sum_link(info), data) if group else []
+            lists.product_factors(items, lists.product_link(info))
+            state.raw[name] = [values for values, _ in items]
+            state.source[name] = "rows"
+            state.row_provenance[name] = [row.provenance for _, row in items]
+        _validate(state, self.domain)
+        data = _best_data(state, self.domain)
+        for name in state.groups:
+            link = lists.sum_link(self.domain.schema.model_fields[name])
+            reason = lists.incompleteness(state.groups[name], data.get(name) or [], link, data)
+            if reason is not None:
+                state.incomplete[name] = reason
+
+    def _generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        answers: list[Generation] = []
+        for start in range(0, len(requests), self.batch_size):
+            answers += self.backend.generate(requests[start : start + self.batch_size], logprobs=False)
+        return answers
 
     def _request(self, state: _State, names: list[str], hint: Callable[[_State], str] | None) -> GenerationRequest:
         return build_request(
@@ -214,7 +289,9 @@ def _repair(state: _State, domain: Domain) -> None:
         changes = repair(dict(state.raw), text, list(state.issues))
         if not changes:
             continue
-        kept = dataclasses.replace(state, raw=dict(state.raw), source=dict(state.source), confidence=dict(state.confidence))
+        kept = dataclasses.replace(
+            state, raw=dict(state.raw), source=dict(state.source), confidence=dict(state.confidence)
+        )
         for name, value in changes.items():
             state.raw[name], state.source[name] = value, "repair"
             state.confidence.pop(name, None)
@@ -285,7 +362,9 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
     evidence = _evidence(state, provenance["fields"], chosen)
     confidence = {name: score(e, calibration) for name, e in evidence.items()}
     given = {name for name, value in state.raw.items() if value is not None}
-    flagged = {i.field for i in errors if i.field} | set(needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold))
+    flagged = {i.field for i in errors if i.field} | set(
+        needs_review({k: confidence[k] for k in given if k in confidence}, domain.review_threshold)
+    )
     return RecordResult(
         index=state.record.index,
         domain=domain.name,
@@ -296,8 +375,9 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
         provenance=provenance,
         confidence=confidence,
         truncated=state.truncated,
-        review_fields=sorted(flagged),
+        review_fields=sorted(flagged | set(state.incomplete)),
         evidence=evidence,
+        incomplete=dict(state.incomplete),
     )
 
 
@@ -355,6 +435,12 @@ def _field_provenance(state: _State, name: str, value: Any, labels: list[str]) -
     if name in state.record.field_readings:
         out["reading"] = state.record.field_readings[name]
     if column is not None and column in state.record.cell_provenance:
-        return out | {"verbatim": True} | state.record.cell_provenance[column].to_dict()
-    placed = place(state.record, value, labels)
-    return out | {"verbatim": placed is not None} | (placed.to_dict() if placed else {})
+        out |= {"verbatim": True} | state.record.cell_provenance[column].to_dict()
+    else:
+        placed = place(state.record, value, labels)
+        out |= {"verbatim": placed is not None} | (placed.to_dict() if placed else {})
+    if name in state.row_provenance:
+        out.update(verbatim=True, rows=[row.to_dict() for row in state.row_provenance[name]])
+    if name in state.incomplete:  # also here: a stored record keeps its provenance whole
+        out["incomplete"] = state.incomplete[name]
+    return out

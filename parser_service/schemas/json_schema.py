@@ -6,7 +6,8 @@ numbers, integers, booleans, enums and nullables (``"type": ["string", "null"]``
 ``date``, ``date-time``, ``email``, ``uri`` and the project's ``amount``, ``currency``,
 ``iban``, ``phone`` and ``country``, each normalised as it is read (``FORMATS``: ISO 8601,
 lower-cased, absolute, a float, ISO 4217, spaces removed and check digits verified, "+"
-and digits, ISO 3166 alpha-2). Every other keyword, type or format is refused with
+and digits, ISO 3166 alpha-2). An array of objects may link its items to a total beside
+it (``x-sum-of``), which its completeness check reads. Every other keyword, type or format is refused with
 ``SchemaError`` naming it and its JSON path: nothing is silently ignored.
 
 How a value is grounded follows its type: a formatted string is decoded as one of the
@@ -30,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from parser_service.domains.domain import extractive
+from parser_service.domains.domain import SUM_KEY, extractive, sum_of
 from parser_service.errors import ConfigError
 from parser_service.text.normalize import (
     IBAN,
@@ -52,7 +53,7 @@ ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "
 #: Keywords each type adds to those.
 BY_TYPE = {
     "object": frozenset({"type", "properties", "required", "additionalProperties"}),
-    "array": frozenset({"type", "items"}),
+    "array": frozenset({"type", "items", "x-sum-of"}),
     "string": frozenset({"type", "format", "enum", "maxLength"}),
     "number": frozenset({"type", "enum"}),
     "integer": frozenset({"type", "enum"}),
@@ -101,7 +102,27 @@ def _object(node: dict[str, Any], path: str, name: str) -> type[BaseModel]:
     if missing:
         raise SchemaError(f"{path}.required: names properties that do not exist: {', '.join(missing)}")
     fields = {key: _field(value, f"{path}.{key}", f"{name}_{key}") for key, value in properties.items()}
+    for key, value in properties.items():
+        if isinstance(value, dict) and SUM_KEY in value:
+            link = _sum_link(value, properties, f"{path}.{key}")
+            fields[key] = (fields[key][0], Field(None, description=_description(value), json_schema_extra=link))
     return create_model(name, **fields)  # type: ignore[call-overload]
+
+
+def _sum_link(node: dict[str, Any], siblings: dict[str, Any], path: str) -> dict[str, Any]:
+    """``"x-sum-of": {"of": ITEM_FIELD, "totals": [FIELD, ...]}`` on an array of objects:
+    its items' ``of`` add up to one of the stated ``totals`` (fields beside the array);
+    a list whose sum misses every stated total is flagged incomplete."""
+    link, where = node[SUM_KEY], f"{path}.{SUM_KEY}"
+    items = node.get("items", {}).get("properties", {})
+    if not isinstance(link, dict) or set(link) != {"of", "totals"} or not isinstance(link["totals"], list):
+        raise SchemaError(f'{where}: write {{"of": ITEM_FIELD, "totals": [FIELD, ...]}}')
+    if link["of"] not in items:
+        raise SchemaError(f"{where}.of: {link['of']!r} is not a property of the array's items")
+    unknown = [t for t in link["totals"] if t not in siblings] or ([] if link["totals"] else ["(none)"])
+    if unknown:
+        raise SchemaError(f"{where}.totals: not properties beside the array: {', '.join(map(str, unknown))}")
+    return sum_of(str(link["of"]), *map(str, link["totals"]))
 
 
 def _field(node: Any, path: str, name: str) -> tuple[Any, Any]:

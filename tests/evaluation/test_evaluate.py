@@ -296,3 +296,35 @@ def test_eval_command_writes_table_json_and_chart(pipeline, tmp_path, capsys, mo
         assert {d["name"] for d in variant["per_document"]} == {"gls.csv", "creditunion.csv"}
         assert variant["fields"]["date"]["correct"] == 9 and variant["fields"]["amount"]["correct"] == 9
     assert chart_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class Item(BaseModel):
+    name: str | None = None
+    amount: float | None = None
+
+
+class Order(BaseModel):
+    number: str | None = None
+    items: list[Item] = []
+
+
+ORDER = Domain(name="orders", version="1.0", schema=Order, document_type="order", description="an order")
+
+
+def test_lists_are_scored_by_row_in_the_report_its_json_and_its_table(tmp_path):
+    truth = {"number": "O-1", "items": [{"name": "Tea", "amount": 4.5}, {"name": "Cake", "amount": 3.0},
+                                        {"name": "Milk", "amount": 1.2}]}  # fmt: skip
+    _write(tmp_path, "order", "Order O-1\nTea   4.50\nCake   3.00\nMilk   1.20\n", truth)
+    got = {"number": "O-1", "items": [{"name": "Cake", "amount": 3.0}, {"name": "Tea", "amount": 4.0}]}
+    answers = {("Order O-1", "base"): [_result(got, {"number": ("model", True), "items": ("rows", True)})]}
+    found = evaluate.pairs(ORDER, tmp_path)
+    fields = evaluate.scored_fields(ORDER)
+    runs = evaluate.evaluate(Pipeline().parse, scripted_runner(answers), ORDER, found, [evaluate.VARIANTS["base"]], fields)
+    report = evaluate.summary(runs, fields, ORDER, tmp_path)
+    jsonschema.validate(report, eval_report.REPORT_SCHEMA)
+    items = report["variants"][0]["lists"]["items"]
+    assert fields == ["number"]
+    assert items["rows"] == {"expected": 3, "extracted": 2, "matched": 2, "exact": 1,
+                             "precision": 0.5, "recall": 0.3333, "f1": 0.4}  # fmt: skip
+    assert items["fields"]["amount"]["correct"] == 1 and items["fields"]["amount"]["wrong"] == 1
+    assert "list items, by row: P 0.50 R 0.33 F1 0.40" in eval_report.format_table(report)

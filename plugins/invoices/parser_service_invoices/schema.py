@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, Field, field_validator
 
-from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive
+from parser_service.plugin_api import Amount, CurrencyCode, ISODate, clean_text, extractive, product_of, sum_of
 
 #: Labels after which the value is usually written, in the languages of our users.
 NUMBER_LABELS = (
@@ -119,7 +119,7 @@ ISSUER_LINE = (
 
 
 class InvoiceLine(BaseModel):
-    name: str | None = Field(None, description="what the line is for", json_schema_extra=extractive("line", 48))
+    name: str | None = Field(None, description="what the line is for", json_schema_extra=extractive("line", 120))
     qty: Amount | None = Field(None, description="quantity", json_schema_extra=extractive("amount", 10))
     price_unit: Amount | None = Field(None, description="unit price", json_schema_extra=extractive("amount", 16))
     price_subtotal: Amount | None = Field(
@@ -160,6 +160,10 @@ class Invoice(BaseModel):
     currency: CurrencyCode | None = Field(
         None, description="currency: code or symbol", json_schema_extra=extractive("currency", 8, nullable=False)
     )
-    lines: list[InvoiceLine] = Field(default_factory=list, max_length=3, description="invoice lines")
+    lines: list[InvoiceLine] = Field(
+        default_factory=list, description="invoice lines",
+        json_schema_extra=sum_of("price_subtotal", "amount_untaxed", "amount")
+        | product_of("price_subtotal", "qty", "price_unit"),
+    )  # fmt: skip
 
     _clean_issuer = field_validator("issuer", "invoice_number", mode="before")(lambda v: clean_text(v))
