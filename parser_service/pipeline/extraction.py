@@ -29,7 +29,7 @@ from parser_service.domains.domain import Domain, inferred_fields, span_rule
 from parser_service.pipeline import lists
 from parser_service.pipeline.answers import field_confidence, place
 from parser_service.pipeline.confidence import Calibration, Evidence, needs_review, score
-from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, generation_schema
+from parser_service.pipeline.generation_schema import DEFAULT_MAX_CHARS, MAX_SCALAR_ITEMS, generation_schema
 from parser_service.pipeline.rows import RowGroup
 from parser_service.records import FieldIssue, Record, RecordResult
 from parser_service.text.normalize import infer_dayfirst
@@ -255,9 +255,17 @@ def _merge(state: _State, names: list[str], answer: Generation) -> None:
         )
         return
     for name in names:
-        state.raw[name] = answer.data.get(name)
+        state.raw[name] = _distinct(answer.data.get(name))
         state.source[name] = "model"
     state.confidence.update(field_confidence(answer.text, names, answer.logprobs))
+
+
+def _distinct(value: Any) -> Any:
+    """A list of scalars with each value once, in order (a small model repeats itself);
+    anything else as it is."""
+    if not isinstance(value, list) or any(isinstance(item, (list, dict)) for item in value):
+        return value
+    return list(dict.fromkeys(value))
 
 
 def _validate(state: _State, domain: Domain) -> None:
@@ -316,11 +324,21 @@ def _invented(state: _State, chosen: frozenset[str]) -> list[FieldIssue]:
     haystack = _squash(state.record.text)
     issues = []
     for name, value in state.raw.items():
-        if state.source.get(name) != "model" or value is None or isinstance(value, (list, dict)) or name in chosen:
+        if state.source.get(name) != "model" or value is None or isinstance(value, dict) or name in chosen:
             continue
-        if _squash(str(value)) not in haystack:
-            issues.append(FieldIssue(name, f"{name}: {value!r} does not occur in the document"))
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is not None and not isinstance(item, (list, dict)) and _squash(str(item)) not in haystack:
+                issues.append(FieldIssue(name, f"{name}: {item!r} does not occur in the document"))
     return issues
+
+
+def _flag_full_lists(state: _State) -> None:
+    """A list of scalars the model filled to the most one answer holds may have more
+    items in the document: it cannot be shown complete."""
+    for name, value in state.raw.items():
+        if name not in state.groups and isinstance(value, list) and len(value) >= MAX_SCALAR_ITEMS:
+            state.incomplete.setdefault(name, f"the answer holds at most {MAX_SCALAR_ITEMS} items, and all were used")
 
 
 def _squash(text: str) -> str:
@@ -358,6 +376,7 @@ def _result(state: _State, domain: Domain, calibration: Calibration | None = Non
         status = "ok" if state.model is not None and not state.issues else "invalid"
         data, errors = _best_data(state, domain), state.issues
     chosen = inferred_fields(domain.schema)
+    _flag_full_lists(state)
     provenance = _provenance(state, domain, chosen)
     evidence = _evidence(state, provenance["fields"], chosen)
     confidence = {name: score(e, calibration) for name, e in evidence.items()}
@@ -436,6 +455,9 @@ def _field_provenance(state: _State, name: str, value: Any, labels: list[str]) -
         out["reading"] = state.record.field_readings[name]
     if column is not None and column in state.record.cell_provenance:
         out |= {"verbatim": True} | state.record.cell_provenance[column].to_dict()
+    elif isinstance(value, list) and name not in state.row_provenance:  # a list of scalars
+        places = [place(state.record, item, labels) for item in value]
+        out |= {"verbatim": all(places), "items": [p.to_dict() if p else None for p in places]}
     else:
         placed = place(state.record, value, labels)
         out |= {"verbatim": placed is not None} | (placed.to_dict() if placed else {})

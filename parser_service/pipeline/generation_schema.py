@@ -36,8 +36,14 @@ from parser_service.text.spans import (
 
 DEFAULT_MAX_CHARS = {str: 80, datetime.date: 32, float: 24, int: 16}
 DEFAULT_MAX_ITEMS = 5
+#: Items one answer holds for a list of scalars (skills, e-mail addresses); an answer
+#: that fills them all is flagged ``incomplete`` (``extraction``).
+MAX_SCALAR_ITEMS = 16
 #: Output tokens allowed on top of the schema's character bound (whitespace).
 TOKEN_SLACK = 8
+#: The most output tokens one answer may take, however long the schema's bound (lists of
+#: spans of up to 160 characters add up fast): an answer this long is cut, and flagged.
+MAX_ANSWER_TOKENS = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +74,7 @@ def generation_schema(
     source = text if extractive_decoding else None
     props = {name: _field_schema(model.model_fields[name], source) for name in names}
     schema = {"type": "object", "properties": props, "required": list(names), "additionalProperties": False}
-    budget = max_json_chars(schema) + TOKEN_SLACK
+    budget = min(max_json_chars(schema) + TOKEN_SLACK, MAX_ANSWER_TOKENS)
     return GenerationSchema(schema, names, budget, describe_fields(model, names))
 
 
@@ -94,6 +100,25 @@ def _field_schema(info: FieldInfo, text: str | None) -> dict[str, Any]:
             "items": _object_schema(item_model, text),
             "maxItems": _max_items(info),
         }
+    if _scalar_list(annotation):
+        item = _not_null(_scalar_schema(info, _base_type(get_args(_base_type(annotation))[0]), text))
+        if item is None:  # nothing in the text an item could be
+            return {"type": "null"}
+        # An empty list is allowed: with "minItems": 1 the embedded model, unadapted, filled
+        # every list of a CV with one line repeated to the limit.
+        return {"anyOf": [{"type": "array", "items": item, "maxItems": MAX_SCALAR_ITEMS}, {"type": "null"}]}
+    return _scalar_schema(info, annotation, text)
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any] | None:
+    """``schema`` without its null option (a list's items are values); None if it had no other."""
+    options = [o for o in schema.get("anyOf", [schema]) if o != {"type": "null"}]
+    return None if not options else options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def _scalar_schema(info: FieldInfo, annotation: Any, text: str | None) -> dict[str, Any]:
+    """One value: an option, a span of the text (any, or of its rule's kind), else a
+    bounded string."""
     if get_origin(annotation) is Literal:
         return {"anyOf": [{"enum": list(get_args(annotation))}, {"type": "null"}]}
     rule = span_rule(info)
@@ -172,6 +197,12 @@ def _base_type(annotation: Any) -> Any:
     while get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
     return annotation
+
+
+def _scalar_list(annotation: Any) -> bool:
+    """Whether ``annotation`` is a list of scalars (strings, dates, amounts, options)."""
+    base = _base_type(annotation)
+    return get_origin(base) is list and _list_item_model(base) is None
 
 
 def _list_item_model(annotation: Any) -> type[BaseModel] | None:

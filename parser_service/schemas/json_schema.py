@@ -156,7 +156,7 @@ def _annotation(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
     if kind == "object":
         return _object(node, path, name), None
     if kind == "array":
-        return _array(node, path, name), None
+        return _array(node, path, name)
     if kind == "string":
         fmt = node.get("format")
         if fmt is None:
@@ -179,15 +179,17 @@ def _max_length(node: dict[str, Any], path: str) -> int:
     return bound
 
 
-def _array(node: dict[str, Any], path: str, name: str) -> Any:
+def _array(node: dict[str, Any], path: str, name: str) -> tuple[Any, Any]:
+    """A list of the items' type; an item copied from the text keeps its span rule on the
+    list field, so each item is grounded as a scalar field of its kind would be."""
     items = node.get("items")
     if not isinstance(items, dict):
         raise SchemaError(f"{path}.items: an array needs one schema for its items")
     item_path = f"{path}[]"
     if _type(items, item_path) == "array":
         raise SchemaError(f"{item_path}: arrays of arrays are not supported")
-    annotation, _rule = _annotation(items, item_path, f"{name}_item")
-    return list[annotation]  # type: ignore[valid-type]
+    annotation, rule = _annotation(items, item_path, f"{name}_item")
+    return list[annotation], rule  # type: ignore[valid-type]
 
 
 def _enum(values: Any, path: str) -> Any:

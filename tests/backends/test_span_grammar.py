@@ -155,3 +155,17 @@ def test_a_text_with_the_grammars_own_signs_is_copied_as_it_is(grammars: Grammar
         grammars, schema(text, 200), answer('{net} } { "x" // # %json %regex /a/ \\ end\u2028 ok\ttab \x07 bell')
     )
     assert not accepts(grammars, schema(text, 200), answer("{net}}"))
+
+
+def test_a_list_of_strings_takes_spans_only(grammars: Grammars) -> None:
+    """A schema's array of strings: each item a span of the text, the list absent or empty."""
+    from parser_service.pipeline.generation_schema import generation_schema
+    from parser_service.schemas.json_schema import compile_schema
+
+    model = compile_schema({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}}}})
+    listed = generation_schema(model, text=TEXT).json_schema
+    assert accepts(grammars, listed, compact({"tags": ["ACME SDN. BHD.", "81100 JOHOR BAHRU"]}))
+    assert accepts(grammars, listed, compact({"tags": []})) and accepts(grammars, listed, compact({"tags": None}))
+    assert not accepts(grammars, listed, compact({"tags": ["ACME LTD"]}))
+    assert not accepts(grammars, listed, compact({"tags": [None]}))
+    assert not accepts(grammars, listed, compact({"tags": "ACME SDN. BHD."}))

@@ -34,8 +34,10 @@ def test_an_answer_cut_off_at_the_token_limit_is_a_failed_truncated_record():
 
 def test_values_are_normalised_and_invented_ones_flagged():
     state = extraction._start(_record(), INVOICES)
-    answer = ('{"issuer":"ACME GmbH","invoice_number":"INV-9","date":"03.04.2024",'
-              '"amount":"1.234,50","amount_untaxed":null,"currency":"EUR","lines":[]}')
+    answer = (
+        '{"issuer":"ACME GmbH","invoice_number":"INV-9","date":"03.04.2024",'
+        '"amount":"1.234,50","amount_untaxed":null,"currency":"EUR","lines":[]}'
+    )
     names = list(INVOICES.schema.model_fields)
     extraction._merge(state, names, Generation.from_text(answer, 40))
     extraction._validate(state, INVOICES)
@@ -45,7 +47,13 @@ def test_values_are_normalised_and_invented_ones_flagged():
     assert result.status == "invalid"
     assert [issue.field for issue in result.errors] == ["invoice_number"]  # "INV-9" is not in the text
     assert extraction._retry_fields(state) == ["invoice_number"]  # only that field is asked again
-    assert result.provenance["fields"]["issuer"] == {"source": "model", "verbatim": True, "start": 0, "end": 9, "page": 1}
+    assert result.provenance["fields"]["issuer"] == {
+        "source": "model",
+        "verbatim": True,
+        "start": 0,
+        "end": 9,
+        "page": 1,
+    }
 
 
 def _state_with(text: str, answer: str) -> extraction._State:
@@ -59,8 +67,11 @@ def _state_with(text: str, answer: str) -> extraction._State:
 
 def test_totals_that_do_not_add_up_are_mended_from_the_page_before_any_re_ask():
     text = "Bei Spiel GmbH\nNetto 496.00 €\nUmsatzsteuer 19% 75.04\nPosition 160.00\nBrutto 571.04 €"
-    state = _state_with(text, '{"issuer":"Bei Spiel GmbH","invoice_number":null,"date":null,"amount":"496.00",'
-                              '"amount_untaxed":"496.00","amount_tax":"160.00","currency":"€","lines":[]}')
+    state = _state_with(
+        text,
+        '{"issuer":"Bei Spiel GmbH","invoice_number":null,"date":null,"amount":"496.00",'
+        '"amount_untaxed":"496.00","amount_tax":"160.00","currency":"€","lines":[]}',
+    )
     assert {issue.field for issue in state.issues} >= {"amount", "amount_tax"}
     extraction._repair(state, INVOICES)
     result = extraction._result(state, INVOICES)
@@ -72,8 +83,10 @@ def test_totals_that_do_not_add_up_are_mended_from_the_page_before_any_re_ask():
 
 def test_a_record_whose_dates_show_month_first_reads_its_date_month_first():
     text = "ACME GmbH\nInvoice Date 11/03/2017\nPaid 11/17/2017\nTotal 10.00 EUR"
-    answer = '{"issuer":"ACME GmbH","invoice_number":null,"date":"11/03/2017","amount":"10.00",' \
-             '"amount_untaxed":null,"amount_tax":null,"currency":"EUR","lines":[]}'
+    answer = (
+        '{"issuer":"ACME GmbH","invoice_number":null,"date":"11/03/2017","amount":"10.00",'
+        '"amount_untaxed":null,"amount_tax":null,"currency":"EUR","lines":[]}'
+    )
     assert extraction._result(_state_with(text, answer), INVOICES).data["date"] == "2017-11-03"
     day_first = text.replace("11/17/2017", "17/11/2017")
     assert extraction._result(_state_with(day_first, answer), INVOICES).data["date"] == "2017-03-11"
@@ -126,7 +139,9 @@ def test_a_value_over_cells_names_the_cells_from_first_to_last() -> None:
     from parser_service.records import Record
 
     cells = [Provenance(sheet="S", cell_range=f"{c}2") for c in "ABC"]
-    record = Record(index=0, text="a: x\nb: y\nc: z", provenance=[], spans=[(0, 4, cells[0]), (5, 9, cells[1]), (10, 14, cells[2])])
+    record = Record(
+        index=0, text="a: x\nb: y\nc: z", provenance=[], spans=[(0, 4, cells[0]), (5, 9, cells[1]), (10, 14, cells[2])]
+    )
     assert span_provenance(record, 3, 9) == Provenance(sheet="S", cell_range="A2:B2")
     assert span_provenance(record, 11, 13) == cells[2]
 
@@ -171,11 +186,17 @@ def _payment_provenance(declared: bool) -> dict[str, object]:
     table = Table(["Empfänger", "Betrag"], [row], Provenance(sheet="Konto"))
     document = Document("0" * 64, "konto.xlsx", "text/csv", [Page(1, tables=[table], name="Konto")])
     domain = Domain(
-        name="payments", version="1", schema=_Payment, document_type="payments", description="payments",
+        name="payments",
+        version="1",
+        schema=_Payment,
+        document_type="payments",
+        description="payments",
         splitter=lambda d: _payments(d, declared=declared),
         prefill=lambda r: {"payee": (r.cells or {})["Empfänger"], "amount": 1234.5},  # read, not the cell's text
     )
-    (result,) = extraction.extract_records(domain.split(document), domain, DeterministicBackend(), max_prompt_tokens=256)
+    (result,) = extraction.extract_records(
+        domain.split(document), domain, DeterministicBackend(), max_prompt_tokens=256
+    )
     assert result.status == "ok" and result.data == {"payee": "Bakery", "amount": 1234.5}
     fields: dict[str, object] = result.provenance["fields"]
     return fields
@@ -185,7 +206,26 @@ def test_any_splitter_that_declares_a_fields_column_gives_it_that_cells_provenan
     """``Record.field_columns`` is the record API, not a convention of the bank plugin: a
     value read from a cell (1234.5, not the cell's text) points at its cell, verbatim."""
     assert _payment_provenance(declared=True)["amount"] == {
-        "source": "prefill", "verbatim": True, "sheet": "Konto", "cell_range": "B2"
+        "source": "prefill",
+        "verbatim": True,
+        "sheet": "Konto",
+        "cell_range": "B2",
     }
     # the core reads no plugin-private context: there the value is searched for in the text, and not found
     assert _payment_provenance(declared=False)["amount"] == {"source": "prefill", "verbatim": False}
+
+
+def test_a_list_of_strings_keeps_each_value_once_and_is_flagged_when_full() -> None:
+    from parser_service.pipeline import extraction
+    from parser_service.pipeline.generation_schema import MAX_SCALAR_ITEMS
+
+    assert extraction._distinct(["Python", "SQL", "Python"]) == ["Python", "SQL"]
+    rows = [{"a": 1}, {"a": 1}]
+    assert extraction._distinct(rows) == rows  # rows of a list of objects stay as they are
+    from parser_service.records import Record
+
+    state = extraction._State(
+        Record(index=0, text="cv", provenance=[]), {"skills": [str(i) for i in range(MAX_SCALAR_ITEMS)], "tags": ["x"]}
+    )
+    extraction._flag_full_lists(state)
+    assert set(state.incomplete) == {"skills"} and str(MAX_SCALAR_ITEMS) in state.incomplete["skills"]

@@ -49,7 +49,7 @@ def test_copied_fields_are_spans_of_their_kind_and_the_prompt_gets_descriptions(
     fields = compile_schema(RECEIPT).model_fields
     kinds = {name: (rule.kind if (rule := span_rule(info)) else None) for name, info in fields.items()}
     assert kinds == {"company": "any", "address": "any", "date": "date", "total": "amount", "paid_by": None,
-                     "items": None, "tags": None, "member": None}  # fmt: skip
+                     "items": None, "tags": "any", "member": None}  # fmt: skip
     assert fields["company"].description == "the shop that issued it; e.g. ACME Ltd"
     bounds = {name: span_rule(fields[name]).max_chars for name in ("company", "address")}  # type: ignore[union-attr]
     assert bounds == {"company": SPAN_CHARS, "address": 200}  # maxLength where the schema gives one
@@ -59,10 +59,18 @@ def test_copied_fields_are_spans_of_their_kind_and_the_prompt_gets_descriptions(
     ("change", "message"),
     [
         ({"properties": {"a": {"type": "string", "pattern": "^x"}}}, r"\$\.a\.pattern: the keyword is not supported"),
-        ({"properties": {"a": {"type": "string", "format": "hostname"}}}, r"\$\.a\.format: 'hostname' is not supported"),
-        ({"properties": {"a": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}},
-         r"\$\.a\[\]: arrays of arrays"),
-        ({"properties": {"a": {"type": "object", "properties": {"b": {"oneOf": []}}}}}, r"\$\.a\.b\.type: None is not supported"),
+        (
+            {"properties": {"a": {"type": "string", "format": "hostname"}}},
+            r"\$\.a\.format: 'hostname' is not supported",
+        ),
+        (
+            {"properties": {"a": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}},
+            r"\$\.a\[\]: arrays of arrays",
+        ),
+        (
+            {"properties": {"a": {"type": "object", "properties": {"b": {"oneOf": []}}}}},
+            r"\$\.a\.b\.type: None is not supported",
+        ),
         ({"properties": {"a": {"type": "string"}}, "required": ["b"]}, r"\$\.required: .* do not exist: b"),
         ({"properties": {"a": {"type": "string"}}, "additionalProperties": True}, r"\$\.additionalProperties"),
         ({"properties": {}}, r"\$: an object needs 'properties'"),
@@ -88,7 +96,9 @@ def test_extract_with_a_schema_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert record["domain"] == "receipt" and set(record["data"]) == set(RECEIPT["properties"])
 
 
-def test_a_bad_schema_or_two_targets_exit_with_a_configuration_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_schema_or_two_targets_exit_with_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     receipt = str(ROOT / "tests" / "data" / "sroie_007.txt")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"type": "object", "properties": {"a": {"type": "string", "minLength": 2}}}))
@@ -115,3 +125,19 @@ def test_extract_with_a_pydantic_class(capsys: pytest.CaptureFixture[str]) -> No
     assert "not a pydantic model class" in capsys.readouterr().err
     assert main(["extract", receipt, "--schema", "no_such_module:Model", "-q"]) == EXIT_CONFIG
     assert "cannot import it" in capsys.readouterr().err
+
+
+def test_a_list_of_strings_is_a_list_of_spans_of_the_text() -> None:
+    """Each item of an array of strings is grounded as a string field is (any span of the
+    text, never null inside the list); the list itself may be absent."""
+    from parser_service.pipeline.generation_schema import MAX_SCALAR_ITEMS, generation_schema
+
+    model = compile_schema({"type": "object", "properties": {
+        "skills": {"type": "array", "items": {"type": "string"}},
+        "dates": {"type": "array", "items": {"type": "string", "format": "date"}}}})  # fmt: skip
+    text = "Skills: Python, SQL\nFrom 12.03.2019 to 01.02.2020"
+    props = generation_schema(model, text=text).json_schema["properties"]
+    skills, absent = props["skills"]["anyOf"]
+    assert absent == {"type": "null"} and skills["maxItems"] == MAX_SCALAR_ITEMS
+    assert skills["items"]["x-any-span"] == text and "anyOf" not in skills["items"]
+    assert props["dates"]["anyOf"][0]["items"] == {"enum": ["12.03.2019", "01.02.2020"]}
