@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from parser_service.domains.domain import SUM_KEY, extractive, sum_of
+from parser_service.domains.domain import SUM_KEY, SpanRule, extractive, sum_of
 from parser_service.errors import ConfigError
 from parser_service.text.normalize import (
     IBAN,
@@ -48,8 +49,10 @@ from parser_service.text.spans import ANY_SPAN
 
 #: The keyword that marks a scalar as chosen, not copied from the text.
 INFERRED = "x-inferred"
+#: The keyword giving the labels a document writes before a field's value.
+LABELS = "x-labels"
 #: Keywords every node may carry; the prompt reads description and examples.
-ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "$comment", INFERRED})
+ANNOTATIONS = frozenset({"description", "examples", "title", "$schema", "$id", "$comment", INFERRED, LABELS})
 #: Keywords each type adds to those.
 BY_TYPE = {
     "object": frozenset({"type", "properties", "required", "additionalProperties"}),
@@ -130,11 +133,27 @@ def _field(node: Any, path: str, name: str) -> tuple[Any, Any]:
     if not isinstance(node, dict):
         raise SchemaError(f"{path}: a property's schema is an object")
     annotation, rule = _annotation(node, path, name)
+    if isinstance(rule, SpanRule) and rule.kind != ANY_SPAN:
+        rule = rule.model_copy(update={"near": _labels(node, path)})
     marked = _marked_inferred(node, path)
     chosen = marked or "enum" in node or _type(node, path) == "boolean"
     extra = {"inferred": True} if chosen else rule
     info = Field(None, description=_description(node), json_schema_extra=extra)
     return annotation | None, info
+
+
+def _labels(node: dict[str, Any], path: str) -> tuple[str, ...]:
+    """What a document writes before the field's value: the schema's own ``x-labels``, else
+    the property's name in words and its last word ("invoice_date": "invoice date",
+    "date"). Of a date's, an amount's... spans, those after such a label are offered
+    first-hand (``text.spans.near``; all of them where none is)."""
+    given = node.get(LABELS)
+    if given is not None:
+        if not isinstance(given, list) or not all(isinstance(g, str) and g.strip() for g in given):
+            raise SchemaError(f"{path}.{LABELS}: a list of non-empty strings")
+        return tuple(given)
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", path.rsplit(".", 1)[-1].removesuffix("[]")).replace("_", " ").lower().split()
+    return tuple(dict.fromkeys([" ".join(words), words[-1]])) if words else ()
 
 
 def _marked_inferred(node: dict[str, Any], path: str) -> bool:
