@@ -141,3 +141,23 @@ def test_a_list_of_strings_is_a_list_of_spans_of_the_text() -> None:
     assert absent == {"type": "null"} and skills["maxItems"] == MAX_SCALAR_ITEMS
     assert skills["items"]["x-any-span"] == text and "anyOf" not in skills["items"]
     assert props["dates"]["anyOf"][0]["items"] == {"enum": ["12.03.2019", "01.02.2020"]}
+
+
+def test_a_copied_kind_is_offered_after_its_labels_first() -> None:
+    """The property's name in words (and its last word), or the schema's own x-labels,
+    label a date's or an amount's spans; a plain string (any span) has none."""
+    from parser_service.pipeline.generation_schema import offered_spans
+
+    model = compile_schema({"type": "object", "properties": {
+        "total": {"type": "string", "format": "amount"},
+        "invoiceDate": {"type": "string", "format": "date"},
+        "due": {"type": "string", "format": "date", "x-labels": ["Fällig"]},
+        "note": {"type": "string"}}})  # fmt: skip
+    rules = {name: span_rule(info) for name, info in model.model_fields.items()}
+    assert rules["total"].near == ("total",) and rules["invoiceDate"].near == ("invoice date", "date")
+    assert rules["due"].near == ("Fällig",) and rules["note"].near == ()
+    text = "Subtotal 8.00\nTax 1.00\nTotal 9.00\nFällig 31.01.2024\nRechnungsdatum 01.01.2024"
+    assert set(offered_spans(rules["total"], text)) == {"8.00", "9.00"}  # the tax's is not labelled so
+    assert offered_spans(rules["due"], text) == ["31.01.2024"]
+    with pytest.raises(SchemaError, match=r"\$\.due\.x-labels"):
+        compile_schema({"type": "object", "properties": {"due": {"type": "string", "format": "date", "x-labels": "Due"}}})
