@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from parser_service.document import CellValue, Document, Table
 from parser_service.domains.domain import Splitter
 from parser_service.records import Record, iter_rows, whole_document
+from parser_service.tables.choice import ModelChooser
 from parser_service.tables.fields import Target, targets_of
 from parser_service.tables.mapping import TableMapping, map_columns
 from parser_service.tables.values import UNREADABLE, is_empty, read_field
@@ -65,9 +66,12 @@ def split_rows(targets: Sequence[Target], document: Document, unmapped: Sequence
             yield record
 
 
-def table_mapping(targets: Sequence[Target], table: Table) -> TableMapping:
-    """The mapping of one table, from its first rows."""
-    return map_columns(targets, columns_of(list(islice(iter_rows(table), sample_rows(len(table.header))))))
+def table_mapping(
+    targets: Sequence[Target], table: Table, chooser: ModelChooser | None = None, method: str = "names"
+) -> TableMapping:
+    """The mapping of one table, from its first rows (``method``: see ``map_columns``)."""
+    sample = columns_of(list(islice(iter_rows(table), sample_rows(len(table.header)))))
+    return map_columns(targets, sample, chooser, method)
 
 
 def sample_rows(width: int) -> int:
@@ -93,7 +97,7 @@ def _mapped_rows(table: Table, mapping: TableMapping, unmapped: Sequence[str]) -
         if _no_record(cells, mapping):
             continue
         values = {
-            name: read_field(cells, m.columns, mapping.kinds[name], dayfirst.get(name))
+            name: read_field(cells, m.columns, mapping.kinds[name], dayfirst.get(name), m.signs)
             for name, m in mapping.fields.items()
         } | dict.fromkeys(unmapped)
         record.context["mapping"], record.context["values"] = saved, values
