@@ -39,15 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from parser_service.bench.columns_unseen import UNSEEN_GROUP, unseen_sheets
 from parser_service.document import Document, Table
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
 from parser_service.schemas.json_schema import compile_schema
-from parser_service.tables.fields import targets_of
 from parser_service.tables.choice import Choices, ModelChooser
+from parser_service.tables.fields import targets_of
 from parser_service.tables.mapping import METHODS, TableMapping
 from parser_service.tables.rows import table_mapping
-from parser_service.bench.columns_unseen import UNSEEN_GROUP, unseen_sheets
 
 HELD_OUT = frozenset({
     "invoiceninja_wave_clients", "magento_address_import_update", "thunderbird_csv_semicolon",

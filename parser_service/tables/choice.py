@@ -101,7 +101,9 @@ def _forced(request: GenerationRequest, choice: str) -> GenerationRequest:
 
 
 #: The question a pair of amount columns asks: which is money going out.
-OUTGOING = Target("money_out", ("money_out", "money paid out of the account", "a payment, withdrawal or debit"), "amount")
+OUTGOING = Target(
+    "money_out", ("money_out", "money paid out of the account", "a payment, withdrawal or debit"), "amount"
+)
 
 
 class ModelChooser:
@@ -159,4 +161,3 @@ class ModelChooser:
             pick = answer.data.get(KEY) if isinstance(answer.data, dict) else None
             out[name] = {x: float(x == pick) for x in offered[name]} if pick in offered[name] else {NONE: 1.0}
         return out
-

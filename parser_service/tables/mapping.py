@@ -226,7 +226,7 @@ def _rate(
         return
     mapping.score = mine[column]
     runner_up = max((v for c, v in mine.items() if c not in mapping.columns), default=0.0)
-    margin = max(0.0, mapping.score - runner_up) / mapping.score
+    margin = max(0.0, mapping.score - runner_up) / mapping.score if mapping.score > 0 else 0.0
     mapping.confidence = min(1.0, mapping.score) * (0.5 + 0.5 * margin)
 
 

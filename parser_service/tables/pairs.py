@@ -74,7 +74,8 @@ def signs(pair: tuple[str, str], columns: Mapping[str, Sequence[CellValue]], ask
     """Column -> +1 (money in) or -1 (money out) for a pair; None when neither header nor
     the model tells which is which."""
     a, b = pair
-    known = direction(a) or (-direction(b) if direction(b) else None)
+    other = direction(b)
+    known = direction(a) or (-other if other is not None else None)
     if known is None and ask is not None:
         out = ask({c: columns[c] for c in pair})
         known = None if out not in pair else (-1 if out == a else 1)

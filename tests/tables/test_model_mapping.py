@@ -7,6 +7,7 @@ import json
 import pytest
 
 from parser_service.backends.deterministic import DeterministicBackend
+from parser_service.document import CellValue
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
 from parser_service.schemas.json_schema import compile_schema
@@ -15,7 +16,7 @@ from parser_service.tables import map_columns, split_rows, targets_of
 from parser_service.tables.choice import ModelChooser, letters, table_text
 from parser_service.tables.mapping import TableMapping
 from parser_service.tables.pairs import complementary, direction
-from parser_service.tables.rows import table_mapping
+from parser_service.tables.rows import TableSplitter, table_mapping
 from tests.conftest import ROOT
 
 SHEETS = ROOT / "tests" / "data" / "spreadsheets"
@@ -51,7 +52,11 @@ def test_two_amount_columns_that_overlap_are_no_pair() -> None:
 
 
 def test_without_a_header_word_the_model_tells_which_side_is_out() -> None:
-    columns = {"Date": ["2024-01-02", "2024-01-03"], "A": ["5.00", None], "B": [None, "7.00"]}
+    columns: dict[str, list[CellValue]] = {
+        "Date": ["2024-01-02", "2024-01-03"],
+        "A": ["5.00", None],
+        "B": [None, "7.00"],
+    }
     asked: list[list[str]] = []
 
     class Ask(ModelChooser):
@@ -89,3 +94,19 @@ def test_the_model_chooses_a_card_exports_columns(pipeline) -> None:
     found = {name: m.columns for name, m in mapping.fields.items()}
     assert found["date"] == ["Date"] and found["amount"] == ["Amount"] and found["payee"] == ["Merchant Name"]
     assert mapping.fields["date"].confidence > mapping.fields["memo"].confidence
+
+
+def test_the_setting_gives_a_schemas_table_splitter_the_model() -> None:
+    from parser_service.pipeline.run import Pipeline
+    from parser_service.schemas.request import schema_domain
+
+    schema = json.loads((SHEETS / "transactions.schema.json").read_text(encoding="utf-8"))
+    domain = schema_domain(schema, "transactions")
+    backend = DeterministicBackend(Settings())
+    asked = Pipeline(Settings(column_mapping="model"), backend=backend)._splitter(domain)
+    plain = Pipeline(Settings(), backend=backend)._splitter(domain)
+    assert isinstance(asked, TableSplitter)
+    assert asked.method == "model" and asked.chooser.backend is backend
+    assert plain is domain.splitter
+    records = list(asked(_document("payoneer.csv")))
+    assert records and records[0].context["mapping"]["fields"]["date"]["columns"] == ["Transaction Date"]
