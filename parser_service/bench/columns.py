@@ -219,6 +219,8 @@ def side_by_side(runs: dict[str, tuple[list[Pair], float]]) -> str:
             lines.append(f"{group:18} " + " ".join(cells))
     sheets_in = len({p.sheet for p in next(iter(runs.values()))[0]}) or 1
     lines.append(f"{'seconds per sheet':18} " + " ".join(f"{s / sheets_in:>10.2f}" for _, s in runs.values()))
+    if "model" in runs and "combined" in runs:
+        lines.append("(combined reads the answers the model gave once per sheet: its seconds add to the model's)")
     return "\n".join(lines)
 
 

@@ -40,9 +40,9 @@ MAX_COLUMNS = 52
 
 SYSTEM = "You match the columns of a table to the fields of a form. Answer with JSON only."
 PROMPT = (
-    "Columns of the table (letter. header: first cells):\n{columns}\n\n"
+    "Columns of the table (header: first cells):\n{columns}\n\n"
     "Field: {field}\n"
-    "Which column holds this field? Answer with the column's letter, or none if no column holds it."
+    "Which column holds this field? Answer with the column, or none if no column holds it."
 )
 
 
@@ -61,11 +61,18 @@ def letters(count: int) -> list[str]:
 
 
 def table_text(columns: Mapping[str, Sequence[CellValue]]) -> tuple[str, dict[str, str]]:
-    """The prompt's list of columns, and letter -> column name."""
+    """The prompt's list of columns, and choice -> column name. A column's choice is its
+    header (the model writes the header it means: a 135M model links a field to a
+    header's words far better than to a letter beside them), or its letter where headers
+    are blank or not told apart."""
     names = list(columns)[:MAX_COLUMNS]
-    by_letter = dict(zip(letters(len(names)), names))
-    lines = [f"{letter}. {_cut(name, HEADER_CHARS)}: {_sample(columns[name])}" for letter, name in by_letter.items()]
-    return "\n".join(lines), by_letter
+    headers = [_cut(name, HEADER_CHARS) for name in names]
+    if all(h and h != NONE for h in headers) and len(set(headers)) == len(headers):
+        by_choice = dict(zip(headers, names))
+        return "\n".join(f"- {h}: {_sample(columns[n])}" for h, n in by_choice.items()), by_choice
+    by_choice = dict(zip(letters(len(names)), names))
+    lines = [f"{x}. {_cut(n, HEADER_CHARS)}: {_sample(columns[n])}" for x, n in by_choice.items()]
+    return "\n".join(lines), by_choice
 
 
 def _sample(values: Sequence[CellValue]) -> str:

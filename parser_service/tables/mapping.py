@@ -222,7 +222,7 @@ def _rate(
     mine = {c: v for (n, c), v in scores.items() if n == mapping.field}
     if column is None:
         mapping.score = max(mine.values(), default=0.0)
-        mapping.confidence = min(1.0, 1.0 - mapping.score / minimum * 0.5) * (1.0 - 0.5 * untaken_fitting)
+        mapping.confidence = max(0.0, min(1.0, 1.0 - mapping.score / minimum * 0.5)) * (1.0 - 0.5 * untaken_fitting)
         return
     mapping.score = mine[column]
     runner_up = max((v for c, v in mine.items() if c not in mapping.columns), default=0.0)

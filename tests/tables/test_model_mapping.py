@@ -71,8 +71,8 @@ def test_without_a_header_word_the_model_tells_which_side_is_out() -> None:
 
 def test_the_prompt_shows_each_column_by_letter_with_its_first_cells() -> None:
     text, by_letter = table_text({"Date": ["2024-01-02", None, "2024-01-03"], "Payee": [None, None]})
-    assert by_letter == {"A": "Date", "B": "Payee"}
-    assert text.splitlines() == ["A. Date: 2024-01-02 | 2024-01-03", "B. Payee: (empty)"]
+    assert by_letter == {"Date": "Date", "Payee": "Payee"}
+    assert text.splitlines() == ["- Date: 2024-01-02 | 2024-01-03", "- Payee: (empty)"]
     assert letters(28)[-2:] == ["AA", "AB"]
 
 
@@ -106,7 +106,7 @@ def test_the_setting_gives_a_schemas_table_splitter_the_model() -> None:
     asked = Pipeline(Settings(column_mapping="model"), backend=backend)._splitter(domain)
     plain = Pipeline(Settings(), backend=backend)._splitter(domain)
     assert isinstance(asked, TableSplitter)
-    assert asked.method == "model" and asked.chooser.backend is backend
+    assert asked.method == "model" and asked.chooser is not None and asked.chooser.backend is backend
     assert plain is domain.splitter
     records = list(asked(_document("payoneer.csv")))
     assert records and records[0].context["mapping"]["fields"]["date"]["columns"] == ["Transaction Date"]
