@@ -98,6 +98,10 @@ class Settings(BaseSettings):
         "", description="Folders of declarative domains (each a folder with a domain.toml, or a folder of such "
         "folders), separated by the path separator (':' on Linux, ';' on Windows); loaded beside the plugins'.",
     )
+    column_mapping: Literal["names", "model", "combined"] = Field(
+        "names", description="How a table's columns are matched to a schema's fields: 'names' (headers and cells, "
+        "no model), 'model' (the model chooses among the columns, once per table and field) or 'combined'.",
+    )
 
     # --- the vllm backend (vLLM's engine in this process) ---
     vllm_max_model_len: int = Field(4096, ge=256, description="vLLM: longest prompt + answer, in tokens.")

@@ -16,7 +16,17 @@ table from maps no field.
 and the bank2ynab-labelled exports are a second held-out set; each is reported apart
 from the rest (the development set).
 
+A folder with ``exports.json`` (bank exports with their transactions' truth,
+``NAME.truth.json``: date and amount of each) is scored on date and amount alone, the
+truth's columns found by matching values: the date column(s) whose dates cover the
+truth's, the amount column (or signed pair of columns) whose numbers do, either sign.
+
+``--methods names,model,combined`` maps every sheet by each method (``mapping.METHODS``;
+the model's choices asked once per sheet) and prints the sets side by side with the
+seconds each method took per sheet.
+
     python -m parser_service.bench.columns SHEETS_DIR [BANK_DIR ...] [--schemas DIR] [--only SET]
+        [--methods names,model,combined]
 """
 
 from __future__ import annotations
@@ -24,16 +34,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from parser_service.bench.columns_unseen import UNSEEN_GROUP, unseen_sheets
 from parser_service.document import Document, Table
 from parser_service.parsers import builtin_parsers
 from parser_service.parsers.sniff import parse_file
 from parser_service.schemas.json_schema import compile_schema
+from parser_service.tables.choice import Choices, ModelChooser
 from parser_service.tables.fields import targets_of
-from parser_service.tables.mapping import TableMapping
+from parser_service.tables.mapping import METHODS, TableMapping
 from parser_service.tables.rows import table_mapping
 
 HELD_OUT = frozenset({
@@ -43,7 +56,7 @@ HELD_OUT = frozenset({
 #: The sets reported apart: bank exports labelled by bank2ynab's mapping are a second
 #: held-out set; a label's own ``_group`` names its set (csv2ofx's exports, labelled
 #: from csv2ofx's mappings, a third).
-GROUPS = ("dev", "held-out", "held-out banks", "held-out csv2ofx")
+GROUPS = ("dev", "held-out", "held-out banks", "held-out csv2ofx", UNSEEN_GROUP)
 DEFAULT_SCHEMAS = Path("tests/data/spreadsheets")
 
 
@@ -75,12 +88,18 @@ def _header(name: str) -> str:
     return name.strip().strip('"').strip()
 
 
-def evaluate(sheet: Path, truth: dict[str, Any], schemas: Path) -> list[Pair]:
+def evaluate(
+    sheet: Path, truth: dict[str, Any], schemas: Path, chooser: ModelChooser | None = None, method: str = "names"
+) -> list[Pair]:
     """The pairs of one sheet."""
     schema = json.loads((schemas / f"{truth['_kind']}.schema.json").read_text(encoding="utf-8"))
     targets = targets_of(compile_schema(schema, truth["_kind"]))
     table = _table(parse_file(sheet, builtin_parsers()), truth.get("_sheet"))
-    mapping = table_mapping(targets, table) if table is not None else None
+    mapping = table_mapping(targets, table, chooser, method) if table is not None else None
+    if "_derive" in truth:
+        derived = truth["_derive"](table, mapping) if table is not None else {}
+        targets = [t for t in targets if t.name in derived]
+        truth = {**truth, **derived}
     group = truth.get("_group") or (
         "held-out banks" if "_roles" in truth else "held-out" if _stem(sheet) in HELD_OUT else "dev"
     )
@@ -174,17 +193,67 @@ def _mean_confidence(pairs: list[Pair], right: bool) -> str:
     return f"{sum(chosen) / len(chosen):.2f}" if chosen else "-"
 
 
+class MemoChooser(ModelChooser):
+    """A chooser that asks the model once per table, however many methods read it."""
+
+    def __init__(self, chooser: ModelChooser) -> None:
+        super().__init__(chooser.backend)
+        self.seen: dict[Any, dict[str, Choices]] = {}
+
+    def choose(self, targets: Any, columns: Any, fits: Any) -> dict[str, Choices]:
+        key = (tuple(t.name for t in targets), tuple((c, tuple(map(str, v[:5]))) for c, v in columns.items()))
+        if key not in self.seen:
+            self.seen[key] = super().choose(targets, columns, fits)
+        return self.seen[key]
+
+
+def side_by_side(runs: dict[str, tuple[list[Pair], float]]) -> str:
+    """One line per set: each method's accuracy, then its seconds per sheet."""
+    lines = [f"{'set':18} " + " ".join(f"{m:>10}" for m in runs) + "   seconds per sheet: " + ", ".join(runs)]
+    for group in (*GROUPS, "all"):
+        cells = []
+        for pairs, _ in runs.values():
+            chosen = [p for p in pairs if group in ("all", p.group)]
+            cells.append(f"{accuracy(chosen):>10.3f}" if chosen else f"{'-':>10}")
+        if any(c.strip() != "-" for c in cells):
+            lines.append(f"{group:18} " + " ".join(cells))
+    sheets_in = len({p.sheet for p in next(iter(runs.values()))[0]}) or 1
+    lines.append(f"{'seconds per sheet':18} " + " ".join(f"{s / sheets_in:>10.2f}" for _, s in runs.values()))
+    if "model" in runs and "combined" in runs:
+        lines.append("(combined reads the answers the model gave once per sheet: its seconds add to the model's)")
+    return "\n".join(lines)
+
+
+def _labelled(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    return [item for folder in folders for item in (unseen_sheets(folder) or sheets(folder))]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folders", type=Path, nargs="+", help="sheets with their NAME.mapping.json (or .ini) labels")
     parser.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS, help="KIND.schema.json files")
     parser.add_argument("--only", choices=(*GROUPS, "all"), default="all", help="which set to report")
+    parser.add_argument("--methods", default="names", help=f"comma-separated, of: {', '.join(METHODS)}")
     args = parser.parse_args(argv)
-    pairs = [
-        p for folder in args.folders for sheet, truth in sheets(folder) for p in evaluate(sheet, truth, args.schemas)
-    ]
-    print(report([p for p in pairs if args.only in ("all", p.group)]))
+    methods = [m.strip() for m in args.methods.split(",") if m.strip() in METHODS]
+    chooser = _chooser() if set(methods) - {"names"} else None
+    labelled = _labelled(args.folders)
+    runs = {}
+    for method in methods:
+        started = time.perf_counter()
+        pairs = [p for sheet, truth in labelled for p in evaluate(sheet, truth, args.schemas, chooser, method)]
+        runs[method] = ([p for p in pairs if args.only in ("all", p.group)], time.perf_counter() - started)
+        print(f"== {method}\n{report(runs[method][0])}\n", flush=True)
+    print(side_by_side(runs))
     return 0
+
+
+def _chooser() -> MemoChooser:
+    """The embedded model, asked in large batches (each table's requests share a prompt)."""
+    from parser_service.backends import load_backend
+    from parser_service.settings import Settings
+
+    return MemoChooser(ModelChooser(load_backend(Settings(batch_size=32))))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from parser_service.backends import Backend, load_backend
 from parser_service.backends.adapters import Adapter, describe_adapters
 from parser_service.document import Document
-from parser_service.domains.domain import Domain
+from parser_service.domains.domain import Domain, Splitter
 from parser_service.domains.host import PluginHost, build_host
 from parser_service.errors import NoRecordsError, UnsuitableDocumentError
 from parser_service.parsers.sniff import parse_file
@@ -31,6 +31,8 @@ from parser_service.pipeline.extraction import extract_records
 from parser_service.pipeline.metadata import infer_metadata
 from parser_service.records import Record, RecordResult, chunks, expected_count
 from parser_service.settings import Settings, get_settings
+from parser_service.tables.choice import ModelChooser
+from parser_service.tables.rows import TableSplitter
 
 Progress = Callable[[str, int, int], None]
 #: Records drawn from a splitter and extracted together: the most held at once...
@@ -192,7 +194,7 @@ class Pipeline:
                 document.filename,
                 f"domain {domain.name!r} does not read {document.media_type} documents (it reads {kinds})",
             )
-        records = domain.splitter(document)
+        records = self._splitter(domain)(document)
         if isinstance(records, Sized):
             if not len(records):
                 _no_records(document, domain)
@@ -203,6 +205,14 @@ class Pipeline:
             _no_records(document, domain)
             return []
         return chain([first], drawn)
+
+    def _splitter(self, domain: Domain) -> Splitter:
+        """The domain's splitter; a schema's table splitter asks the model to match its
+        columns where ``column_mapping`` says so."""
+        method = self.settings.column_mapping
+        if isinstance(domain.splitter, TableSplitter) and method != "names":
+            return domain.splitter.using(ModelChooser(self.backend), method)
+        return domain.splitter
 
     def _extracted(
         self,

@@ -22,6 +22,15 @@ A field's confidence is its score, lowered when a column it did not take came cl
 (the margin over that runner-up); a field left without a column is confident in that
 by how far its best candidate stayed under ``MINIMUM``, and less so where many of the
 columns no field took hold cells of its kind (any of them might be it).
+
+**Methods.** ``names`` (above) needs no model. ``model``: a ``ModelChooser`` asks the
+model, per field, which of the columns that can hold its kind holds it (``choice``); a
+pair scores the model's probability of that column times the same kind fit factor, and
+counts only where the model prefers it to no column at all. ``combined``: the mean of
+the two scores. Either way the global assignment, composition and confidence follow.
+A field of money left with a column that pairs with a free amount column (money in and
+out, ``pairs``), or left without one where exactly one such pair is free, takes the
+pair, signed.
 """
 
 from __future__ import annotations
@@ -32,7 +41,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from parser_service.document import CellValue
+from parser_service.tables import pairs
 from parser_service.tables.cells import Profile, profile
+from parser_service.tables.choice import Choices, ModelChooser
 from parser_service.tables.fields import Target
 from parser_service.tables.names import concepts, likeness
 
@@ -43,6 +54,12 @@ MINIMUM = 0.4
 #: A further column joins a free-text field when its header matches a phrase this well:
 #: all its words, and nothing more ("stateID" is a key, not the state).
 PART_MINIMUM = 0.95
+#: The score a pair needs under the ``model`` and ``combined`` methods.
+MODEL_MINIMUM = 0.1
+COMBINED_MINIMUM = 0.25
+METHODS = ("names", "model", "combined")
+#: An amount column is free to pair when its cells fit amounts this well.
+PAIR_FIT = 0.8
 #: Kinds whose cells alone say what a column holds.
 _TELLING = frozenset({"email", "url", "iban", "date"})
 #: Cell kinds a free-text field does not hold.
@@ -57,9 +74,12 @@ class FieldMapping:
     columns: list[str] = dataclasses.field(default_factory=list)
     confidence: float = 0.0
     score: float = 0.0
+    #: A number fed by two columns: column -> +1 (money in) or -1 (money out).
+    signs: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "columns": self.columns, "confidence": round(self.confidence, 3)}
+        out = {"field": self.field, "columns": self.columns, "confidence": round(self.confidence, 3)}
+        return out | ({"signs": self.signs} if self.signs else {})
 
 
 @dataclass(slots=True)
@@ -78,7 +98,10 @@ class TableMapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TableMapping:
-        fields = {n: FieldMapping(n, list(m["columns"]), m["confidence"]) for n, m in data["fields"].items()}
+        fields = {
+            n: FieldMapping(n, list(m["columns"]), m["confidence"], signs=dict(m.get("signs", {})))
+            for n, m in data["fields"].items()
+        }
         return cls(fields, dict(data["kinds"]))
 
 
@@ -112,27 +135,72 @@ def score(target: Target, header: str, column: Profile) -> float:
     return max(named, alone)
 
 
-def map_columns(targets: Sequence[Target], columns: Mapping[str, Sequence[CellValue]]) -> TableMapping:
-    """The mapping of a table (column name -> sampled cells, in table order) onto ``targets``."""
+def map_columns(
+    targets: Sequence[Target],
+    columns: Mapping[str, Sequence[CellValue]],
+    chooser: ModelChooser | None = None,
+    method: str = "names",
+) -> TableMapping:
+    """The mapping of a table (column name -> sampled cells, in table order) onto
+    ``targets``; ``method`` (one of ``METHODS``) other than "names" asks ``chooser``."""
     profiles = {name: profile(values) for name, values in columns.items()}
     scores = {(t.name, c): score(t, c, p) for t in targets for c, p in profiles.items()}
-    chosen = _assign(scores)
+    minimum = MINIMUM
+    if chooser is not None and method != "names":
+        fits = {(t.name, c): fit(t.kind, p) for t in targets for c, p in profiles.items()}
+        model = model_scores(chooser.choose(targets, columns, fits), fits)
+        scores, minimum = (model, MODEL_MINIMUM) if method == "model" else (_mean(scores, model), COMBINED_MINIMUM)
+    chosen = _assign(scores, minimum)
     result = {t.name: FieldMapping(t.name, [chosen[t.name]] if t.name in chosen else []) for t in targets}
+    _pair_amounts(targets, result, columns, profiles, chooser.outgoing if chooser is not None else None)
     _compose(targets, result, list(columns), profiles)
     taken = {c for m in result.values() for c in m.columns}
     untaken = [p for c, p in profiles.items() if c not in taken and p.filled]
     for t in targets:
         fitting = sum(fit(t.kind, p) >= 0.8 for p in untaken) / len(untaken) if untaken else 0.0
-        _rate(result[t.name], scores, chosen.get(t.name), fitting)
+        _rate(result[t.name], scores, chosen.get(t.name) or next(iter(result[t.name].columns), None), fitting, minimum)
     return TableMapping(result, {t.name: t.kind for t in targets})
 
 
-def _assign(scores: dict[tuple[str, str], float]) -> dict[str, str]:
+def model_scores(choices: Mapping[str, Choices], fits: Mapping[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """(field, column) -> the model's probability of the column times its kind fit
+    factor; 0 where the model gives no column more than it gives that one."""
+    out = {}
+    for (name, column), fitness in fits.items():
+        chosen = choices[name]
+        p = chosen.columns.get(column, 0.0)
+        out[name, column] = p * (FIT_FLOOR + (1 - FIT_FLOOR) * fitness) if p > chosen.none else 0.0
+    return out
+
+
+def _mean(a: Mapping[tuple[str, str], float], b: Mapping[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    return {key: (value + b.get(key, 0.0)) / 2 for key, value in a.items()}
+
+
+def _pair_amounts(
+    targets: Sequence[Target],
+    result: dict[str, FieldMapping],
+    columns: Mapping[str, Sequence[CellValue]],
+    profiles: dict[str, Profile],
+    ask: pairs.Ask | None,
+) -> None:
+    """A field of money takes a signed pair of amount columns (see the module's docstring)."""
+    for t in (t for t in targets if t.kind == "amount"):
+        mapping = result[t.name]
+        taken = {c for m in result.values() if m is not mapping for c in m.columns}
+        free = [c for c, p in profiles.items() if c not in taken and p.filled and fit("amount", p) >= PAIR_FIT]
+        pair = pairs.find_pair(mapping.columns[0] if mapping.columns else None, free, columns)
+        signed = pairs.signs(pair, columns, ask) if pair is not None else None
+        if pair is not None and signed is not None:
+            mapping.columns, mapping.signs = list(pair), signed
+
+
+def _assign(scores: dict[tuple[str, str], float], minimum: float = MINIMUM) -> dict[str, str]:
     """Greedy global assignment: the best pair first, each field and column once."""
     chosen: dict[str, str] = {}
     taken: set[str] = set()
     for (name, column), value in sorted(scores.items(), key=lambda kv: -kv[1]):
-        if value < MINIMUM:
+        if value < minimum:
             break
         if name not in chosen and column not in taken:
             chosen[name] = column
@@ -141,7 +209,11 @@ def _assign(scores: dict[tuple[str, str], float]) -> dict[str, str]:
 
 
 def _rate(
-    mapping: FieldMapping, scores: dict[tuple[str, str], float], column: str | None, untaken_fitting: float
+    mapping: FieldMapping,
+    scores: dict[tuple[str, str], float],
+    column: str | None,
+    untaken_fitting: float,
+    minimum: float = MINIMUM,
 ) -> None:
     """The field's score and confidence: its column's score, times half to all of it as
     the best column it did not take stayed far below; without a column, how far its best
@@ -150,11 +222,11 @@ def _rate(
     mine = {c: v for (n, c), v in scores.items() if n == mapping.field}
     if column is None:
         mapping.score = max(mine.values(), default=0.0)
-        mapping.confidence = min(1.0, 1.0 - mapping.score / MINIMUM * 0.5) * (1.0 - 0.5 * untaken_fitting)
+        mapping.confidence = max(0.0, min(1.0, 1.0 - mapping.score / minimum * 0.5)) * (1.0 - 0.5 * untaken_fitting)
         return
     mapping.score = mine[column]
     runner_up = max((v for c, v in mine.items() if c not in mapping.columns), default=0.0)
-    margin = max(0.0, mapping.score - runner_up) / mapping.score
+    margin = max(0.0, mapping.score - runner_up) / mapping.score if mapping.score > 0 else 0.0
     mapping.confidence = min(1.0, mapping.score) * (0.5 + 0.5 * margin)
 
 

@@ -16,7 +16,9 @@ whole, as a schema without tables reads any document.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -25,6 +27,7 @@ from pydantic import BaseModel
 from parser_service.document import CellValue, Document, Table
 from parser_service.domains.domain import Splitter
 from parser_service.records import Record, iter_rows, whole_document
+from parser_service.tables.choice import ModelChooser
 from parser_service.tables.fields import Target, targets_of
 from parser_service.tables.mapping import TableMapping, map_columns
 from parser_service.tables.values import UNREADABLE, is_empty, read_field
@@ -38,21 +41,41 @@ SAMPLE_CELLS = 100_000
 MIN_SAMPLE_ROWS = 20
 
 
+@dataclass(frozen=True, slots=True)
+class TableSplitter:
+    """A splitter for a schema: rows of mapped tables, else the whole document. Its
+    columns are matched by ``method`` (see ``map_columns``); the pipeline gives it the
+    model (``using``) where its settings ask for a method that needs one."""
+
+    targets: tuple[Target, ...]
+    unmapped: tuple[str, ...]
+    chooser: ModelChooser | None = None
+    method: str = "names"
+
+    def __call__(self, document: Document) -> Iterator[Record]:
+        return split_rows(self.targets, document, self.unmapped, self.chooser, self.method)
+
+    def using(self, chooser: ModelChooser, method: str) -> TableSplitter:
+        return dataclasses.replace(self, chooser=chooser, method=method)
+
+
 def table_records(model: type[BaseModel]) -> Splitter:
     """A splitter for ``model``: rows of mapped tables, else the whole document."""
     targets = targets_of(model)
     unmapped = [name for name in model.model_fields if name not in {t.name for t in targets}]
-
-    def split(document: Document) -> Iterator[Record]:
-        return split_rows(targets, document, unmapped)
-
-    return split
+    return TableSplitter(tuple(targets), tuple(unmapped))
 
 
-def split_rows(targets: Sequence[Target], document: Document, unmapped: Sequence[str] = ()) -> Iterator[Record]:
+def split_rows(
+    targets: Sequence[Target],
+    document: Document,
+    unmapped: Sequence[str] = (),
+    chooser: ModelChooser | None = None,
+    method: str = "names",
+) -> Iterator[Record]:
     """The records of ``document`` (see the module's docstring); ``unmapped``: the
     schema's fields no column can hold, null in every row."""
-    tables = [(t, table_mapping(targets, t)) for page in document.pages for t in page.tables]
+    tables = [(t, table_mapping(targets, t, chooser, method)) for page in document.pages for t in page.tables]
     tables = [(t, m) for t, m in tables if m.mapped]
     if not tables:
         yield from whole_document(document)
@@ -65,9 +88,12 @@ def split_rows(targets: Sequence[Target], document: Document, unmapped: Sequence
             yield record
 
 
-def table_mapping(targets: Sequence[Target], table: Table) -> TableMapping:
-    """The mapping of one table, from its first rows."""
-    return map_columns(targets, columns_of(list(islice(iter_rows(table), sample_rows(len(table.header))))))
+def table_mapping(
+    targets: Sequence[Target], table: Table, chooser: ModelChooser | None = None, method: str = "names"
+) -> TableMapping:
+    """The mapping of one table, from its first rows (``method``: see ``map_columns``)."""
+    sample = columns_of(list(islice(iter_rows(table), sample_rows(len(table.header)))))
+    return map_columns(targets, sample, chooser, method)
 
 
 def sample_rows(width: int) -> int:
@@ -93,7 +119,7 @@ def _mapped_rows(table: Table, mapping: TableMapping, unmapped: Sequence[str]) -
         if _no_record(cells, mapping):
             continue
         values = {
-            name: read_field(cells, m.columns, mapping.kinds[name], dayfirst.get(name))
+            name: read_field(cells, m.columns, mapping.kinds[name], dayfirst.get(name), m.signs)
             for name, m in mapping.fields.items()
         } | dict.fromkeys(unmapped)
         record.context["mapping"], record.context["values"] = saved, values

@@ -33,8 +33,17 @@ def is_empty(value: CellValue) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_field(cells: Mapping[str, CellValue], columns: Sequence[str], kind: str, dayfirst: bool | None) -> Any:
-    """The field's value in this row; None when its cells are empty."""
+def read_field(
+    cells: Mapping[str, CellValue],
+    columns: Sequence[str],
+    kind: str,
+    dayfirst: bool | None,
+    signs: Mapping[str, int] | None = None,
+) -> Any:
+    """The field's value in this row; None when its cells are empty. ``signs`` (a number
+    fed by a pair of columns, money in and out): the signed magnitudes of its cells, summed."""
+    if signs:
+        return _signed(cells, signs)
     filled = [cells.get(c) for c in columns if not is_empty(cells.get(c))]
     if not filled:
         return None
@@ -44,6 +53,17 @@ def read_field(cells: Mapping[str, CellValue], columns: Sequence[str], kind: str
         return joiner.join(parts)
     try:
         return _read(filled[0], kind, dayfirst)
+    except (ValueError, TypeError, OverflowError):
+        return UNREADABLE
+
+
+def _signed(cells: Mapping[str, CellValue], signs: Mapping[str, int]) -> Any:
+    """In minus out: each filled cell's magnitude with its column's sign."""
+    filled = {c: cells.get(c) for c in signs if not is_empty(cells.get(c))}
+    if not filled:
+        return None
+    try:
+        return sum(sign * abs(_read(filled[c], "amount", None)) for c, sign in signs.items() if c in filled) + 0.0
     except (ValueError, TypeError, OverflowError):
         return UNREADABLE
 
