@@ -117,7 +117,10 @@ class Settings(BaseSettings):
         "among the installed plugins' adapters; every unit above it costs time, 16 is 1.6x slower than 8 on a CPU).",
     )
     vllm_structured_backend: Literal["auto", "xgrammar", "guidance", "outlines"] = Field(
-        "xgrammar", description="vLLM: the library that compiles JSON schemas into grammars."
+        "guidance",
+        description="vLLM: the library that compiles the grammars: guidance (llguidance, as the in-process "
+        "backend) is the one that reads the substring grammar of any-span strings; the others take JSON "
+        "schemas only.",
     )
 
     # --- the vllm-server backend (a running vLLM OpenAI-compatible server) ---

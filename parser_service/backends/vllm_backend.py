@@ -29,7 +29,7 @@ from typing import Any
 from parser_service.backends.adapters import Adapter, describe_adapters
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.model_source import EMBEDDED, EMBEDDED_ID, quiet_transformers, resolve_model
-from parser_service.backends.span_grammar import has_spans, lark_grammar
+from parser_service.backends.span_grammar import closed, has_spans, lark_grammar
 from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError, ModelLoadError
 from parser_service.settings import Settings
@@ -85,10 +85,11 @@ def structured_outputs_config(settings: Settings) -> dict[str, Any]:
 
 
 def structured_output(schema: dict[str, Any]) -> dict[str, Any]:
-    """The structured-output constraint of a request's schema: the JSON schema, or for one
+    """The structured-output constraint of a request's schema: the JSON schema with its
+    objects closed (guidance, like JSON Schema, leaves an object open by default), or for one
     with any-span nodes the lark grammar the in-process decoder reads too (vLLM's guidance
     backend takes it as it is; ``span_grammar.py``)."""
-    return {"grammar": lark_grammar(schema)} if has_spans(schema) else {"json": schema}
+    return {"grammar": lark_grammar(schema)} if has_spans(schema) else {"json": closed(schema)}
 
 
 def max_lora_rank(settings: Settings, adapters: Sequence[Adapter] = ()) -> int:
@@ -175,6 +176,11 @@ class VllmBackend(TokenizedBackend):
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
+        if has_spans(request.schema) and self.settings.vllm_structured_backend != "guidance":
+            raise ConfigError(
+                "a schema with any-span strings needs PARSER_SERVICE_VLLM_STRUCTURED_BACKEND=guidance "
+                f"(vLLM's {self.settings.vllm_structured_backend!r} backend cannot read its substring grammar)"
+            )
         return SamplingParams(
             temperature=0.0,
             max_tokens=request.max_new_tokens,  # vLLM's default is 16: always set

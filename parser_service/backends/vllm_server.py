@@ -27,7 +27,7 @@ import httpx
 from parser_service.backends.adapters import Adapter, describe_adapters
 from parser_service.backends.base import Generation, GenerationRequest
 from parser_service.backends.model_source import load_tokenizer
-from parser_service.backends.span_grammar import has_spans, lark_grammar
+from parser_service.backends.span_grammar import closed, has_spans, lark_grammar
 from parser_service.backends.tokens import TokenizedBackend, Tokens
 from parser_service.errors import ConfigError, GenerationError
 from parser_service.settings import Settings
@@ -95,7 +95,7 @@ class VllmServerBackend(TokenizedBackend):
         else:
             body["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "record", "schema": request.schema, "strict": True},
+                "json_schema": {"name": "record", "schema": closed(request.schema), "strict": True},
             }
         if logprobs:  # token ids, so that tokens split inside a character are placed exactly
             body.update(logprobs=True, top_logprobs=0, return_tokens_as_token_ids=True)

@@ -67,7 +67,7 @@ def test_server_command_serves_every_adapter_with_compact_json(tmp_path, adapter
     assert command[command.index("--lora-modules") + 1 :] == [a.lora_module for a in adapters]
     assert "--enable-lora" in command and command[command.index("--dtype") + 1] == "bfloat16"
     config = json.loads(command[command.index("--structured-outputs-config") + 1])
-    assert config == {"backend": "xgrammar", "disable_any_whitespace": True}
+    assert config == {"backend": "guidance", "disable_any_whitespace": True}
 
 
 @pytest.mark.model  # loads the embedded model's tokenizer

@@ -128,6 +128,24 @@ def test_engine_honours_the_token_limit(engine):
     assert answer.truncated and answer.n_tokens == 5
 
 
+def test_engine_and_server_copy_any_span_as_the_in_process_decoder_does(pipeline, engine, client):
+    """A schema with any-span strings goes to vLLM as the substring grammar (its guidance
+    backend, beside the JSON schemas the other tests send): every answer is a stretch of
+    the text, and greedy decoding gives the in-process backend's answer."""
+    from parser_service.backends.span_grammar import span_node
+
+    text = "FUYI MINI MARKET\n(0195932-X)\nNO 2, JALAN INDAH 1,\nTAMAN INDAH, 81100 JOHOR"
+    schema = {"type": "object", "properties": {"company": span_node(text, 40), "address": span_node(text, 80)},
+              "required": ["company", "address"], "additionalProperties": False}  # fmt: skip
+    messages = [{"role": "user", "content": f"{text}\n\nGive the shop's company name and its address."}]
+    request = GenerationRequest(messages, schema, 60)
+    answers = {name: backend.generate([request])[0] for name, backend in
+               [("transformers", pipeline.backend), ("vllm", engine), ("vllm-server", client)]}  # fmt: skip
+    for answer in answers.values():
+        assert not answer.truncated and all(value in text for value in json.loads(answer.text).values())
+    assert answers["vllm"].text == answers["vllm-server"].text == answers["transformers"].text
+
+
 @pytest.mark.parametrize("with_adapter", [False, True], ids=["base", "adapter"])
 def test_server_answers_follow_the_schema(client, with_adapter):
     adapter = next(a.path for a in ADAPTERS if a.name == "invoices") if with_adapter else None
