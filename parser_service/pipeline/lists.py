@@ -36,6 +36,7 @@ from parser_service.pipeline.rows import (
     column_spans,
     figures,
     groups,
+    holds_values,
     rank,
     shape,
     sum_column,
@@ -118,7 +119,7 @@ def linked_totals(link: SumLink | None, data: Mapping[str, Any]) -> list[float]:
 
 def best_group(record: Record, item: type[BaseModel], totals: Sequence[float]) -> RowGroup | None:
     """The group of rows of ``record`` that best holds ``item`` (``rows.rank``), if any."""
-    ranked = rank(groups(record), item, totals)
+    ranked = rank([group for group in groups(record) if holds_values(group, item)], item, totals)
     return ranked[0] if ranked else None
 
 

@@ -33,7 +33,7 @@ from parser_service.document import Provenance, Table
 from parser_service.domains.domain import span_rule
 from parser_service.records import Record
 from parser_service.text.normalize import to_number
-from parser_service.text.spans import FINDERS, amounts
+from parser_service.text.spans import ANY_SPAN, FINDERS, amounts
 
 #: Rows repeat with a period of at most this many lines (a description, its charges, its tax).
 MAX_PERIOD = 4
@@ -307,10 +307,25 @@ def fit(group: RowGroup, item: type[BaseModel]) -> float:
     return sum(min(n, _count(kind, row.text)) for row in group.rows for kind, n in kinds.items()) / total
 
 
+def holds_values(group: RowGroup, item: type[BaseModel]) -> bool:
+    """Whether most of the rows hold a value of one of ``item``'s kinds other than text
+    (an amount, a date...), where it has such kinds: an address block or a run of
+    names repeats a shape too, but holds no line items."""
+    kinds = {rule.kind for info in item.model_fields.values() if (rule := span_rule(info)) is not None} - TEXT_KINDS
+    if not kinds or not group.rows:
+        return True
+    holding = sum(any(_count(kind, row.text) for kind in kinds) for row in group.rows)
+    return holding * 2 >= len(group.rows)
+
+
+#: Span kinds any text is: they tell nothing about whether a row holds an item.
+TEXT_KINDS = frozenset({"line", ANY_SPAN})
+
+
 def _count(kind: str, text: str) -> int:
     if kind == "amount":
         return len(_numbers(text))
-    if kind == "line":
+    if kind in TEXT_KINDS:
         return sum(cls == "T" for cls in shape(text.split("\n")[0]))
     return len(FINDERS[kind](text, 64))
 

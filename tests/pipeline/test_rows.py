@@ -83,3 +83,26 @@ def test_a_totals_row_in_the_items_shape_is_left_out_where_the_items_then_add_up
     assert [r.text for r in best.rows] == texts[:2]
     (kept,) = rows.rank([group], InvoiceLine, [])  # no total: nothing shows the last row is none
     assert len(kept.rows) == 3
+
+
+def test_rows_that_hold_no_value_of_the_items_kinds_are_no_list():
+    """A hotel invoice with no item table: its repeated name and address lines are not
+    invoice lines (no amount in them), so no group is offered at all."""
+    from parser_service.pipeline import lists
+
+    record = _record("oyo.pdf")
+    assert any(not rows.holds_values(group, InvoiceLine) for group in rows.groups(record))
+    assert lists.best_group(record, InvoiceLine, [1939.0]) is None
+
+
+def test_the_items_of_a_schema_with_plain_strings_are_ranked_too():
+    """A request-time schema's item copies its strings as any span (a kind with no finder):
+    its rows are found and ranked as the invoice plugin's are."""
+    from parser_service.pipeline import lists
+    from parser_service.schemas.json_schema import compile_schema
+
+    schema = compile_schema({"type": "object", "properties": {"positions": {"type": "array", "items": {
+        "type": "object", "properties": {"description": {"type": "string"}, "total": {"type": "number"}}}}}})  # fmt: skip
+    item = lists.item_model(schema.model_fields["positions"].annotation)
+    best = lists.best_group(_record("MustangGnuaccountingBeispielRE-20201121_508.pdf"), item, [496.0])
+    assert best is not None and len(best.rows) == 3
