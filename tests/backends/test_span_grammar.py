@@ -6,6 +6,7 @@ engine and server are given the same grammar; the test backend answers a real sp
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -138,7 +139,8 @@ def test_vllm_gets_the_same_grammar() -> None:
     from parser_service.backends.vllm_server import VllmServerBackend
 
     request = GenerationRequest([{"role": "user", "content": "x"}], schema(), 200)
-    params = VllmBackend.sampling_params(None, request, False)  # type: ignore[arg-type]
+    engine = SimpleNamespace(settings=Settings(backend="vllm"))  # the method reads only the settings
+    params = VllmBackend.sampling_params(engine, request, False)  # type: ignore[arg-type]
     assert params.structured_outputs.grammar == lark_grammar(schema())
     kind, spec = get_structured_output_key(params.structured_outputs)
     assert "substring_chunks" in serialize_guidance_grammar(kind, spec)
@@ -169,3 +171,16 @@ def test_a_list_of_strings_takes_spans_only(grammars: Grammars) -> None:
     assert not accepts(grammars, listed, compact({"tags": ["ACME LTD"]}))
     assert not accepts(grammars, listed, compact({"tags": [None]}))
     assert not accepts(grammars, listed, compact({"tags": "ACME SDN. BHD."}))
+
+
+def test_vllm_with_another_grammar_backend_refuses_a_span_schema_clearly() -> None:
+    """xgrammar, outlines and auto cannot read the substring grammar: a clear error names
+    the setting, rather than vLLM's 'Invalid grammar specification'."""
+    pytest.importorskip("vllm")
+    from parser_service.backends.vllm_backend import VllmBackend
+    from parser_service.errors import ConfigError
+
+    engine = SimpleNamespace(settings=Settings(backend="vllm", vllm_structured_backend="xgrammar"))
+    request = GenerationRequest([{"role": "user", "content": "x"}], schema(), 200)
+    with pytest.raises(ConfigError, match="PARSER_SERVICE_VLLM_STRUCTURED_BACKEND=guidance"):
+        VllmBackend.sampling_params(engine, request, False)  # type: ignore[arg-type]
